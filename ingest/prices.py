@@ -1,0 +1,157 @@
+"""Load price sheets (YAML or CSV) into the warehouse.
+
+A load is all-or-nothing: every file is read and checked first, and only then, in one
+transaction, the price points of the providers the files cover are replaced. A sheet is the
+whole truth for its provider, so loading the same files twice changes nothing, and a bad
+sheet leaves the prices already in the warehouse as they were.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from pricing.sheet import (
+    CSV_COLUMNS,
+    CSV_REQUIRED,
+    PricePoint,
+    PriceSheetError,
+    check_points,
+    parse_row,
+    parse_sheet,
+)
+from warehouse.errors import RatecardError
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML's safe loader with numbers read as exact Decimals and dates left as text.
+
+    YAML would read ``0.30`` as the float 0.299999...; a rate must stay the decimal its
+    author wrote. Dates stay strings so that the YAML and CSV forms share one date parser.
+    """
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    return Decimal(text)
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_DecimalLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(path: Path) -> list[PricePoint]:
+    """Read one provider's YAML sheet into price points."""
+    try:
+        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        raise PriceSheetError(str(path), "(file)", f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise PriceSheetError(str(path), "(file)", "expected a mapping with provider and models")
+    return parse_sheet(data, str(path))
+
+
+def read_csv(path: Path) -> list[PricePoint]:
+    """Read a CSV price sheet (one price point per row; see ARCHITECTURE.md)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        unknown = [c for c in header if c not in CSV_COLUMNS]
+        if unknown:
+            raise PriceSheetError(str(path), "header", f"unknown column; expected some of "
+                                  f"{', '.join(CSV_COLUMNS)}", unknown[0])  # fmt: skip
+        missing = [c for c in CSV_REQUIRED if c not in header]
+        if missing:
+            raise PriceSheetError(str(path), "header", "missing required column", missing[0])
+        points = []
+        for row in reader:
+            if None in row:  # more cells than header columns
+                raise PriceSheetError(str(path), f"line {reader.line_num}",
+                                      "more cells than the header has columns")  # fmt: skip
+            points.append(parse_row(row, str(path), reader.line_num))
+    return points
+
+
+def sheet_files(paths: list[Path]) -> list[Path]:
+    """The sheet files named, with directories expanded to their *.yml, *.yaml and *.csv."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir()
+                                if p.suffix.lower() in {".yml", ".yaml", ".csv"}))  # fmt: skip
+        elif path.exists():
+            files.append(path)
+        else:
+            raise RatecardError(f"{path}: no such file or directory")
+    if not files:
+        raise RatecardError(f"no price sheets (*.yml, *.yaml, *.csv) in {', '.join(map(str, paths))}")
+    return files
+
+
+def read_sheets(paths: list[Path]) -> list[PricePoint]:
+    """Read and check every sheet; raise on the first problem, before anything is written."""
+    points: list[PricePoint] = []
+    for file in sheet_files(paths):
+        points.extend(read_csv(file) if file.suffix.lower() == ".csv" else read_yaml(file))
+    check_points(points)
+    return points
+
+
+@dataclass(frozen=True)
+class PriceLoad:
+    batch_id: int
+    providers: tuple[str, ...]
+    points: int
+    replaced: int
+    """How many price points of those providers were in the warehouse before."""
+
+
+_COLUMNS = [f.name for f in fields(PricePoint) if f.name != "origin"]
+# an open period is stored as 'infinity', so that the billing join needs no COALESCE
+_VALUES = ", ".join(
+    "coalesce(?::TIMESTAMPTZ, 'infinity'::TIMESTAMPTZ)" if c == "effective_to" else "?"
+    for c in _COLUMNS
+)
+_INSERT = f"INSERT INTO price_points ({', '.join(_COLUMNS)}, batch_id) VALUES ({_VALUES}, ?)"
+
+
+def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
+    """Check the sheets at ``paths`` and replace their providers' prices, in one transaction."""
+    points = read_sheets(paths)
+    providers = sorted({p.provider for p in points})
+    started = datetime.now(UTC)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        batch_row = con.execute("SELECT nextval('batch_id_seq')").fetchone()
+        assert batch_row is not None
+        batch_id = int(batch_row[0])
+        replaced_row = con.execute(
+            "SELECT count(*) FROM price_points WHERE list_contains($providers, provider)",
+            {"providers": providers},
+        ).fetchone()
+        replaced = int(replaced_row[0]) if replaced_row else 0
+        con.execute("DELETE FROM price_points WHERE list_contains($providers, provider)",
+                    {"providers": providers})  # fmt: skip
+        con.executemany(_INSERT, [(*(getattr(p, c) for c in _COLUMNS), batch_id) for p in points])
+        con.execute(
+            "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
+            "records_read, loaded, duplicates, quarantined) VALUES "
+            "($batch, 'prices', $source, 'price-sheet', $started, now(), $n, $n, 0, 0)",
+            {"batch": batch_id, "source": ", ".join(sorted({p.sheet for p in points})),
+             "started": started, "n": len(points)},  # fmt: skip
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return PriceLoad(batch_id, tuple(providers), len(points), replaced)

@@ -1,0 +1,121 @@
+-- Type and check the extracted records of one file. Each record gets either typed columns
+-- or a reason (the first check it fails), in words a person can act on.
+WITH
+
+extracted AS (SELECT * FROM ingest_extracted),
+
+typed AS (
+    SELECT
+        *,
+        nullif(trim(provider), '') AS provider_clean,
+        nullif(trim(model), '') AS model_clean,
+        -- a time with a zone, or without one (taken as UTC), or Unix seconds
+        CASE
+            WHEN regexp_full_match(trim(ts_txt), '[0-9]{9,11}(\.[0-9]{1,6})?')
+                THEN make_timestamptz(CAST(CAST(trim(ts_txt) AS DECIMAL(18, 6)) * 1000000 AS BIGINT))
+            ELSE TRY_CAST(ts_txt AS TIMESTAMPTZ)
+        END AS ts_value,
+        TRY_CAST(http_status_txt AS INTEGER) AS http_status_value,
+        -- counts must be whole numbers as written: TRY_CAST would round 12.5 to 13
+        regexp_full_match(coalesce(input_txt, '0'), '-?[0-9]{1,18}') AS input_ok,
+        regexp_full_match(coalesce(cache_read_txt, '0'), '-?[0-9]{1,18}') AS cache_read_ok,
+        regexp_full_match(coalesce(cache_write_txt, '0'), '-?[0-9]{1,18}') AS cache_write_ok,
+        regexp_full_match(coalesce(output_txt, '0'), '-?[0-9]{1,18}') AS output_ok,
+        regexp_full_match(coalesce(reasoning_txt, '0'), '-?[0-9]{1,18}') AS reasoning_ok,
+        TRY_CAST(reported_cost_txt AS DECIMAL(38, 15)) AS reported_cost_value
+    FROM extracted
+),
+
+counted AS (
+    SELECT
+        *,
+        CASE WHEN input_ok THEN coalesce(input_txt, '0')::BIGINT END AS input_tokens,
+        CASE WHEN cache_read_ok THEN coalesce(cache_read_txt, '0')::BIGINT END AS cache_read_tokens,
+        CASE WHEN cache_write_ok THEN coalesce(cache_write_txt, '0')::BIGINT END AS cache_write_tokens,
+        CASE WHEN output_ok THEN coalesce(output_txt, '0')::BIGINT END AS output_tokens,
+        CASE WHEN reasoning_ok THEN coalesce(reasoning_txt, '0')::BIGINT END AS reasoning_tokens,
+        CASE
+            WHEN lower(trim(status_txt)) IN ('ok', 'failed') THEN lower(trim(status_txt))
+            WHEN status_txt IS NOT NULL THEN NULL  -- checked below
+            WHEN http_status_value >= 400 OR error_type IS NOT NULL THEN 'failed'
+            ELSE 'ok'
+        END AS status
+    FROM typed
+),
+
+checked AS (
+    SELECT
+        *,
+        CASE
+            WHEN problem IS NOT NULL THEN problem
+            WHEN ts_txt IS NULL THEN 'missing ts'
+            WHEN ts_value IS NULL THEN 'ts is not a time: ' || ts_txt
+            WHEN provider_clean IS NULL THEN 'missing provider'
+            WHEN model_clean IS NULL THEN 'missing model'
+            WHEN http_status_txt IS NOT NULL AND (http_status_value IS NULL
+                 OR http_status_value NOT BETWEEN 100 AND 599)
+                THEN 'status_code is not an HTTP status: ' || http_status_txt
+            WHEN status IS NULL THEN 'status must be ok or failed, not ' || status_txt
+            WHEN NOT input_ok THEN 'input tokens are not a whole number: ' || input_txt
+            WHEN NOT cache_read_ok THEN 'cache-read tokens are not a whole number: ' || cache_read_txt
+            WHEN NOT cache_write_ok THEN 'cache-write tokens are not a whole number: ' || cache_write_txt
+            WHEN NOT output_ok THEN 'output tokens are not a whole number: ' || output_txt
+            WHEN NOT reasoning_ok THEN 'reasoning tokens are not a whole number: ' || reasoning_txt
+            WHEN input_tokens < 0 THEN 'input tokens are negative: ' || input_txt
+            WHEN cache_read_tokens < 0 THEN 'cache-read tokens are negative: ' || cache_read_txt
+            WHEN cache_write_tokens < 0 THEN 'cache-write tokens are negative: ' || cache_write_txt
+            WHEN output_tokens < 0 THEN 'output tokens are negative: ' || output_txt
+            WHEN reasoning_tokens < 0 THEN 'reasoning tokens are negative: ' || reasoning_txt
+            WHEN cache_read_tokens + cache_write_tokens > input_tokens
+                THEN format('cache tokens ({} read + {} written) exceed input tokens ({})',
+                            cache_read_tokens, cache_write_tokens, input_tokens)
+            WHEN reasoning_tokens > output_tokens
+                THEN format('reasoning tokens ({}) exceed output tokens ({})',
+                            reasoning_tokens, output_tokens)
+            WHEN status = 'ok' AND (NOT usage_present OR input_txt IS NULL OR output_txt IS NULL)
+                THEN 'successful call without token usage: cannot be billed'
+            WHEN reported_cost_txt IS NOT NULL AND reported_cost_value IS NULL
+                THEN 'reported cost is not a number: ' || reported_cost_txt
+        END AS reason,
+        -- no id in the record: a hash of the line itself, stable across re-ingests
+        coalesce(nullif(trim(call_id), ''), 'h:' || md5(raw)) AS call_key
+    FROM counted
+),
+
+final AS (
+    SELECT
+        source_line,
+        -- the key is never stored: redact it from the raw record, keep its fingerprint
+        left(regexp_replace(raw, '("api_key"\s*:\s*")[^"]*"', '\1<redacted>"', 'g'), 100000)
+            AS raw_redacted,
+        reason,
+        call_key AS call_id,
+        md5(raw) AS record_hash,
+        ts_value AS ts,
+        lower(provider_clean) AS provider,
+        model_clean AS model,
+        status,
+        http_status_value::SMALLINT AS http_status,
+        error_type,
+        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+        reported_cost_value AS reported_cost,
+        nullif(trim(team), '') AS team,
+        nullif(trim(project), '') AS project,
+        coalesce(nullif(trim(api_key_id), ''),
+                 'key_' || left(sha256(nullif(trim(api_key), '')), 16)) AS api_key_id,
+        tags
+    FROM checked
+)
+
+SELECT
+    * EXCLUDE (raw_redacted),
+    raw_redacted AS raw,
+    -- what makes two records of one call_id the same call: equal hashes are duplicates,
+    -- different ones a conflict
+    md5(concat_ws('|', call_id, ts::VARCHAR, provider, model, status,
+                  coalesce(http_status::VARCHAR, '-'), input_tokens::VARCHAR,
+                  cache_read_tokens::VARCHAR, cache_write_tokens::VARCHAR,
+                  output_tokens::VARCHAR, reasoning_tokens::VARCHAR,
+                  coalesce(reported_cost::VARCHAR, '-'), coalesce(team, '-'),
+                  coalesce(project, '-'), coalesce(api_key_id, '-'))) AS content_hash
+FROM final

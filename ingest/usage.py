@@ -1,0 +1,211 @@
+"""Load usage logs into the warehouse: one file, one batch, one transaction.
+
+Every record of a file ends up in exactly one place: loaded into ``calls`` (and billed),
+counted as a duplicate of a call already there, or quarantined with its line and a reason.
+The batch row records the counts, and the table's CHECK holds the conservation line
+records_read = loaded + duplicates + quarantined. All the work per record is SQL over the
+file (``ingest/sql``); Python only picks the format and runs the steps.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import duckdb
+
+from pricing.engine import bill_batches
+from warehouse.errors import RatecardError
+from warehouse.sql import sql_file
+
+
+class UsageFormat(StrEnum):
+    """The usage-log formats ``ratecard ingest usage`` reads (ARCHITECTURE.md)."""
+
+    GATEWAY_LOG = "gateway-log"
+    """JSONL, one call per line, with the provider's response body under ``response``."""
+    FLAT_JSONL = "flat-jsonl"
+    """JSONL, one normalised call per line."""
+    FLAT_CSV = "flat-csv"
+    """CSV with a header of normalised column names."""
+
+
+FLAT_COLUMNS = ("call_id", "ts", "provider", "model", "status", "status_code", "error_type",
+                "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+                "reasoning_tokens", "reported_cost", "team", "project", "api_key",
+                "api_key_id", "tags")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UsageLoad:
+    """What one file's ingest did; ``records_read = loaded + duplicates + quarantined``."""
+
+    batch_id: int
+    source: str
+    format: UsageFormat
+    records_read: int
+    loaded: int
+    duplicates: int
+    quarantined: int
+    billed: int
+    unpriced: int
+
+
+def _open_text(path: Path) -> list[str]:
+    """The first few non-blank lines of a file, for format detection (gzip aware)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    lines = []
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.strip():
+                    lines.append(line)
+                if len(lines) >= 20:
+                    break
+    except (OSError, EOFError) as exc:
+        raise RatecardError(f"{path}: cannot read the file: {exc}") from exc
+    return lines
+
+
+def detect_format(path: Path) -> UsageFormat:
+    """Tell the format from the file name and its first records.
+
+    A .csv file is flat CSV. For JSONL, the first record that parses decides: a ``response``
+    (or ``sse``) body means a gateway log, token columns at the top level mean flat JSONL.
+    """
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".csv"):
+        return UsageFormat.FLAT_CSV
+    for line in _open_text(path):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            if "response" in record or "sse" in record:
+                return UsageFormat.GATEWAY_LOG
+            if "input_tokens" in record or "output_tokens" in record:
+                return UsageFormat.FLAT_JSONL
+    raise RatecardError(
+        f"{path}: cannot tell the format from the first records; name it with --format "
+        f"({', '.join(f.value for f in UsageFormat)})"
+    )
+
+
+def _check_csv_header(path: Path) -> None:
+    head = _open_text(path)
+    if not head:
+        return
+    import csv
+
+    header = next(csv.reader([head[0]]))
+    unknown = [column for column in header if column.strip() not in FLAT_COLUMNS]
+    if unknown:
+        raise RatecardError(
+            f"{path}: unknown column {unknown[0]!r} in the header; the flat CSV columns are "
+            f"{', '.join(FLAT_COLUMNS)}"
+        )
+    missing = [c for c in ("ts", "provider", "model") if c not in header]
+    if missing:
+        raise RatecardError(f"{path}: the header has no {missing[0]!r} column")
+
+
+def _extract(con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat) -> None:
+    """Fill the temp table ingest_extracted with the file's records as text columns."""
+    con.execute("DROP TABLE IF EXISTS ingest_rejects")
+    con.execute("DROP TABLE IF EXISTS ingest_reject_scans")
+    if fmt is UsageFormat.FLAT_CSV:
+        _check_csv_header(path)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ingest_extracted AS "
+            + sql_file("ingest", "extract_flat_csv"),
+            {"path": str(path)},
+        )
+        return
+    con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": "\x1f"})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ingest_records AS " + sql_file("ingest", "records_from_lines")
+    )
+    extract = "extract_gateway_log" if fmt is UsageFormat.GATEWAY_LOG else "extract_flat_jsonl"
+    con.execute("CREATE OR REPLACE TEMP TABLE ingest_extracted AS " + sql_file("ingest", extract))
+
+
+_CALL_COLUMNS = (
+    "call_id, ts, provider, model, status, http_status, error_type, input_tokens, "
+    "cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, reported_cost, "
+    "team, project, api_key_id, tags"
+)
+
+
+def ingest_usage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    fmt: UsageFormat | None = None,
+    bill: bool = True,
+) -> UsageLoad:
+    """Load one usage file as a new batch, and bill it unless ``bill`` is False."""
+    if not path.is_file():
+        raise RatecardError(f"{path}: no such file")
+    fmt = fmt or detect_format(path)
+    source = str(path.resolve())
+    started = datetime.now(UTC)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        try:
+            _extract(con, path, fmt)
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
+        con.execute("CREATE OR REPLACE TEMP TABLE ingest_validated AS "
+                    + sql_file("ingest", "validate"))  # fmt: skip
+        con.execute("CREATE OR REPLACE TEMP TABLE ingest_outcome AS "
+                    + sql_file("ingest", "classify"))  # fmt: skip
+        batch_row = con.execute("SELECT nextval('batch_id_seq')").fetchone()
+        assert batch_row is not None
+        batch_id = int(batch_row[0])
+        params = {"batch": batch_id, "source": source}
+        con.execute(
+            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, batch_id, content_hash) "  # noqa: S608
+            f"SELECT {_CALL_COLUMNS}, $source, source_line, $batch, content_hash "
+            "FROM ingest_outcome WHERE outcome = 'load' ORDER BY ts",
+            params,
+        )
+        con.execute(
+            "INSERT INTO quarantine (batch_id, source, source_line, call_id, reason, raw, "
+            "record_hash) SELECT $batch, $source, source_line, "
+            "       CASE WHEN reason LIKE 'conflict:%' THEN call_id END, reason, raw, record_hash "
+            "FROM ingest_outcome WHERE outcome = 'quarantine' ORDER BY source_line",
+            params,
+        )
+        counts = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE outcome = 'load'), "
+            "count(*) FILTER (WHERE outcome = 'duplicate'), "
+            "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_outcome"
+        ).fetchone()
+        assert counts is not None
+        read, loaded, duplicates, quarantined = (int(n) for n in counts)
+        con.execute(
+            "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
+            "records_read, loaded, duplicates, quarantined) VALUES ($batch, 'usage', $source, "
+            "$format, $started, now(), $read, $loaded, $duplicates, $quarantined)",
+            {**params, "format": fmt.value, "started": started, "read": read,
+             "loaded": loaded, "duplicates": duplicates, "quarantined": quarantined},  # fmt: skip
+        )
+        billed = unpriced = 0
+        if bill:
+            result = bill_batches(con, batch_id, batch_id)
+            billed, unpriced = result.calls, result.unpriced
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for table in ("ingest_lines", "ingest_records", "ingest_extracted", "ingest_validated",
+                      "ingest_outcome"):  # fmt: skip
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed,
+                     unpriced)  # fmt: skip

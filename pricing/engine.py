@@ -1,0 +1,96 @@
+"""The billing engine: prices calls by the SQL in ``pricing/sql`` and keeps the daily rollup.
+
+``bill_batches`` prices the calls of a range of usage batches and appends their rollup rows;
+it runs inside the caller's transaction (ingest bills each batch in the transaction that
+loads it). ``rebill`` re-prices every call against the current sheets in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from warehouse.sql import sql_file
+
+
+@dataclass(frozen=True)
+class BillResult:
+    calls: int
+    unpriced: int
+
+
+def latest_price_load(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The batch id of the most recent price-sheet load, or None before any."""
+    row = con.execute("SELECT max(batch_id) FROM batches WHERE kind = 'prices'").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillResult:
+    """Price the calls of usage batches first..last and append their daily rollup rows.
+
+    The batches must not have been billed yet (their call_costs rows would double up).
+    """
+    span = {"first_batch": first, "last_batch": last}
+    con.execute(f"INSERT INTO call_costs {sql_file('pricing', 'bill')}", span)
+    con.execute(f"INSERT INTO daily_rollup {sql_file('pricing', 'rollup')}", span)
+    con.execute(
+        "UPDATE batches SET billed_with_prices = $prices "
+        "WHERE kind = 'usage' AND batch_id BETWEEN $first_batch AND $last_batch",
+        {**span, "prices": latest_price_load(con)},
+    )
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT priced) FROM call_costs "
+        "WHERE batch_id BETWEEN $first_batch AND $last_batch",
+        span,
+    ).fetchone()
+    assert row is not None
+    return BillResult(calls=int(row[0]), unpriced=int(row[1]))
+
+
+def bill_unbilled(con: duckdb.DuckDBPyConnection) -> BillResult:
+    """Bill every usage batch that has not been billed (ingested with billing off)."""
+    batches = [int(r[0]) for r in con.execute(
+        "SELECT batch_id FROM batches WHERE kind = 'usage' AND billed_with_prices IS NULL "
+        "AND batch_id NOT IN (SELECT DISTINCT batch_id FROM call_costs) ORDER BY batch_id"
+    ).fetchall()]  # fmt: skip
+    calls = unpriced = 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for batch in batches:
+            result = bill_batches(con, batch, batch)
+            calls, unpriced = calls + result.calls, unpriced + result.unpriced
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return BillResult(calls, unpriced)
+
+
+def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
+    """Re-price every call against the price points now in the warehouse, atomically."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM call_costs")
+        con.execute("DELETE FROM daily_rollup")
+        row = con.execute(
+            "SELECT coalesce(min(batch_id), 0), coalesce(max(batch_id), -1) FROM batches "
+            "WHERE kind = 'usage'"
+        ).fetchone()
+        assert row is not None
+        result = bill_batches(con, int(row[0]), int(row[1]))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def stale_calls(con: duckdb.DuckDBPyConnection) -> int:
+    """Calls billed with price sheets older than the latest load (fixed by ``rebill``)."""
+    row = con.execute(
+        "SELECT coalesce(sum(loaded), 0) FROM batches WHERE kind = 'usage' "
+        "AND (billed_with_prices IS NULL OR billed_with_prices < "
+        "     (SELECT max(batch_id) FROM batches WHERE kind = 'prices'))"
+    ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,373 @@
+"""Price sheets as data: strict pydantic models for the YAML and CSV forms, and the flat
+price points the billing engine reads.
+
+A YAML sheet holds one provider's prices (``data/price_sheets/<provider>.yml``); the CSV form
+holds one price point per row for any number of providers. Both become the same list of
+:class:`PricePoint` values and pass through one set of checks (:func:`check_points`), so the
+two forms cannot drift apart in what they accept.
+
+Rates are ``Decimal`` in the sheet's unit (per 1,000 or per 1,000,000 tokens) with at most 9
+decimal places; a value that would need rounding to fit is refused, not rounded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from warehouse.errors import RatecardError
+
+UNIT_TOKENS: dict[str, int] = {"1K": 1_000, "1M": 1_000_000}
+"""The units a rate can be quoted in, as the number of tokens it prices."""
+
+
+class PriceSheetError(RatecardError):
+    """A price sheet that cannot be loaded; names the file, the field and the value."""
+
+    def __init__(self, file: str, field: str, problem: str, value: object = None) -> None:
+        self.file, self.field, self.problem, self.value = file, field, problem, value
+        shown = "" if value is None else f" (value: {value!r})"
+        super().__init__(f"{file}: {field}: {problem}{shown}")
+
+
+def _no_float(value: object) -> object:
+    # A float has already lost the exact rate the author wrote (0.1 is not 1/10).
+    if isinstance(value, float):
+        raise ValueError("write rates as exact decimals (quoted, or read by ratecard's loader)")
+    return value
+
+
+def _date_is_midnight_utc(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return f"{value.strip()}T00:00:00Z"
+    return value
+
+
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(ge=0, max_digits=18, decimal_places=9, allow_inf_nan=False),
+]
+"""A price in the sheet's currency per unit of tokens (or per call for ``request``)."""
+
+EffectiveTime = Annotated[AwareDatetime, BeforeValidator(_date_is_midnight_utc)]
+"""An instant with a time zone; a bare date means 00:00 UTC that day."""
+
+ProviderName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+"""The gateway's short name as it appears in usage logs: ``runapi``, ``reapi``, ..."""
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 code."""
+
+Unit = Literal["1K", "1M"]
+"""The number of tokens a rate prices: 1K = 1,000, 1M = 1,000,000."""
+
+WireId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Rates(_Strict):
+    input: Rate
+    """Rate for input tokens that were neither read from nor written to the prompt cache."""
+    output: Rate
+    """Rate for output tokens, reasoning tokens included."""
+    cache_read: Rate | None = None
+    """Rate for input tokens served from the prompt cache; absent: no discount, input rate."""
+    cache_write: Rate | None = None
+    """Rate for input tokens written to the prompt cache; absent: input rate."""
+    request: Rate | None = None
+    """A fee per call in the sheet's currency, independent of tokens; absent: none."""
+
+
+class Tier(Rates):
+    """Prices for a long-context call: they apply to the WHOLE call when its input tokens are
+    strictly above the threshold (all-or-nothing); the highest applicable tier wins."""
+
+    above_input_tokens: int = Field(gt=0)
+    """The tier applies when a call's input_tokens is strictly greater than this."""
+
+
+class PricePeriod(Rates):
+    """The prices of one model over one period of time."""
+
+    effective_from: EffectiveTime
+    """First instant these prices apply (inclusive)."""
+    effective_to: EffectiveTime | None = None
+    """First instant they no longer apply (exclusive); absent while they are current."""
+    tiers: list[Tier] = Field(default_factory=list)
+    """Long-context tiers within this period."""
+    example: bool = False
+    """True when the provider publishes no rate and this one is an example value."""
+    note: str | None = None
+    """Anything a reader should know about these prices."""
+    source: str | None = None
+    """Where these prices come from (URL or document), when not the sheet's source."""
+    checked_on: date | None = None
+    """When they were last checked against the source, when not the sheet's date."""
+
+
+class ModelPrices(_Strict):
+    id: WireId
+    """The model id exactly as sent on the wire to this provider (``MiniMax-M3``)."""
+    canonical: WireId
+    """The model across providers (``minimax-m3``): what repricing compares on."""
+    variant: str = Field(default="standard", min_length=1)
+    """The variant of the canonical model (``standard``, ``highspeed``)."""
+    unit: Unit
+    """What every rate of this model is quoted per."""
+    prices: list[PricePeriod] = Field(min_length=1)
+    """Its prices over time."""
+
+
+class PriceSheet(_Strict):
+    """One provider's price sheet."""
+
+    provider: ProviderName
+    name: str
+    """The provider's display name."""
+    currency: Currency = "USD"
+    """The currency of every rate in the sheet."""
+    failed_calls_billed: bool = False
+    """Whether failed calls are charged. Every seed gateway says they are not."""
+    source: str
+    """Where the prices were taken from: a URL, or the document when it has none."""
+    checked_on: date
+    """When the prices were last checked against it."""
+    notes: str | None = None
+    models: list[ModelPrices] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_model_ids(self) -> PriceSheet:
+        seen: dict[str, int] = {}
+        for index, model in enumerate(self.models):
+            if model.id in seen:
+                raise ValueError(
+                    f"models[{index}].id {model.id!r} repeats models[{seen[model.id]}]: "
+                    "list each model id once, with all its periods under prices"
+                )
+            seen[model.id] = index
+        return self
+
+
+class PriceRow(Rates):
+    """One row of the CSV form (see ARCHITECTURE.md); blank cells are absent values."""
+
+    provider: ProviderName
+    model: WireId
+    canonical_model: WireId
+    variant: str = Field(default="standard", min_length=1)
+    unit: Unit
+    currency: Currency
+    effective_from: EffectiveTime
+    effective_to: EffectiveTime | None = None
+    above_input_tokens: int | None = Field(default=None, gt=0)
+    failed_calls_billed: bool = False
+    example: bool = False
+    source: str | None = None
+    checked_on: date | None = None
+    note: str | None = None
+
+
+CSV_COLUMNS = tuple(PriceRow.model_fields)
+CSV_REQUIRED = ("provider", "model", "canonical_model", "unit", "currency", "effective_from",
+                "input", "output")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """One price in force for (provider, model) over [effective_from, effective_to), for the
+    base price (``above_input_tokens`` None) or one long-context tier."""
+
+    provider: str
+    model: str
+    canonical_model: str
+    variant: str
+    unit_tokens: int
+    currency: str
+    effective_from: datetime
+    effective_to: datetime | None
+    above_input_tokens: int | None
+    input_rate: Decimal
+    output_rate: Decimal
+    cache_read_rate: Decimal | None
+    cache_write_rate: Decimal | None
+    request_rate: Decimal | None
+    failed_calls_billed: bool
+    example_rate: bool
+    source: str | None
+    checked_on: date | None
+    note: str | None
+    sheet: str
+    """The file the point came from."""
+    origin: str
+    """Where in that file: ``models[2].prices[0]`` or ``line 7``; used in error messages."""
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(sheet)"
+
+
+def raise_first(error: ValidationError, file: str, prefix: str = "") -> None:
+    """Turn pydantic's first error into a PriceSheetError naming file, field and value."""
+    first = error.errors()[0]
+    field = _field_path(first["loc"])
+    if prefix:
+        field = f"{prefix}: {field}" if first["loc"] else prefix
+    value = first.get("input")
+    shown = None if isinstance(value, dict | list) else value
+    raise PriceSheetError(file, field, first["msg"], shown) from None
+
+
+def parse_sheet(data: Any, file: str) -> list[PricePoint]:
+    """Validate one provider's sheet (as loaded from YAML) and flatten it to price points."""
+    try:
+        sheet = PriceSheet.model_validate(data)
+    except ValidationError as exc:
+        raise_first(exc, file)
+        raise  # unreachable: raise_first always raises
+    points = []
+    for m_index, model in enumerate(sheet.models):
+        for p_index, period in enumerate(model.prices):
+            origin = f"models[{m_index}].prices[{p_index}]"
+            common = {
+                "provider": sheet.provider,
+                "model": model.id,
+                "canonical_model": model.canonical,
+                "variant": model.variant,
+                "unit_tokens": UNIT_TOKENS[model.unit],
+                "currency": sheet.currency,
+                "effective_from": period.effective_from,
+                "effective_to": period.effective_to,
+                "failed_calls_billed": sheet.failed_calls_billed,
+                "example_rate": period.example,
+                "source": period.source or sheet.source,
+                "checked_on": period.checked_on or sheet.checked_on,
+                "note": period.note,
+                "sheet": file,
+            }
+            points.append(PricePoint(**common, **_rates(period), above_input_tokens=None,
+                                     origin=origin))  # fmt: skip
+            for t_index, tier in enumerate(period.tiers):
+                points.append(PricePoint(**common, **_rates(tier),
+                                         above_input_tokens=tier.above_input_tokens,
+                                         origin=f"{origin}.tiers[{t_index}]"))  # fmt: skip
+    return points
+
+
+def parse_row(row: dict[str, str], file: str, line: int) -> PricePoint:
+    """Validate one CSV row (blank cells absent) into a price point."""
+    present = {key: value for key, value in row.items() if value is not None and value != ""}
+    try:
+        parsed = PriceRow.model_validate(present)
+    except ValidationError as exc:
+        raise_first(exc, file, prefix=f"line {line}")
+        raise
+    return PricePoint(
+        provider=parsed.provider,
+        model=parsed.model,
+        canonical_model=parsed.canonical_model,
+        variant=parsed.variant,
+        unit_tokens=UNIT_TOKENS[parsed.unit],
+        currency=parsed.currency,
+        effective_from=parsed.effective_from,
+        effective_to=parsed.effective_to,
+        above_input_tokens=parsed.above_input_tokens,
+        **_rates(parsed),
+        failed_calls_billed=parsed.failed_calls_billed,
+        example_rate=parsed.example,
+        source=parsed.source,
+        checked_on=parsed.checked_on,
+        note=parsed.note,
+        sheet=file,
+        origin=f"line {line}",
+    )
+
+
+def _rates(rates: Rates) -> dict[str, Decimal | None]:
+    return {
+        "input_rate": rates.input,
+        "output_rate": rates.output,
+        "cache_read_rate": rates.cache_read,
+        "cache_write_rate": rates.cache_write,
+        "request_rate": rates.request,
+    }
+
+
+def check_points(points: list[PricePoint]) -> None:
+    """The rules that span price points, whatever form they came in.
+
+    - a period ends after it starts;
+    - one (provider, model) has one canonical model, variant, unit and currency;
+    - its base periods do not overlap (a call must have exactly one price);
+    - each tier belongs to a base period with the same dates, once per threshold.
+    """
+    by_model: dict[tuple[str, str], list[PricePoint]] = defaultdict(list)
+    for point in points:
+        if point.effective_to is not None and point.effective_to <= point.effective_from:
+            raise PriceSheetError(point.sheet, f"{point.origin}: effective_to",
+                                  "must be later than effective_from",
+                                  point.effective_to.isoformat())  # fmt: skip
+        by_model[(point.provider, point.model)].append(point)
+
+    for (provider, model), group in by_model.items():
+        first = group[0]
+        for point in group[1:]:
+            for attr in ("canonical_model", "variant", "unit_tokens", "currency"):
+                if getattr(point, attr) != getattr(first, attr):
+                    raise PriceSheetError(
+                        point.sheet, f"{point.origin}: {attr}",
+                        f"differs from {first.origin} ({getattr(first, attr)!r}) for "
+                        f"{provider}/{model}", getattr(point, attr))  # fmt: skip
+
+        bases = sorted((p for p in group if p.above_input_tokens is None),
+                       key=lambda p: p.effective_from)  # fmt: skip
+        for earlier, later in zip(bases, bases[1:], strict=False):
+            if earlier.effective_to is None or earlier.effective_to > later.effective_from:
+                raise PriceSheetError(
+                    later.sheet, f"{later.origin}: effective_from",
+                    f"overlaps the period of {earlier.origin} for {provider}/{model} "
+                    f"(from {earlier.effective_from.isoformat()} to "
+                    f"{earlier.effective_to.isoformat() if earlier.effective_to else 'open'})",
+                    later.effective_from.isoformat())  # fmt: skip
+
+        periods = {(p.effective_from, p.effective_to): p for p in bases}
+        seen_tiers: dict[tuple[datetime, datetime | None, int], PricePoint] = {}
+        for tier in (p for p in group if p.above_input_tokens is not None):
+            assert tier.above_input_tokens is not None
+            span = (tier.effective_from, tier.effective_to)
+            if span not in periods:
+                raise PriceSheetError(
+                    tier.sheet, f"{tier.origin}: effective_from",
+                    f"a tier of {provider}/{model} needs a base price (no above_input_tokens) "
+                    "with the same effective_from and effective_to",
+                    tier.effective_from.isoformat())  # fmt: skip
+            key = (*span, tier.above_input_tokens)
+            if key in seen_tiers:
+                raise PriceSheetError(
+                    tier.sheet, f"{tier.origin}: above_input_tokens",
+                    f"repeats {seen_tiers[key].origin} for {provider}/{model}",
+                    tier.above_input_tokens)  # fmt: skip
+            seen_tiers[key] = tier

@@ -1,0 +1,118 @@
+-- call_costs rows for the calls of usage batches $first_batch..$last_batch: each call priced
+-- by the price point in force at its ts (range join) and matching its input size (tier).
+WITH
+
+scope AS (
+    SELECT call_id, batch_id, ts, provider, model, status,
+           input_tokens, cache_read_tokens, cache_write_tokens, output_tokens
+    FROM calls
+    WHERE batch_id BETWEEN $first_batch AND $last_batch
+),
+
+-- Each price point covers input_tokens in (tier_lo, tier_hi]: the base price from -1 up to
+-- the lowest tier threshold, each tier up to the next one. So a call matches exactly one
+-- point, and a tier prices the whole call (all-or-nothing) when input > its threshold.
+points AS (
+    SELECT
+        *,
+        coalesce(above_input_tokens, -1) AS tier_lo,
+        coalesce(
+            lead(above_input_tokens) OVER (
+                PARTITION BY provider, model, effective_from
+                ORDER BY above_input_tokens ASC NULLS FIRST
+            ),
+            9223372036854775807
+        ) AS tier_hi,
+        -- unit change: a rate per 1K or per 1M tokens becomes a rate per token. Multiply,
+        -- never divide: DuckDB's DECIMAL / DECIMAL is a DOUBLE.
+        CASE unit_tokens WHEN 1000 THEN 0.001 WHEN 1000000 THEN 0.000001 END AS per_token
+    FROM price_points
+),
+
+rates AS (
+    SELECT
+        provider, model, canonical_model, variant, unit_tokens, currency, effective_from,
+        effective_to, above_input_tokens, tier_lo, tier_hi, failed_calls_billed,
+        -- per-token rates, DECIMAL(38,15): exact for any DECIMAL(18,9) sheet rate
+        CAST(CAST(input_rate AS DECIMAL(38, 9)) * per_token AS DECIMAL(38, 15)) AS input_pt,
+        -- no cache-read or cache-write rate: those tokens bill at the input rate
+        CAST(CAST(coalesce(cache_read_rate, input_rate) AS DECIMAL(38, 9)) * per_token
+             AS DECIMAL(38, 15)) AS cache_read_pt,
+        CAST(CAST(coalesce(cache_write_rate, input_rate) AS DECIMAL(38, 9)) * per_token
+             AS DECIMAL(38, 15)) AS cache_write_pt,
+        CAST(CAST(output_rate AS DECIMAL(38, 9)) * per_token AS DECIMAL(38, 15)) AS output_pt,
+        -- per call, not per token
+        CAST(coalesce(request_rate, 0) AS DECIMAL(38, 15)) AS request_fee
+    FROM points
+),
+
+matched AS (
+    SELECT s.*, r.* EXCLUDE (provider, model)
+    FROM scope AS s
+    LEFT JOIN rates AS r
+        ON  r.provider = s.provider
+        AND r.model = s.model
+        AND s.ts >= r.effective_from AND s.ts < r.effective_to
+        AND s.input_tokens > r.tier_lo AND s.input_tokens <= r.tier_hi
+),
+
+-- why a call found no price, for the person who has to fix it
+known_models AS (SELECT DISTINCT provider, model FROM price_points),
+known_providers AS (SELECT DISTINCT provider FROM price_points),
+
+-- a failed call is free unless its sheet says the provider bills failures
+charged AS (
+    SELECT *, (status = 'ok' OR failed_calls_billed) AS is_charged
+    FROM matched
+),
+
+components AS (
+    SELECT
+        call_id, batch_id, provider, model, canonical_model, variant, unit_tokens, currency,
+        effective_from, above_input_tokens, tier_lo,
+        CASE WHEN is_charged
+             THEN (input_tokens - cache_read_tokens - cache_write_tokens) * input_pt
+             ELSE 0 END::DECIMAL(38, 15) AS input_cost,
+        CASE WHEN is_charged THEN cache_read_tokens * cache_read_pt
+             ELSE 0 END::DECIMAL(38, 15) AS cache_read_cost,
+        CASE WHEN is_charged THEN cache_write_tokens * cache_write_pt
+             ELSE 0 END::DECIMAL(38, 15) AS cache_write_cost,
+        CASE WHEN is_charged THEN output_tokens * output_pt
+             ELSE 0 END::DECIMAL(38, 15) AS output_cost,
+        CASE WHEN is_charged THEN request_fee ELSE 0 END::DECIMAL(38, 15) AS request_cost
+    FROM charged
+),
+
+final AS (
+    SELECT
+        c.call_id,
+        c.batch_id,
+        c.tier_lo IS NOT NULL AS priced,
+        CASE
+            WHEN c.tier_lo IS NOT NULL THEN NULL
+            WHEN kp.provider IS NULL THEN 'no price sheet for provider ' || c.provider
+            WHEN km.model IS NULL THEN 'no price for model ' || c.model || ' at ' || c.provider
+            ELSE 'no price for ' || c.provider || '/' || c.model || ' in force at the call''s time'
+        END AS unpriced_reason,
+        c.canonical_model,
+        c.variant,
+        c.unit_tokens,
+        c.currency,
+        c.effective_from AS price_from,
+        c.above_input_tokens AS tier_above,
+        -- unpriced: every amount stays NULL, never 0
+        CASE WHEN c.tier_lo IS NOT NULL THEN c.input_cost END AS input_cost,
+        CASE WHEN c.tier_lo IS NOT NULL THEN c.cache_read_cost END AS cache_read_cost,
+        CASE WHEN c.tier_lo IS NOT NULL THEN c.cache_write_cost END AS cache_write_cost,
+        CASE WHEN c.tier_lo IS NOT NULL THEN c.output_cost END AS output_cost,
+        CASE WHEN c.tier_lo IS NOT NULL THEN c.request_cost END AS request_cost,
+        CASE WHEN c.tier_lo IS NOT NULL
+             THEN c.input_cost + c.cache_read_cost + c.cache_write_cost + c.output_cost
+                  + c.request_cost
+        END AS total_cost
+    FROM components AS c
+    LEFT JOIN known_providers AS kp ON kp.provider = c.provider
+    LEFT JOIN known_models AS km ON km.provider = c.provider AND km.model = c.model
+)
+
+SELECT * FROM final

@@ -1,0 +1,1 @@
+"""ratecard: exact LLM cost accounting over usage logs and provider price sheets."""

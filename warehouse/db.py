@@ -1,0 +1,112 @@
+"""Open a warehouse file, migrate it forward, and refuse one written by a newer ratecard.
+
+Migrations are the numbered files in ``warehouse/migrations`` (``0001_name.sql``, ...). Each
+runs once, in its own transaction, and is recorded in ``schema_migrations``. Sessions always
+run in UTC so that timestamps print and group by day the same way on every machine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import RatecardError
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The migrations shipped with this version, in order."""
+    found = []
+    for entry in resources.files("warehouse.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    expected = list(range(1, len(found) + 1))
+    if [m.version for m in found] != expected:
+        raise AssertionError(f"migrations must be numbered 1..n without gaps: {found}")
+    return found
+
+
+SCHEMA_VERSION = len(migrations())
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied to this warehouse (0 for a blank file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, target: int = SCHEMA_VERSION) -> list[int]:
+    """Apply every migration above the warehouse's version up to ``target``; return those applied."""
+    current = schema_version(con)
+    applied = []
+    for migration in migrations():
+        if current < migration.version <= target:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(migration.sql)
+                con.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) "
+                    "VALUES ($version, $name, now())",
+                    {"version": migration.version, "name": migration.name},
+                )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            applied.append(migration.version)
+    return applied
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at ``path``, creating and migrating it as needed.
+
+    A read-only connection never migrates: it refuses a warehouse that is not at this
+    version's schema, since the queries would not match its tables.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise RatecardError(f"{path}: no warehouse here. Create one with `ratecard demo` or "
+                            "`ratecard ingest prices`/`ingest usage`.")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise RatecardError(f"{path}: cannot open the warehouse: {exc}") from exc
+    con.execute("SET TimeZone = 'UTC'")
+    version = schema_version(con)
+    if version > SCHEMA_VERSION:
+        con.close()
+        raise RatecardError(
+            f"{path}: this warehouse has schema version {version}, written by a newer ratecard; "
+            f"this one knows versions up to {SCHEMA_VERSION}. Upgrade ratecard to open it."
+        )
+    if version < SCHEMA_VERSION:
+        if read_only:
+            con.close()
+            raise RatecardError(
+                f"{path}: schema version {version} is older than this ratecard's "
+                f"{SCHEMA_VERSION}; open it once read-write (any ingest or `ratecard bill`) to "
+                "migrate it."
+            )
+        migrate(con)
+    return con
