@@ -16,6 +16,7 @@ final AS (
         batch_id,
         CAST(ts AS DATE) AS day,  -- the session runs in UTC
         provider, model, canonical_model, variant, team, project, api_key_id, currency,
+        unpriced_reason,
         count(*) AS calls,
         count(*) FILTER (WHERE status = 'failed') AS failed_calls,
         count(*) FILTER (WHERE NOT priced) AS unpriced_calls,

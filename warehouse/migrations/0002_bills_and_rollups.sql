@@ -34,6 +34,7 @@ CREATE TABLE daily_rollup (
     project             VARCHAR,
     api_key_id          VARCHAR,
     currency            VARCHAR,
+    unpriced_reason     VARCHAR,             -- NULL for priced calls
     calls               BIGINT NOT NULL,
     failed_calls        BIGINT NOT NULL,
     unpriced_calls      BIGINT NOT NULL,

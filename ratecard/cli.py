@@ -1,0 +1,263 @@
+"""The ``ratecard`` command line: the composition root that wires the stages together.
+
+Every command takes ``--db PATH`` (or the RATECARD_DB environment variable). Problems the
+user can fix print one line saying what and where, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.prices import load_prices
+from ingest.usage import UsageFormat, UsageLoad, ingest_usage
+from pricing.engine import bill_unbilled, rebill
+from ratecard import sample
+from reports.export import ExportFormat, export_calls
+from reports.money import plain, round_column
+from reports.period import parse_period
+from reports.summary import Summary, parse_by, summarize
+from warehouse import RatecardError, connect
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PRICE_SHEETS = PROJECT_ROOT / "data" / "price_sheets"
+SAMPLES = PROJECT_ROOT / "data" / "samples"
+DEFAULT_DB = Path("data/warehouse/ratecard.duckdb")
+
+app = typer.Typer(
+    help="Exact LLM cost accounting: ingest usage logs and price sheets, bill every call, "
+    "report spend.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Load usage logs or price sheets into the warehouse.",
+                         no_args_is_help=True)  # fmt: skip
+export_app = typer.Typer(help="Write warehouse data to files.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(export_app, name="export")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="RATECARD_DB", help="The warehouse file (DuckDB).",
+                 show_default=True),  # fmt: skip
+]
+
+
+@contextmanager
+def warehouse(db: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db, read_only=read_only)
+    if sys.stdout.isatty():
+        con.execute("SET enable_progress_bar = true")  # DuckDB's own bar for long queries
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _fail(exc: RatecardError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(2)
+
+
+def _print_load(load: UsageLoad) -> None:
+    out.print(
+        f"{load.source} ({load.format.value}): read {load.records_read:,} = "
+        f"loaded {load.loaded:,} + duplicates {load.duplicates:,} + "
+        f"quarantined {load.quarantined:,}; billed {load.billed:,}"
+        + (f", [yellow]{load.unpriced:,} unpriced[/yellow]" if load.unpriced else ""),
+        highlight=False,
+    )
+
+
+@ingest_app.command("usage")
+def ingest_usage_command(
+    paths: Annotated[list[Path], typer.Argument(help="Usage log files (.jsonl, .csv, .gz).")],
+    db: DbOption = DEFAULT_DB,
+    fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
+    no_bill: Annotated[bool, typer.Option("--no-bill", help="Load only; bill later.")] = False,
+) -> None:
+    """Load usage logs, one batch per file; each record is loaded, a duplicate, or quarantined."""
+    try:
+        with warehouse(db) as con:
+            quarantined = 0
+            for path in paths:
+                load = ingest_usage(con, path, fmt=fmt, bill=not no_bill)
+                quarantined += load.quarantined
+                _print_load(load)
+            if quarantined:
+                out.print(f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
+                          "quarantine table for line and reason.")  # fmt: skip
+    except RatecardError as exc:
+        raise _fail(exc) from None
+
+
+@ingest_app.command("prices")
+def ingest_prices_command(
+    paths: Annotated[list[Path], typer.Argument(help="Sheets (.yml, .csv) or folders of them.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Load price sheets; each replaces its providers' prices, all or nothing."""
+    try:
+        with warehouse(db) as con:
+            load = load_prices(con, paths)
+            out.print(f"loaded {load.points} price points for {', '.join(load.providers)} "
+                      f"(replacing {load.replaced})")  # fmt: skip
+            if con.execute("SELECT count(*) FROM calls").fetchone() != (0,):
+                out.print("Calls already billed keep their old prices until "
+                          "`ratecard bill --rebill`.")  # fmt: skip
+    except RatecardError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def bill(
+    db: DbOption = DEFAULT_DB,
+    rebill_all: Annotated[bool, typer.Option("--rebill", help="Re-price every call with the "
+                                             "current sheets, in one transaction.")] = False,  # fmt: skip
+) -> None:
+    """Bill calls loaded with --no-bill, or re-price everything after a sheet change."""
+    try:
+        with warehouse(db) as con:
+            result = rebill(con) if rebill_all else bill_unbilled(con)
+            verb = "re-priced" if rebill_all else "billed"
+            out.print(f"{verb} {result.calls:,} calls"
+                      + (f", [yellow]{result.unpriced:,} unpriced[/yellow]"
+                         if result.unpriced else ""))  # fmt: skip
+    except RatecardError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def summary(
+    db: DbOption = DEFAULT_DB,
+    by: Annotated[str, typer.Option(help="Group by: provider, model, canonical_model, "
+                                    "variant, team, project, key, day, currency.")] = "provider,variant",  # fmt: skip
+    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    exact: Annotated[bool, typer.Option(help="Amounts at full precision.")] = False,
+) -> None:
+    """Spend, calls and tokens for a period, with failed and unpriced counts."""
+    try:
+        with warehouse(db, read_only=True) as con:
+            result = summarize(con, parse_by(by), parse_period(period, start, end))
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    print_summary(result, exact=exact)
+
+
+def print_summary(result: Summary, *, exact: bool = False) -> None:
+    currency = result.currency or ""
+    table = Table(title=f"Spend, {result.period.label()} (UTC)", title_justify="left")
+    for name in result.by:
+        table.add_column(name)
+    for name in ("calls", "failed", "unpriced", "input tok", "cached tok", "output tok"):
+        table.add_column(name, justify="right")
+    table.add_column(f"cost {currency}".strip(), justify="right")
+    costs = round_column(r.cost for r in result.rows)
+    for row, rounded in zip(result.rows, costs.lines, strict=True):
+        shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded:,.2f}")
+        table.add_row(
+            *(value if value is not None else "(none)" for value in row.group),
+            f"{row.calls:,}", f"{row.failed_calls:,}",
+            f"[yellow]{row.unpriced_calls:,}[/yellow]" if row.unpriced_calls else "0",
+            f"{row.input_tokens:,}", f"{row.cache_read_tokens:,}", f"{row.output_tokens:,}",
+            shown,
+        )  # fmt: skip
+    blanks = [""] * (len(result.by) + 5)
+    if not exact and costs.residue:
+        table.add_row("rounding residue", *blanks, f"{costs.residue:,.2f}")
+    total = plain(result.total_cost) if exact else f"{costs.total:,.2f}"
+    table.add_row("[bold]total[/bold]", *[""] * (len(result.by) - 1),
+                  f"{result.calls:,}", f"{result.failed_calls:,}",
+                  f"{result.unpriced_calls:,}", "", "", "", f"[bold]{total}[/bold]")  # fmt: skip
+    out.print(table)
+    if not exact:
+        out.print("Amounts rounded half-up to the cent; failed calls are free and counted.",
+                  style="dim")  # fmt: skip
+    if result.unpriced:
+        out.print(f"[yellow]{result.unpriced_calls:,} calls are unpriced[/yellow] (cost "
+                  "unknown, not counted as $0):")  # fmt: skip
+        for item in result.unpriced:
+            out.print(f"  {item.provider}/{item.model}: {item.calls:,} calls — {item.reason}",
+                      highlight=False)  # fmt: skip
+    if result.stale_calls:
+        out.print(f"[yellow]{result.stale_calls:,} calls were billed with older price sheets"
+                  "[/yellow]: run `ratecard bill --rebill`.")  # fmt: skip
+
+
+@export_app.command("calls")
+def export_calls_command(
+    out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.CSV,
+    db: DbOption = DEFAULT_DB,
+    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+) -> None:
+    """Every call with its cost components, exact decimals, in CSV or Parquet."""
+    try:
+        with warehouse(db, read_only=True) as con:
+            rows = export_calls(con, out_path, fmt, parse_period(period, start, end))
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    out.print(f"wrote {rows:,} calls to {out_path}", highlight=False)
+
+
+@app.command()
+def demo(
+    db: DbOption = DEFAULT_DB,
+    calls: Annotated[int, typer.Option(min=100, help="Sample calls to generate.")] = 30_000,
+) -> None:
+    """The main job: sample traffic for four gateways, priced, billed and summarised."""
+    try:
+        run_demo(db, calls)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+
+
+def run_demo(db: Path, calls: int) -> Summary:
+    with warehouse(db) as con:
+        foreign = con.execute(
+            "SELECT source FROM batches WHERE kind = 'usage' AND NOT starts_with(source, $dir) "
+            "LIMIT 1",
+            {"dir": str(SAMPLES.resolve())},
+        ).fetchone()
+        if foreign:
+            raise RatecardError(
+                f"{db} holds usage from {foreign[0]}; the demo will not mix sample data into "
+                "a real warehouse. Pass --db with another file."
+            )
+        with Progress("generating sample traffic", BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=out, transient=True) as bar:  # fmt: skip
+            task = bar.add_task("calls", total=calls)
+            files = sample.generate(SAMPLES, calls, progress=lambda n: bar.advance(task, n))
+        out.print(f"sample traffic: {files.calls:,} calls in {files.gateway_log.name} and "
+                  f"{files.runware_log.name}")  # fmt: skip
+        load = load_prices(con, [PRICE_SHEETS])
+        out.print(f"price sheets: {load.points} price points for {', '.join(load.providers)}")
+        for path in (files.gateway_log, files.runware_log):
+            _print_load(ingest_usage(con, path))
+        rebill(con)  # sheets may have changed since an earlier demo run
+        result = summarize(con, ("provider", "variant"), parse_period())
+    print_summary(result)
+    out.print(f"\nWarehouse: {db}. Next: `ratecard summary --by team,project`, "
+              f"`ratecard export calls --out calls.csv`.")  # fmt: skip
+    return result
+
+
+def main() -> None:  # pragma: no cover - the console script
+    app()
+

@@ -1,0 +1,136 @@
+"""Spend for a period grouped by any of the rollup's dimensions (``ratecard summary``).
+
+Reads only the daily rollup, so it stays fast at any warehouse size. Amounts are exact; the
+command line rounds them for display by the rule in :mod:`reports.money`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from pricing.engine import stale_calls
+from reports.period import Period
+from warehouse.errors import RatecardError
+
+DIMENSIONS: dict[str, str] = {
+    "provider": "provider",
+    "model": "model",
+    "canonical_model": "canonical_model",
+    "variant": "variant",
+    "team": "team",
+    "project": "project",
+    "key": "api_key_id",
+    "day": "day",
+    "currency": "currency",
+}
+"""What ``--by`` accepts, and the rollup column each name reads."""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    group: tuple[str | None, ...]
+    calls: int
+    failed_calls: int
+    unpriced_calls: int
+    input_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    cost: Decimal | None
+    """Exact cost of the priced calls in the group; None if none of them is priced."""
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class UnpricedModel:
+    provider: str
+    model: str
+    reason: str
+    calls: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    by: tuple[str, ...]
+    period: Period
+    rows: tuple[SummaryRow, ...]
+    calls: int
+    failed_calls: int
+    unpriced_calls: int
+    total_cost: Decimal
+    """The exact sum of every priced call's cost in the period."""
+    currency: str | None
+    unpriced: tuple[UnpricedModel, ...]
+    """Wire ids that found no price, with the reason and their calls in the period."""
+    stale_calls: int
+    """Calls billed with an older price load than the latest (``bill --rebill`` fixes)."""
+
+
+def parse_by(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [n for n in names if n not in DIMENSIONS]
+    if unknown or not names:
+        raise RatecardError(f"--by: unknown dimension {unknown[0] if unknown else text!r}; "
+                            f"choose from {', '.join(DIMENSIONS)}")  # fmt: skip
+    return names
+
+
+_PERIOD = "($start IS NULL OR day >= $start) AND ($end IS NULL OR day < $end)"
+
+
+def summarize(con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Period) -> Summary:
+    """Spend, calls and tokens per group for the period, from the daily rollup."""
+    params = {"start": period.start, "end": period.end_exclusive}
+    currencies = [r[0] for r in con.execute(
+        f"SELECT DISTINCT currency FROM daily_rollup WHERE {_PERIOD} AND currency IS NOT NULL",  # noqa: S608
+        params).fetchall()]  # fmt: skip
+    if len(currencies) > 1 and "currency" not in by:
+        by = (*by, "currency")  # never add up amounts in different currencies
+    columns = ", ".join(DIMENSIONS[name] for name in by)  # names from the allowlist only
+    rows = con.execute(
+        f"""
+        SELECT {columns},
+               sum(calls), sum(failed_calls), sum(unpriced_calls), sum(input_tokens),
+               sum(cache_read_tokens), sum(output_tokens), sum(reasoning_tokens),
+               sum(total_cost), any_value(currency)
+        FROM daily_rollup
+        WHERE {_PERIOD}
+        GROUP BY {columns}
+        ORDER BY sum(total_cost) DESC NULLS LAST, {columns}
+        """,  # noqa: S608
+        params,
+    ).fetchall()
+    n = len(by)
+    summary_rows = tuple(
+        SummaryRow(
+            group=tuple(None if v is None else str(v) for v in row[:n]),
+            calls=int(row[n]), failed_calls=int(row[n + 1]), unpriced_calls=int(row[n + 2]),
+            input_tokens=int(row[n + 3]), cache_read_tokens=int(row[n + 4]),
+            output_tokens=int(row[n + 5]), reasoning_tokens=int(row[n + 6]),
+            cost=row[n + 7], currency=row[n + 8],
+        )  # fmt: skip
+        for row in rows
+    )
+    unpriced = tuple(
+        UnpricedModel(provider, model, reason, int(calls))
+        for provider, model, reason, calls in con.execute(
+            f"SELECT provider, model, unpriced_reason, sum(unpriced_calls) FROM daily_rollup "  # noqa: S608
+            f"WHERE {_PERIOD} AND unpriced_calls > 0 GROUP BY ALL ORDER BY 4 DESC, 1, 2",
+            params,
+        ).fetchall()
+    )
+    return Summary(
+        by=by,
+        period=period,
+        rows=summary_rows,
+        calls=sum(r.calls for r in summary_rows),
+        failed_calls=sum(r.failed_calls for r in summary_rows),
+        unpriced_calls=sum(r.unpriced_calls for r in summary_rows),
+        total_cost=sum((r.cost for r in summary_rows if r.cost is not None), Decimal(0)),
+        currency=currencies[0] if len(currencies) == 1 else None,
+        unpriced=unpriced,
+        stale_calls=stale_calls(con),
+    )
