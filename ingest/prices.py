@@ -28,6 +28,7 @@ from pricing.sheet import (
     parse_sheet,
 )
 from warehouse.errors import RatecardError
+from warehouse.sql import fetch_value
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -53,7 +54,7 @@ _DecimalLoader.yaml_implicit_resolvers = {
 def read_yaml(path: Path) -> list[PricePoint]:
     """Read one provider's YAML sheet into price points."""
     try:
-        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506
+        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
         raise PriceSheetError(str(path), "(file)", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -68,16 +69,21 @@ def read_csv(path: Path) -> list[PricePoint]:
         header = reader.fieldnames or []
         unknown = [c for c in header if c not in CSV_COLUMNS]
         if unknown:
-            raise PriceSheetError(str(path), "header", f"unknown column; expected some of "
-                                  f"{', '.join(CSV_COLUMNS)}", unknown[0])  # fmt: skip
+            raise PriceSheetError(
+                str(path),
+                "header",
+                f"unknown column; expected some of {', '.join(CSV_COLUMNS)}",
+                unknown[0],
+            )
         missing = [c for c in CSV_REQUIRED if c not in header]
         if missing:
             raise PriceSheetError(str(path), "header", "missing required column", missing[0])
         points = []
         for row in reader:
             if None in row:  # more cells than header columns
-                raise PriceSheetError(str(path), f"line {reader.line_num}",
-                                      "more cells than the header has columns")  # fmt: skip
+                raise PriceSheetError(
+                    str(path), f"line {reader.line_num}", "more cells than the header has columns"
+                )
             points.append(parse_row(row, str(path), reader.line_num))
     return points
 
@@ -87,14 +93,17 @@ def sheet_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir()
-                                if p.suffix.lower() in {".yml", ".yaml", ".csv"}))  # fmt: skip
+            files.extend(
+                sorted(p for p in path.iterdir() if p.suffix.lower() in {".yml", ".yaml", ".csv"})
+            )
         elif path.exists():
             files.append(path)
         else:
             raise RatecardError(f"{path}: no such file or directory")
     if not files:
-        raise RatecardError(f"no price sheets (*.yml, *.yaml, *.csv) in {', '.join(map(str, paths))}")
+        raise RatecardError(
+            f"no price sheets (*.yml, *.yaml, *.csv) in {', '.join(map(str, paths))}"
+        )
     return files
 
 
@@ -122,7 +131,8 @@ _VALUES = ", ".join(
     "coalesce(?::TIMESTAMPTZ, 'infinity'::TIMESTAMPTZ)" if c == "effective_to" else "?"
     for c in _COLUMNS
 )
-_INSERT = f"INSERT INTO price_points ({', '.join(_COLUMNS)}, batch_id) VALUES ({_VALUES}, ?)"
+# column names from the PricePoint dataclass, values as ? parameters
+_INSERT = f"INSERT INTO price_points ({', '.join(_COLUMNS)}, batch_id) VALUES ({_VALUES}, ?)"  # noqa: S608
 
 
 def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
@@ -132,23 +142,29 @@ def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
     started = datetime.now(UTC)
     con.execute("BEGIN TRANSACTION")
     try:
-        batch_row = con.execute("SELECT nextval('batch_id_seq')").fetchone()
-        assert batch_row is not None
-        batch_id = int(batch_row[0])
-        replaced_row = con.execute(
-            "SELECT count(*) FROM price_points WHERE list_contains($providers, provider)",
+        batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
+        replaced = int(
+            fetch_value(
+                con,
+                "SELECT count(*) FROM price_points WHERE list_contains($providers, provider)",
+                {"providers": providers},
+            )
+        )
+        con.execute(
+            "DELETE FROM price_points WHERE list_contains($providers, provider)",
             {"providers": providers},
-        ).fetchone()
-        replaced = int(replaced_row[0]) if replaced_row else 0
-        con.execute("DELETE FROM price_points WHERE list_contains($providers, provider)",
-                    {"providers": providers})  # fmt: skip
+        )
         con.executemany(_INSERT, [(*(getattr(p, c) for c in _COLUMNS), batch_id) for p in points])
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
             "records_read, loaded, duplicates, quarantined) VALUES "
             "($batch, 'prices', $source, 'price-sheet', $started, now(), $n, $n, 0, 0)",
-            {"batch": batch_id, "source": ", ".join(sorted({p.sheet for p in points})),
-             "started": started, "n": len(points)},  # fmt: skip
+            {
+                "batch": batch_id,
+                "source": ", ".join(sorted({p.sheet for p in points})),
+                "started": started,
+                "n": len(points),
+            },
         )
         con.execute("COMMIT")
     except Exception:

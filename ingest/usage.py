@@ -20,7 +20,7 @@ import duckdb
 
 from pricing.engine import bill_batches
 from warehouse.errors import RatecardError
-from warehouse.sql import sql_file
+from warehouse.sql import fetch_one, fetch_value, sql_file
 
 
 class UsageFormat(StrEnum):
@@ -34,10 +34,26 @@ class UsageFormat(StrEnum):
     """CSV with a header of normalised column names."""
 
 
-FLAT_COLUMNS = ("call_id", "ts", "provider", "model", "status", "status_code", "error_type",
-                "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
-                "reasoning_tokens", "reported_cost", "team", "project", "api_key",
-                "api_key_id", "tags")  # fmt: skip
+FLAT_COLUMNS = (
+    "call_id",
+    "ts",
+    "provider",
+    "model",
+    "status",
+    "status_code",
+    "error_type",
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "reported_cost",
+    "team",
+    "project",
+    "api_key",
+    "api_key_id",
+    "tags",
+)
 
 
 @dataclass(frozen=True)
@@ -120,10 +136,10 @@ def _extract(con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat) -> No
     con.execute("DROP TABLE IF EXISTS ingest_reject_scans")
     if fmt is UsageFormat.FLAT_CSV:
         _check_csv_header(path)
+        con.execute(sql_file("ingest", "read_flat_csv"), {"path": str(path)})
         con.execute(
             "CREATE OR REPLACE TEMP TABLE ingest_extracted AS "
-            + sql_file("ingest", "extract_flat_csv"),
-            {"path": str(path)},
+            + sql_file("ingest", "extract_flat_csv")
         )
         return
     con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": "\x1f"})
@@ -160,13 +176,13 @@ def ingest_usage(
             _extract(con, path, fmt)
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
-        con.execute("CREATE OR REPLACE TEMP TABLE ingest_validated AS "
-                    + sql_file("ingest", "validate"))  # fmt: skip
-        con.execute("CREATE OR REPLACE TEMP TABLE ingest_outcome AS "
-                    + sql_file("ingest", "classify"))  # fmt: skip
-        batch_row = con.execute("SELECT nextval('batch_id_seq')").fetchone()
-        assert batch_row is not None
-        batch_id = int(batch_row[0])
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ingest_validated AS " + sql_file("ingest", "validate")
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ingest_outcome AS " + sql_file("ingest", "classify")
+        )
+        batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
         params = {"batch": batch_id, "source": source}
         con.execute(
             f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, batch_id, content_hash) "  # noqa: S608
@@ -181,19 +197,26 @@ def ingest_usage(
             "FROM ingest_outcome WHERE outcome = 'quarantine' ORDER BY source_line",
             params,
         )
-        counts = con.execute(
+        counts = fetch_one(
+            con,
             "SELECT count(*), count(*) FILTER (WHERE outcome = 'load'), "
             "count(*) FILTER (WHERE outcome = 'duplicate'), "
-            "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_outcome"
-        ).fetchone()
-        assert counts is not None
+            "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_outcome",
+        )
         read, loaded, duplicates, quarantined = (int(n) for n in counts)
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
             "records_read, loaded, duplicates, quarantined) VALUES ($batch, 'usage', $source, "
             "$format, $started, now(), $read, $loaded, $duplicates, $quarantined)",
-            {**params, "format": fmt.value, "started": started, "read": read,
-             "loaded": loaded, "duplicates": duplicates, "quarantined": quarantined},  # fmt: skip
+            {
+                **params,
+                "format": fmt.value,
+                "started": started,
+                "read": read,
+                "loaded": loaded,
+                "duplicates": duplicates,
+                "quarantined": quarantined,
+            },
         )
         billed = unpriced = 0
         if bill:
@@ -204,8 +227,13 @@ def ingest_usage(
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("ingest_lines", "ingest_records", "ingest_extracted", "ingest_validated",
-                      "ingest_outcome"):  # fmt: skip
+        for table in (
+            "ingest_lines",
+            "ingest_csv_rows",
+            "ingest_records",
+            "ingest_extracted",
+            "ingest_validated",
+            "ingest_outcome",
+        ):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-    return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed,
-                     unpriced)  # fmt: skip
+    return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed, unpriced)

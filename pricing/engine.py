@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.sql import sql_file
+from warehouse.sql import fetch_one, fetch_value, sql_file
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,8 @@ class BillResult:
 
 def latest_price_load(con: duckdb.DuckDBPyConnection) -> int | None:
     """The batch id of the most recent price-sheet load, or None before any."""
-    row = con.execute("SELECT max(batch_id) FROM batches WHERE kind = 'prices'").fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    batch = fetch_value(con, "SELECT max(batch_id) FROM batches WHERE kind = 'prices'")
+    return None if batch is None else int(batch)
 
 
 def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillResult:
@@ -39,13 +39,13 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
         "WHERE kind = 'usage' AND batch_id BETWEEN $first_batch AND $last_batch",
         {**span, "prices": latest_price_load(con)},
     )
-    row = con.execute(
+    calls, unpriced = fetch_one(
+        con,
         "SELECT count(*), count(*) FILTER (WHERE NOT priced) FROM call_costs "
         "WHERE batch_id BETWEEN $first_batch AND $last_batch",
         span,
-    ).fetchone()
-    assert row is not None
-    return BillResult(calls=int(row[0]), unpriced=int(row[1]))
+    )
+    return BillResult(calls=int(calls), unpriced=int(unpriced))
 
 
 def bill_unbilled(con: duckdb.DuckDBPyConnection) -> BillResult:
@@ -73,12 +73,12 @@ def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
     try:
         con.execute("DELETE FROM call_costs")
         con.execute("DELETE FROM daily_rollup")
-        row = con.execute(
+        first, last = fetch_one(
+            con,
             "SELECT coalesce(min(batch_id), 0), coalesce(max(batch_id), -1) FROM batches "
-            "WHERE kind = 'usage'"
-        ).fetchone()
-        assert row is not None
-        result = bill_batches(con, int(row[0]), int(row[1]))
+            "WHERE kind = 'usage'",
+        )
+        result = bill_batches(con, int(first), int(last))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -88,9 +88,11 @@ def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
 
 def stale_calls(con: duckdb.DuckDBPyConnection) -> int:
     """Calls billed with price sheets older than the latest load (fixed by ``rebill``)."""
-    row = con.execute(
-        "SELECT coalesce(sum(loaded), 0) FROM batches WHERE kind = 'usage' "
-        "AND (billed_with_prices IS NULL OR billed_with_prices < "
-        "     (SELECT max(batch_id) FROM batches WHERE kind = 'prices'))"
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return int(
+        fetch_value(
+            con,
+            "SELECT coalesce(sum(loaded), 0) FROM batches WHERE kind = 'usage' "
+            "AND (billed_with_prices IS NULL OR billed_with_prices < "
+            "     (SELECT max(batch_id) FROM batches WHERE kind = 'prices'))",
+        )
+    )

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,7 +28,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
 )
 
 from warehouse.errors import RatecardError
@@ -156,18 +156,6 @@ class PriceSheet(_Strict):
     notes: str | None = None
     models: list[ModelPrices] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_model_ids(self) -> PriceSheet:
-        seen: dict[str, int] = {}
-        for index, model in enumerate(self.models):
-            if model.id in seen:
-                raise ValueError(
-                    f"models[{index}].id {model.id!r} repeats models[{seen[model.id]}]: "
-                    "list each model id once, with all its periods under prices"
-                )
-            seen[model.id] = index
-        return self
-
 
 class PriceRow(Rates):
     """One row of the CSV form (see ARCHITECTURE.md); blank cells are absent values."""
@@ -189,8 +177,16 @@ class PriceRow(Rates):
 
 
 CSV_COLUMNS = tuple(PriceRow.model_fields)
-CSV_REQUIRED = ("provider", "model", "canonical_model", "unit", "currency", "effective_from",
-                "input", "output")  # fmt: skip
+CSV_REQUIRED = (
+    "provider",
+    "model",
+    "canonical_model",
+    "unit",
+    "currency",
+    "effective_from",
+    "input",
+    "output",
+)
 
 
 @dataclass(frozen=True)
@@ -248,32 +244,57 @@ def parse_sheet(data: Any, file: str) -> list[PricePoint]:
     except ValidationError as exc:
         raise_first(exc, file)
         raise  # unreachable: raise_first always raises
+    first_index: dict[str, int] = {}
+    for index, model in enumerate(sheet.models):
+        if model.id in first_index:
+            raise PriceSheetError(
+                file,
+                f"models[{index}].id",
+                f"repeats models[{first_index[model.id]}]: list each model "
+                "once, with all its periods under prices",
+                model.id,
+            )
+        first_index[model.id] = index
     points = []
     for m_index, model in enumerate(sheet.models):
         for p_index, period in enumerate(model.prices):
-            origin = f"models[{m_index}].prices[{p_index}]"
-            common = {
-                "provider": sheet.provider,
-                "model": model.id,
-                "canonical_model": model.canonical,
-                "variant": model.variant,
-                "unit_tokens": UNIT_TOKENS[model.unit],
-                "currency": sheet.currency,
-                "effective_from": period.effective_from,
-                "effective_to": period.effective_to,
-                "failed_calls_billed": sheet.failed_calls_billed,
-                "example_rate": period.example,
-                "source": period.source or sheet.source,
-                "checked_on": period.checked_on or sheet.checked_on,
-                "note": period.note,
-                "sheet": file,
-            }
-            points.append(PricePoint(**common, **_rates(period), above_input_tokens=None,
-                                     origin=origin))  # fmt: skip
-            for t_index, tier in enumerate(period.tiers):
-                points.append(PricePoint(**common, **_rates(tier),
-                                         above_input_tokens=tier.above_input_tokens,
-                                         origin=f"{origin}.tiers[{t_index}]"))  # fmt: skip
+            base = PricePoint(
+                provider=sheet.provider,
+                model=model.id,
+                canonical_model=model.canonical,
+                variant=model.variant,
+                unit_tokens=UNIT_TOKENS[model.unit],
+                currency=sheet.currency,
+                effective_from=period.effective_from,
+                effective_to=period.effective_to,
+                above_input_tokens=None,
+                input_rate=period.input,
+                output_rate=period.output,
+                cache_read_rate=period.cache_read,
+                cache_write_rate=period.cache_write,
+                request_rate=period.request,
+                failed_calls_billed=sheet.failed_calls_billed,
+                example_rate=period.example,
+                source=period.source or sheet.source,
+                checked_on=period.checked_on or sheet.checked_on,
+                note=period.note,
+                sheet=file,
+                origin=f"models[{m_index}].prices[{p_index}]",
+            )
+            points.append(base)
+            points.extend(
+                replace(
+                    base,
+                    above_input_tokens=tier.above_input_tokens,
+                    input_rate=tier.input,
+                    output_rate=tier.output,
+                    cache_read_rate=tier.cache_read,
+                    cache_write_rate=tier.cache_write,
+                    request_rate=tier.request,
+                    origin=f"{base.origin}.tiers[{t_index}]",
+                )
+                for t_index, tier in enumerate(period.tiers)
+            )
     return points
 
 
@@ -295,7 +316,11 @@ def parse_row(row: dict[str, str], file: str, line: int) -> PricePoint:
         effective_from=parsed.effective_from,
         effective_to=parsed.effective_to,
         above_input_tokens=parsed.above_input_tokens,
-        **_rates(parsed),
+        input_rate=parsed.input,
+        output_rate=parsed.output,
+        cache_read_rate=parsed.cache_read,
+        cache_write_rate=parsed.cache_write,
+        request_rate=parsed.request,
         failed_calls_billed=parsed.failed_calls_billed,
         example_rate=parsed.example,
         source=parsed.source,
@@ -304,16 +329,6 @@ def parse_row(row: dict[str, str], file: str, line: int) -> PricePoint:
         sheet=file,
         origin=f"line {line}",
     )
-
-
-def _rates(rates: Rates) -> dict[str, Decimal | None]:
-    return {
-        "input_rate": rates.input,
-        "output_rate": rates.output,
-        "cache_read_rate": rates.cache_read,
-        "cache_write_rate": rates.cache_write,
-        "request_rate": rates.request,
-    }
 
 
 def check_points(points: list[PricePoint]) -> None:
@@ -327,9 +342,12 @@ def check_points(points: list[PricePoint]) -> None:
     by_model: dict[tuple[str, str], list[PricePoint]] = defaultdict(list)
     for point in points:
         if point.effective_to is not None and point.effective_to <= point.effective_from:
-            raise PriceSheetError(point.sheet, f"{point.origin}: effective_to",
-                                  "must be later than effective_from",
-                                  point.effective_to.isoformat())  # fmt: skip
+            raise PriceSheetError(
+                point.sheet,
+                f"{point.origin}: effective_to",
+                "must be later than effective_from",
+                point.effective_to.isoformat(),
+            )
         by_model[(point.provider, point.model)].append(point)
 
     for (provider, model), group in by_model.items():
@@ -338,20 +356,26 @@ def check_points(points: list[PricePoint]) -> None:
             for attr in ("canonical_model", "variant", "unit_tokens", "currency"):
                 if getattr(point, attr) != getattr(first, attr):
                     raise PriceSheetError(
-                        point.sheet, f"{point.origin}: {attr}",
+                        point.sheet,
+                        f"{point.origin}: {attr}",
                         f"differs from {first.origin} ({getattr(first, attr)!r}) for "
-                        f"{provider}/{model}", getattr(point, attr))  # fmt: skip
+                        f"{provider}/{model}",
+                        getattr(point, attr),
+                    )
 
-        bases = sorted((p for p in group if p.above_input_tokens is None),
-                       key=lambda p: p.effective_from)  # fmt: skip
-        for earlier, later in zip(bases, bases[1:], strict=False):
+        bases = sorted(
+            (p for p in group if p.above_input_tokens is None), key=lambda p: p.effective_from
+        )
+        for earlier, later in pairwise(bases):
             if earlier.effective_to is None or earlier.effective_to > later.effective_from:
                 raise PriceSheetError(
-                    later.sheet, f"{later.origin}: effective_from",
+                    later.sheet,
+                    f"{later.origin}: effective_from",
                     f"overlaps the period of {earlier.origin} for {provider}/{model} "
                     f"(from {earlier.effective_from.isoformat()} to "
                     f"{earlier.effective_to.isoformat() if earlier.effective_to else 'open'})",
-                    later.effective_from.isoformat())  # fmt: skip
+                    later.effective_from.isoformat(),
+                )
 
         periods = {(p.effective_from, p.effective_to): p for p in bases}
         seen_tiers: dict[tuple[datetime, datetime | None, int], PricePoint] = {}
@@ -360,14 +384,18 @@ def check_points(points: list[PricePoint]) -> None:
             span = (tier.effective_from, tier.effective_to)
             if span not in periods:
                 raise PriceSheetError(
-                    tier.sheet, f"{tier.origin}: effective_from",
+                    tier.sheet,
+                    f"{tier.origin}: effective_from",
                     f"a tier of {provider}/{model} needs a base price (no above_input_tokens) "
                     "with the same effective_from and effective_to",
-                    tier.effective_from.isoformat())  # fmt: skip
+                    tier.effective_from.isoformat(),
+                )
             key = (*span, tier.above_input_tokens)
             if key in seen_tiers:
                 raise PriceSheetError(
-                    tier.sheet, f"{tier.origin}: above_input_tokens",
+                    tier.sheet,
+                    f"{tier.origin}: above_input_tokens",
                     f"repeats {seen_tiers[key].origin} for {provider}/{model}",
-                    tier.above_input_tokens)  # fmt: skip
+                    tier.above_input_tokens,
+                )
             seen_tiers[key] = tier

@@ -27,6 +27,7 @@ from reports.money import plain, round_column
 from reports.period import parse_period
 from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect
+from warehouse.sql import fetch_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PRICE_SHEETS = PROJECT_ROOT / "data" / "price_sheets"
@@ -39,19 +40,21 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-ingest_app = typer.Typer(help="Load usage logs or price sheets into the warehouse.",
-                         no_args_is_help=True)  # fmt: skip
+ingest_app = typer.Typer(
+    help="Load usage logs or price sheets into the warehouse.", no_args_is_help=True
+)
 export_app = typer.Typer(help="Write warehouse data to files.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # messages stay on one line; tables fit the width
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Path,
-    typer.Option("--db", envvar="RATECARD_DB", help="The warehouse file (DuckDB).",
-                 show_default=True),  # fmt: skip
+    typer.Option(
+        "--db", envvar="RATECARD_DB", help="The warehouse file (DuckDB).", show_default=True
+    ),
 ]
 
 
@@ -97,8 +100,10 @@ def ingest_usage_command(
                 quarantined += load.quarantined
                 _print_load(load)
             if quarantined:
-                out.print(f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
-                          "quarantine table for line and reason.")  # fmt: skip
+                out.print(
+                    f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
+                    "quarantine table for line and reason."
+                )
     except RatecardError as exc:
         raise _fail(exc) from None
 
@@ -112,11 +117,14 @@ def ingest_prices_command(
     try:
         with warehouse(db) as con:
             load = load_prices(con, paths)
-            out.print(f"loaded {load.points} price points for {', '.join(load.providers)} "
-                      f"(replacing {load.replaced})")  # fmt: skip
-            if con.execute("SELECT count(*) FROM calls").fetchone() != (0,):
-                out.print("Calls already billed keep their old prices until "
-                          "`ratecard bill --rebill`.")  # fmt: skip
+            out.print(
+                f"loaded {load.points} price points for {', '.join(load.providers)} "
+                f"(replacing {load.replaced})"
+            )
+            if fetch_value(con, "SELECT count(*) FROM calls"):
+                out.print(
+                    "Calls already billed keep their old prices until `ratecard bill --rebill`."
+                )
     except RatecardError as exc:
         raise _fail(exc) from None
 
@@ -124,17 +132,22 @@ def ingest_prices_command(
 @app.command()
 def bill(
     db: DbOption = DEFAULT_DB,
-    rebill_all: Annotated[bool, typer.Option("--rebill", help="Re-price every call with the "
-                                             "current sheets, in one transaction.")] = False,  # fmt: skip
+    rebill_all: Annotated[
+        bool,
+        typer.Option(
+            "--rebill", help="Re-price every call with the current sheets, in one transaction."
+        ),
+    ] = False,
 ) -> None:
     """Bill calls loaded with --no-bill, or re-price everything after a sheet change."""
     try:
         with warehouse(db) as con:
             result = rebill(con) if rebill_all else bill_unbilled(con)
             verb = "re-priced" if rebill_all else "billed"
-            out.print(f"{verb} {result.calls:,} calls"
-                      + (f", [yellow]{result.unpriced:,} unpriced[/yellow]"
-                         if result.unpriced else ""))  # fmt: skip
+            out.print(
+                f"{verb} {result.calls:,} calls"
+                + (f", [yellow]{result.unpriced:,} unpriced[/yellow]" if result.unpriced else "")
+            )
     except RatecardError as exc:
         raise _fail(exc) from None
 
@@ -142,8 +155,13 @@ def bill(
 @app.command()
 def summary(
     db: DbOption = DEFAULT_DB,
-    by: Annotated[str, typer.Option(help="Group by: provider, model, canonical_model, "
-                                    "variant, team, project, key, day, currency.")] = "provider,variant",  # fmt: skip
+    by: Annotated[
+        str,
+        typer.Option(
+            help="Group by: provider, model, canonical_model, "
+            "variant, team, project, key, day, currency."
+        ),
+    ] = "provider,variant",
     period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
@@ -171,31 +189,49 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
         shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded:,.2f}")
         table.add_row(
             *(value if value is not None else "(none)" for value in row.group),
-            f"{row.calls:,}", f"{row.failed_calls:,}",
+            f"{row.calls:,}",
+            f"{row.failed_calls:,}",
             f"[yellow]{row.unpriced_calls:,}[/yellow]" if row.unpriced_calls else "0",
-            f"{row.input_tokens:,}", f"{row.cache_read_tokens:,}", f"{row.output_tokens:,}",
+            f"{row.input_tokens:,}",
+            f"{row.cache_read_tokens:,}",
+            f"{row.output_tokens:,}",
             shown,
-        )  # fmt: skip
+        )
     blanks = [""] * (len(result.by) + 5)
     if not exact and costs.residue:
         table.add_row("rounding residue", *blanks, f"{costs.residue:,.2f}")
     total = plain(result.total_cost) if exact else f"{costs.total:,.2f}"
-    table.add_row("[bold]total[/bold]", *[""] * (len(result.by) - 1),
-                  f"{result.calls:,}", f"{result.failed_calls:,}",
-                  f"{result.unpriced_calls:,}", "", "", "", f"[bold]{total}[/bold]")  # fmt: skip
+    table.add_row(
+        "[bold]total[/bold]",
+        *[""] * (len(result.by) - 1),
+        f"{result.calls:,}",
+        f"{result.failed_calls:,}",
+        f"{result.unpriced_calls:,}",
+        "",
+        "",
+        "",
+        f"[bold]{total}[/bold]",
+    )
     out.print(table)
     if not exact:
-        out.print("Amounts rounded half-up to the cent; failed calls are free and counted.",
-                  style="dim")  # fmt: skip
+        out.print(
+            "Amounts rounded half-up to the cent; failed calls are free and counted.", style="dim"
+        )
     if result.unpriced:
-        out.print(f"[yellow]{result.unpriced_calls:,} calls are unpriced[/yellow] (cost "
-                  "unknown, not counted as $0):")  # fmt: skip
+        out.print(
+            f"[yellow]{result.unpriced_calls:,} calls are unpriced[/yellow] (cost "
+            "unknown, not counted as $0):"
+        )
         for item in result.unpriced:
-            out.print(f"  {item.provider}/{item.model}: {item.calls:,} calls — {item.reason}",
-                      highlight=False)  # fmt: skip
+            out.print(
+                f"  {item.provider}/{item.model}: {item.calls:,} calls — {item.reason}",
+                highlight=False,
+            )
     if result.stale_calls:
-        out.print(f"[yellow]{result.stale_calls:,} calls were billed with older price sheets"
-                  "[/yellow]: run `ratecard bill --rebill`.")  # fmt: skip
+        out.print(
+            f"[yellow]{result.stale_calls:,} calls were billed with older price sheets"
+            "[/yellow]: run `ratecard bill --rebill`."
+        )
 
 
 @export_app.command("calls")
@@ -234,18 +270,26 @@ def run_demo(db: Path, calls: int) -> Summary:
             "SELECT source FROM batches WHERE kind = 'usage' AND NOT starts_with(source, $dir) "
             "LIMIT 1",
             {"dir": str(SAMPLES.resolve())},
-        ).fetchone()
+        ).fetchall()
         if foreign:
             raise RatecardError(
-                f"{db} holds usage from {foreign[0]}; the demo will not mix sample data into "
+                f"{db} holds usage from {foreign[0][0]}; the demo will not mix sample data into "
                 "a real warehouse. Pass --db with another file."
             )
-        with Progress("generating sample traffic", BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=out, transient=True) as bar:  # fmt: skip
+        with Progress(
+            "generating sample traffic",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+        ) as bar:
             task = bar.add_task("calls", total=calls)
             files = sample.generate(SAMPLES, calls, progress=lambda n: bar.advance(task, n))
-        out.print(f"sample traffic: {files.calls:,} calls in {files.gateway_log.name} and "
-                  f"{files.runware_log.name}")  # fmt: skip
+        out.print(
+            f"sample traffic: {files.calls:,} calls in {files.gateway_log.name} and "
+            f"{files.runware_log.name}"
+        )
         load = load_prices(con, [PRICE_SHEETS])
         out.print(f"price sheets: {load.points} price points for {', '.join(load.providers)}")
         for path in (files.gateway_log, files.runware_log):
@@ -253,11 +297,12 @@ def run_demo(db: Path, calls: int) -> Summary:
         rebill(con)  # sheets may have changed since an earlier demo run
         result = summarize(con, ("provider", "variant"), parse_period())
     print_summary(result)
-    out.print(f"\nWarehouse: {db}. Next: `ratecard summary --by team,project`, "
-              f"`ratecard export calls --out calls.csv`.")  # fmt: skip
+    out.print(
+        f"\nWarehouse: {db}. Next: `ratecard summary --by team,project`, "
+        f"`ratecard export calls --out calls.csv`."
+    )
     return result
 
 
 def main() -> None:  # pragma: no cover - the console script
     app()
-

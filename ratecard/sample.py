@@ -55,36 +55,95 @@ class Workload:
 
 
 WORKLOADS = (
-    Workload("search", "ranker", 3.0,
-             (("reapi", "minimax/minimax-m3", 0.7), ("vtrix", "minimax-m3", 0.3)),
-             6_000, 300, 0.6, 0.3),
-    Workload("search", "query-rewrite", 2.0,
-             (("runapi", "MiniMax-M2.5-highspeed", 0.8), ("runapi", "MiniMax-M2.5", 0.2)),
-             800, 120, 0.0, 0.0),
-    Workload("support", "chatbot", 4.0,
-             (("runapi", "MiniMax-M2.7-highspeed", 0.6), ("runapi", "MiniMax-M2.7", 0.4)),
-             3_000, 400, 0.0, 0.0, keys=3),
-    Workload("support", "triage", 1.0,
-             (("runapi", "MiniMax-M2.1", 0.7), ("runapi", "MiniMax-M2", 0.3)),
-             1_500, 80, 0.0, 0.0, keys=1),
-    Workload("platform", "agents", 2.0,
-             (("reapi", "minimax/minimax-m3", 0.5), ("runapi", "MiniMax-M3", 0.3),
-              ("runware", "minimax-m3", 0.2)),
-             40_000, 2_500, 0.8, 0.8, long_context_rate=0.02),
-    Workload("platform", "evals", 1.0,
-             (("runware", "minimax-m3", 0.7), ("vtrix", "minimax-m3", 0.3)),
-             12_000, 1_500, 0.3, 0.6, long_context_rate=0.01),
-    Workload("growth", "copywriter", 1.0,
-             (("runapi", "MiniMax-M2", 0.95), ("runapi", "MiniMax-M1", 0.05)),
-             1_200, 700, 0.0, 0.0, keys=1),
-)  # fmt: skip
+    Workload(
+        "search",
+        "ranker",
+        3.0,
+        (("reapi", "minimax/minimax-m3", 0.7), ("vtrix", "minimax-m3", 0.3)),
+        6_000,
+        300,
+        0.6,
+        0.3,
+    ),
+    Workload(
+        "search",
+        "query-rewrite",
+        2.0,
+        (("runapi", "MiniMax-M2.5-highspeed", 0.8), ("runapi", "MiniMax-M2.5", 0.2)),
+        800,
+        120,
+        0.0,
+        0.0,
+    ),
+    Workload(
+        "support",
+        "chatbot",
+        4.0,
+        (("runapi", "MiniMax-M2.7-highspeed", 0.6), ("runapi", "MiniMax-M2.7", 0.4)),
+        3_000,
+        400,
+        0.0,
+        0.0,
+        keys=3,
+    ),
+    Workload(
+        "support",
+        "triage",
+        1.0,
+        (("runapi", "MiniMax-M2.1", 0.7), ("runapi", "MiniMax-M2", 0.3)),
+        1_500,
+        80,
+        0.0,
+        0.0,
+        keys=1,
+    ),
+    Workload(
+        "platform",
+        "agents",
+        2.0,
+        (
+            ("reapi", "minimax/minimax-m3", 0.5),
+            ("runapi", "MiniMax-M3", 0.3),
+            ("runware", "minimax-m3", 0.2),
+        ),
+        40_000,
+        2_500,
+        0.8,
+        0.8,
+        long_context_rate=0.02,
+    ),
+    Workload(
+        "platform",
+        "evals",
+        1.0,
+        (("runware", "minimax-m3", 0.7), ("vtrix", "minimax-m3", 0.3)),
+        12_000,
+        1_500,
+        0.3,
+        0.6,
+        long_context_rate=0.01,
+    ),
+    Workload(
+        "growth",
+        "copywriter",
+        1.0,
+        (("runapi", "MiniMax-M2", 0.95), ("runapi", "MiniMax-M1", 0.05)),
+        1_200,
+        700,
+        0.0,
+        0.0,
+        keys=1,
+    ),
+)
 
 CACHING_PROVIDERS = frozenset({"reapi", "runware"})
-FAILURES = ((400, "invalid_request_error", "Bad request shape or unsupported parameter"),
-            (401, "authentication_error", "Missing or invalid API key"),
-            (402, "insufficient_balance", "Insufficient balance: top up to continue"),
-            (429, "rate_limit_error", "Per-group rate limit hit: back off and retry"),
-            (500, "upstream_error", "Upstream or gateway error: safe to retry"))  # fmt: skip
+FAILURES = (
+    (400, "invalid_request_error", "Bad request shape or unsupported parameter"),
+    (401, "authentication_error", "Missing or invalid API key"),
+    (402, "insufficient_balance", "Insufficient balance: top up to continue"),
+    (429, "rate_limit_error", "Per-group rate limit hit: back off and retry"),
+    (500, "upstream_error", "Upstream or gateway error: safe to retry"),
+)
 FAILURE_WEIGHTS = (0.15, 0.05, 0.05, 0.45, 0.30)
 FAILURE_RATE = 0.04
 DUPLICATE_RATE = 0.001
@@ -141,15 +200,15 @@ def generate(
     gateway_path, runware_path = out_dir / "gateway.jsonl", out_dir / "runware.jsonl"
     workload_cum = list(accumulate(w.weight for w in WORKLOADS))
     hour_cum = list(accumulate(HOUR_WEIGHTS))
-    keys = {w: [f"sk-demo-{w.team}-{w.project}-{k + 1}" for k in range(w.keys)]
-            for w in WORKLOADS}  # fmt: skip
-    with gateway_path.open("w", encoding="utf-8") as gateway, \
-            runware_path.open("w", encoding="utf-8") as runware:  # fmt: skip
+    keys = {w: [f"sk-demo-{w.team}-{w.project}-{k + 1}" for k in range(w.keys)] for w in WORKLOADS}
+    with (
+        gateway_path.open("w", encoding="utf-8") as gateway,
+        runware_path.open("w", encoding="utf-8") as runware,
+    ):
         for day, n in enumerate(_apportion(calls, day_weights(days, start))):
             day_start = start + timedelta(days=day)
             offsets = sorted(
-                bisect(hour_cum, rng.random() * hour_cum[-1]) * 3_600_000
-                + rng.randrange(3_600_000)
+                bisect(hour_cum, rng.random() * hour_cum[-1]) * 3_600_000 + rng.randrange(3_600_000)
                 for _ in range(n)
             )
             for ms in offsets:
@@ -177,15 +236,13 @@ def _route(rng: random.Random, workload: Workload) -> tuple[str, str]:
     return workload.routes[-1][0], workload.routes[-1][1]
 
 
-def _call(rng: random.Random, workload: Workload, ts: datetime,
-          keys: list[str]) -> tuple[str, str]:  # fmt: skip
+def _call(rng: random.Random, workload: Workload, ts: datetime, keys: list[str]) -> tuple[str, str]:
     """One call as a log line, and the provider it went to."""
     provider, model = _route(rng, workload)
     is_m3 = model.lower().endswith("m3")
     stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
     key = keys[rng.randrange(len(keys))]
-    failure = (rng.choices(FAILURES, FAILURE_WEIGHTS)[0]
-               if rng.random() < FAILURE_RATE else None)  # fmt: skip
+    failure = rng.choices(FAILURES, FAILURE_WEIGHTS)[0] if rng.random() < FAILURE_RATE else None
 
     if is_m3 and rng.random() < workload.long_context_rate:
         prompt = rng.randrange(512_001, 980_000)
@@ -199,18 +256,35 @@ def _call(rng: random.Random, workload: Workload, ts: datetime,
     if is_m3 and rng.random() < workload.reasoning_rate:
         reasoning = int(completion * rng.uniform(0.2, 0.7))
 
+    record: dict[str, object]
     if provider == "runware":
         record = {
-            "call_id": _uuid(rng), "ts": stamp, "provider": provider, "model": model,
-            "team": workload.team, "project": workload.project, "api_key": key,
+            "call_id": _uuid(rng),
+            "ts": stamp,
+            "provider": provider,
+            "model": model,
+            "team": workload.team,
+            "project": workload.project,
+            "api_key": key,
         }
         if failure:
-            record.update(status="failed", status_code=failure[0], error_type=failure[1],
-                          input_tokens=0, output_tokens=0, reported_cost="0")  # fmt: skip
+            record.update(
+                status="failed",
+                status_code=failure[0],
+                error_type=failure[1],
+                input_tokens=0,
+                output_tokens=0,
+                reported_cost="0",
+            )
         else:
-            record.update(status="ok", input_tokens=prompt, cache_read_tokens=cached,
-                          output_tokens=completion, reasoning_tokens=reasoning,
-                          reported_cost=str(_runware_cost(prompt, cached, completion)))  # fmt: skip
+            record.update(
+                status="ok",
+                input_tokens=prompt,
+                cache_read_tokens=cached,
+                output_tokens=completion,
+                reasoning_tokens=reasoning,
+                reported_cost=str(_runware_cost(prompt, cached, completion)),
+            )
         return json.dumps(record, separators=(",", ":")) + "\n", provider
 
     body: dict[str, object]
@@ -233,21 +307,32 @@ def _call(rng: random.Random, workload: Workload, ts: datetime,
             "object": "chat.completion",
             "created": int(ts.timestamp()),
             "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "…"},
-                         "finish_reason": "stop"}],  # fmt: skip
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "…"},
+                    "finish_reason": "stop",
+                }
+            ],
             "usage": usage,
         }
     record = {
-        "ts": stamp, "provider": provider, "model": model, "team": workload.team,
-        "project": workload.project, "api_key": key, "status_code": status, "response": body,
-    }  # fmt: skip
+        "ts": stamp,
+        "provider": provider,
+        "model": model,
+        "team": workload.team,
+        "project": workload.project,
+        "api_key": key,
+        "status_code": status,
+        "response": body,
+    }
     return json.dumps(record, separators=(",", ":")) + "\n", provider
 
 
 def _runware_cost(prompt: int, cached: int, completion: int) -> Decimal:
     factor = 2 if prompt > 512_000 else 1
     rate_in, rate_cached, rate_out = (r * factor for r in RUNWARE_RATES)
-    exact = ((prompt - cached) * rate_in + cached * rate_cached + completion * rate_out)
+    exact = (prompt - cached) * rate_in + cached * rate_cached + completion * rate_out
     return (exact / 1_000_000).quantize(Decimal("0.00000001"), rounding=ROUND_HALF_UP)
 
 

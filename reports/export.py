@@ -7,7 +7,6 @@ are exact decimals (DECIMAL(38,15)): plain digits in CSV, the DECIMAL type in Pa
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import duckdb
 
 from reports.period import Period
 from warehouse.errors import RatecardError
-from warehouse.sql import sql_file
+from warehouse.sql import fetch_value, sql_file
 
 
 class ExportFormat(StrEnum):
@@ -23,13 +22,15 @@ class ExportFormat(StrEnum):
     PARQUET = "parquet"
 
 
-def export_calls(con: duckdb.DuckDBPyConnection, out: Path, fmt: ExportFormat,
-                 period: Period = Period()) -> int:  # fmt: skip
+def export_calls(
+    con: duckdb.DuckDBPyConnection, out: Path, fmt: ExportFormat, period: Period | None = None
+) -> int:
     """Write the billed calls of ``period`` to ``out``; return how many rows were written."""
     if out.is_dir():
         raise RatecardError(f"--out {out}: is a directory; name a file")
     if not out.parent.exists():
         raise RatecardError(f"--out {out}: the folder {out.parent} does not exist")
+    period = period or Period()
     relation = con.sql(
         sql_file("reports", "billed_calls"),
         params={"start": period.start, "end": period.end_exclusive},
@@ -38,16 +39,17 @@ def export_calls(con: duckdb.DuckDBPyConnection, out: Path, fmt: ExportFormat,
     try:
         if fmt is ExportFormat.CSV:
             # ISO 8601 in UTC, which spreadsheets and pandas read without a format string
-            relation.write_csv(str(partial), header=True,
-                               timestamp_format="%Y-%m-%dT%H:%M:%S.%fZ")  # fmt: skip
+            relation.write_csv(str(partial), header=True, timestamp_format="%Y-%m-%dT%H:%M:%S.%fZ")
         else:
             relation.write_parquet(str(partial), compression="zstd")
-        os.replace(partial, out)
+        partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    row = con.execute(
-        "SELECT count(*) FROM calls WHERE ($start IS NULL OR ts >= $start) "
-        "AND ($end IS NULL OR ts < $end)",
-        {"start": period.start, "end": period.end_exclusive},
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return int(
+        fetch_value(
+            con,
+            "SELECT count(*) FROM calls WHERE ($start IS NULL OR ts >= $start) "
+            "AND ($end IS NULL OR ts < $end)",
+            {"start": period.start, "end": period.end_exclusive},
+        )
+    )

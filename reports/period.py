@@ -26,8 +26,9 @@ class Period:
         return f"{self.start or '…'} to {self.end or '…'}"
 
 
-def parse_period(month: str | None = None, start: str | None = None,
-                 end: str | None = None) -> Period:  # fmt: skip
+def parse_period(
+    month: str | None = None, start: str | None = None, end: str | None = None
+) -> Period:
     """A period from ``--period YYYY-MM`` or ``--from/--to YYYY-MM-DD`` (inclusive)."""
     if month is not None:
         if start is not None or end is not None:

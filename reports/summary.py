@@ -73,8 +73,10 @@ def parse_by(text: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [n for n in names if n not in DIMENSIONS]
     if unknown or not names:
-        raise RatecardError(f"--by: unknown dimension {unknown[0] if unknown else text!r}; "
-                            f"choose from {', '.join(DIMENSIONS)}")  # fmt: skip
+        raise RatecardError(
+            f"--by: unknown dimension {unknown[0] if unknown else text!r}; "
+            f"choose from {', '.join(DIMENSIONS)}"
+        )
     return names
 
 
@@ -84,9 +86,13 @@ _PERIOD = "($start IS NULL OR day >= $start) AND ($end IS NULL OR day < $end)"
 def summarize(con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Period) -> Summary:
     """Spend, calls and tokens per group for the period, from the daily rollup."""
     params = {"start": period.start, "end": period.end_exclusive}
-    currencies = [r[0] for r in con.execute(
-        f"SELECT DISTINCT currency FROM daily_rollup WHERE {_PERIOD} AND currency IS NOT NULL",  # noqa: S608
-        params).fetchall()]  # fmt: skip
+    currencies = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT currency FROM daily_rollup WHERE {_PERIOD} AND currency IS NOT NULL",  # noqa: S608
+            params,
+        ).fetchall()
+    ]
     if len(currencies) > 1 and "currency" not in by:
         by = (*by, "currency")  # never add up amounts in different currencies
     columns = ", ".join(DIMENSIONS[name] for name in by)  # names from the allowlist only
@@ -107,11 +113,16 @@ def summarize(con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Perio
     summary_rows = tuple(
         SummaryRow(
             group=tuple(None if v is None else str(v) for v in row[:n]),
-            calls=int(row[n]), failed_calls=int(row[n + 1]), unpriced_calls=int(row[n + 2]),
-            input_tokens=int(row[n + 3]), cache_read_tokens=int(row[n + 4]),
-            output_tokens=int(row[n + 5]), reasoning_tokens=int(row[n + 6]),
-            cost=row[n + 7], currency=row[n + 8],
-        )  # fmt: skip
+            calls=int(row[n]),
+            failed_calls=int(row[n + 1]),
+            unpriced_calls=int(row[n + 2]),
+            input_tokens=int(row[n + 3]),
+            cache_read_tokens=int(row[n + 4]),
+            output_tokens=int(row[n + 5]),
+            reasoning_tokens=int(row[n + 6]),
+            cost=row[n + 7],
+            currency=row[n + 8],
+        )
         for row in rows
     )
     unpriced = tuple(

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import RatecardError
+from warehouse.sql import fetch_value
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -45,17 +46,16 @@ SCHEMA_VERSION = len(migrations())
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied to this warehouse (0 for a blank file)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
-    if not exists or exists[0] == 0:
+    exists = fetch_value(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    )
+    if exists == 0:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+    return int(fetch_value(con, "SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
 def migrate(con: duckdb.DuckDBPyConnection, *, target: int = SCHEMA_VERSION) -> list[int]:
-    """Apply every migration above the warehouse's version up to ``target``; return those applied."""
+    """Apply the migrations above the warehouse's version up to ``target``; return them."""
     current = schema_version(con)
     applied = []
     for migration in migrations():
@@ -84,8 +84,10 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     """
     path = Path(path)
     if read_only and not path.exists():
-        raise RatecardError(f"{path}: no warehouse here. Create one with `ratecard demo` or "
-                            "`ratecard ingest prices`/`ingest usage`.")
+        raise RatecardError(
+            f"{path}: no warehouse here. Create one with `ratecard demo` or "
+            "`ratecard ingest prices`/`ingest usage`."
+        )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -1,5 +1,6 @@
--- Flat CSV: one normalised call per row under a header (ARCHITECTURE.md). Optional columns
--- may be left out: UNION ALL BY NAME with an empty row of every column fills them with NULL.
+-- Flat CSV: one normalised call per row under a header (ARCHITECTURE.md), from the rows and
+-- rejects that read_flat_csv.sql left. Optional columns may be left out: UNION ALL BY NAME
+-- with an empty row of every column fills them with NULL.
 WITH
 
 every_column AS (
@@ -15,23 +16,18 @@ every_column AS (
     WHERE false
 ),
 
-rows_in_file AS (
-    SELECT row_number() OVER () AS rn, *
-    FROM read_csv(
-        $path, header = true, all_varchar = true, auto_detect = true,
-        store_rejects = true, rejects_table = 'ingest_rejects',
-        rejects_scan = 'ingest_reject_scans'
-    )
-),
-
 csv_rows AS (
     SELECT * FROM every_column
     UNION ALL BY NAME
-    SELECT * FROM rows_in_file
+    SELECT * FROM ingest_csv_rows
 ),
 
 rejects AS (
-    SELECT DISTINCT line AS line_no, error_type, error_message, csv_line FROM ingest_rejects
+    -- the reader logs one row per error, and a line can have several: keep one per line
+    SELECT line AS line_no, min(error_type) AS error_type,
+           min(error_message) AS error_message, any_value(csv_line) AS csv_line
+    FROM ingest_rejects
+    GROUP BY line
 ),
 
 -- as in records_from_lines.sql: rejected rows shift the row numbers after them
@@ -45,7 +41,7 @@ ranked_rejects AS (
 kept AS (
     SELECT
         c.rn + 1 + coalesce(r.rejects_so_far, 0) AS source_line,  -- + 1: the header line
-        to_json(c) AS raw,
+        CAST(to_json(c) AS VARCHAR) AS raw,
         NULL::VARCHAR AS problem,
         c.call_id, c.ts AS ts_txt, c.provider, c.model,
         c.status AS status_txt, c.status_code AS http_status_txt, c.error_type,

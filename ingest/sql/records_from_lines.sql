@@ -5,8 +5,11 @@ WITH
 -- Rejected lines vanish from ingest_lines and shift the row numbers after them: the rn-th
 -- surviving line sits at rn + (number of rejects whose line is reached by then).
 rejects AS (
-    SELECT DISTINCT line AS line_no, error_type, error_message, csv_line
+    -- the reader logs one row per error, and a line can have several: keep one per line
+    SELECT line AS line_no, min(error_type) AS error_type,
+           min(error_message) AS error_message, any_value(csv_line) AS csv_line
     FROM ingest_rejects
+    GROUP BY line
 ),
 
 -- For the i-th reject (by line), kept_before lines survived ahead of it.

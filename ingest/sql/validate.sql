@@ -12,7 +12,7 @@ typed AS (
         -- a time with a zone, or without one (taken as UTC), or Unix seconds
         CASE
             WHEN regexp_full_match(trim(ts_txt), '[0-9]{9,11}(\.[0-9]{1,6})?')
-                THEN make_timestamptz(CAST(CAST(trim(ts_txt) AS DECIMAL(18, 6)) * 1000000 AS BIGINT))
+                THEN make_timestamptz(CAST(CAST(trim(ts_txt) AS DECIMAL(38, 6)) * 1000000 AS BIGINT))
             ELSE TRY_CAST(ts_txt AS TIMESTAMPTZ)
         END AS ts_value,
         TRY_CAST(http_status_txt AS INTEGER) AS http_status_value,

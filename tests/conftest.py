@@ -1,0 +1,134 @@
+"""Fixtures: a fresh warehouse file per test, the frozen test price sheets, and helpers that
+write usage records the way gateways and clients log them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ingest.prices import load_prices
+from ingest.usage import UsageFormat, UsageLoad, ingest_usage
+from warehouse import connect
+
+TEST_SHEETS = Path(__file__).parent / "data" / "price_sheets"
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An empty warehouse in a real DuckDB file."""
+    connection = connect(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def priced(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A warehouse holding the frozen test price sheets."""
+    load_prices(con, [TEST_SHEETS])
+    return con
+
+
+def chat(
+    *,
+    ts: str = "2026-10-01T12:00:00Z",
+    provider: str = "reapi",
+    model: str = "minimax/minimax-m3",
+    prompt: int = 100,
+    completion: int = 10,
+    cached: int | None = None,
+    reasoning: int | None = None,
+    call_id: str | None = None,
+    team: str = "search",
+    project: str = "ranker",
+    api_key: str = "sk-test-1",
+) -> dict[str, Any]:
+    """A gateway-log record of a successful OpenAI chat completion."""
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
+    if reasoning is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    body = {
+        "id": call_id or f"chatcmpl-{ts}-{model}-{prompt}-{completion}",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [],
+        "usage": usage,
+    }
+    return {
+        "ts": ts,
+        "provider": provider,
+        "model": model,
+        "team": team,
+        "project": project,
+        "api_key": api_key,
+        "status_code": 200,
+        "response": body,
+    }
+
+
+def error(
+    status: int,
+    *,
+    ts: str = "2026-10-01T12:00:00Z",
+    provider: str = "reapi",
+    model: str = "minimax/minimax-m3",
+) -> dict[str, Any]:
+    """A gateway-log record of a failed call with an OpenAI-shaped error envelope."""
+    return {
+        "ts": ts,
+        "provider": provider,
+        "model": model,
+        "team": "search",
+        "project": "ranker",
+        "api_key": "sk-test-1",
+        "status_code": status,
+        "response": {
+            "error": {"message": "failed", "type": f"error_{status}", "code": str(status)}
+        },
+    }
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
+    """One record per line; strings are written as they are (for broken lines)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record if isinstance(record, str) else json.dumps(record))
+            handle.write("\n")
+    return path
+
+
+def ingest_records(
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    records: list[dict[str, Any] | str],
+    name: str = "usage.jsonl",
+    fmt: UsageFormat | None = None,
+) -> UsageLoad:
+    return ingest_usage(con, write_jsonl(tmp_path / name, records), fmt=fmt)
+
+
+def costs(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any]:
+    """The bill of one call, by column name."""
+    relation = con.execute(
+        "SELECT c.status, b.* FROM call_costs b JOIN calls c USING (call_id) WHERE call_id = ?",
+        [call_id],
+    )
+    names = [d[0] for d in relation.description]
+    row = relation.fetchone()
+    assert row is not None, f"no bill for {call_id}"
+    return dict(zip(names, row, strict=True))
+
+
+def D(text: str) -> Decimal:
+    return Decimal(text)

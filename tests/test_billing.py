@@ -1,0 +1,297 @@
+"""Bills worked out by hand, one call at a time, against the frozen test sheets.
+
+Rates used (tests/data/price_sheets):
+- reapi minimax/minimax-m3, per 1M: before 2026-10-15 input 0.30, output 1.20, cache-read
+  0.06 (above 512K input: 0.60 / 2.40 / 0.12); from 2026-10-15 0.27 / 1.10 / 0.054
+  (above 512K: 0.54 / 2.20 / 0.108).
+- runapi, per 1K, input = output: MiniMax-M3 0.010, MiniMax-M2.7-highspeed 0.020; no cache rate.
+- vtrix minimax-m3, per 1M: input 0.33, output 1.32, no cache rate.
+- runware minimax-m3, per 1M: input 0.29, output 1.16, cache-read 0.058.
+- testgw tm-1, per 1K: input 0.5, output 2.0, cache-read 0.05, cache-write 0.625, request
+  0.0015 per call, failed calls billed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import duckdb
+import pytest
+
+from conftest import D, chat, costs, error, ingest_records
+from ingest.usage import UsageFormat
+from pricing.engine import rebill
+
+
+class Case(NamedTuple):
+    name: str
+    record: dict[str, Any]
+    input_cost: Decimal
+    cache_read_cost: Decimal
+    output_cost: Decimal
+    total_cost: Decimal
+
+
+CASES = [
+    # the ReAPI document's formula: (12,000 - 2,000) x 0.30 / 1M = 0.003;
+    # 2,000 x 0.06 / 1M = 0.00012; 900 x 1.20 / 1M = 0.00108 (reasoning is inside output)
+    Case(
+        "reapi formula",
+        chat(prompt=12_000, cached=2_000, completion=900, reasoning=300),
+        D("0.003"),
+        D("0.00012"),
+        D("0.00108"),
+        D("0.0042"),
+    ),
+    # the ReAPI document's own response: 12 x 0.30 / 1M, 9 x 1.20 / 1M
+    Case(
+        "reapi doc example",
+        chat(prompt=12, completion=9, cached=0),
+        D("0.0000036"),
+        D("0"),
+        D("0.0000108"),
+        D("0.0000144"),
+    ),
+    # RunAPI per 1K: 1,234 x 0.010 / 1K = 0.01234; 567 x 0.010 / 1K = 0.00567
+    Case(
+        "runapi per 1K",
+        chat(provider="runapi", model="MiniMax-M3", prompt=1_234, completion=567),
+        D("0.01234"),
+        D("0"),
+        D("0.00567"),
+        D("0.01801"),
+    ),
+    # highspeed at 0.020 / 1K: 2,000 -> 0.04, 500 -> 0.01
+    Case(
+        "runapi highspeed",
+        chat(provider="runapi", model="MiniMax-M2.7-highspeed", prompt=2_000, completion=500),
+        D("0.04"),
+        D("0"),
+        D("0.01"),
+        D("0.05"),
+    ),
+    # RunAPI caches nothing: 3,000 cached tokens still bill at 0.010 / 1K = 0.03
+    Case(
+        "cache reads, runapi has no cache rate",
+        chat(provider="runapi", model="MiniMax-M3", prompt=5_000, cached=3_000, completion=100),
+        D("0.02"),
+        D("0.03"),
+        D("0.001"),
+        D("0.051"),
+    ),
+    # Vtrix has no cache rate: 6,000 x 0.33 / 1M = 0.00198; 4,000 x 0.33 / 1M = 0.00132;
+    # 1,000 x 1.32 / 1M = 0.00132
+    Case(
+        "cache reads, vtrix has no cache rate",
+        chat(provider="vtrix", model="minimax-m3", prompt=10_000, cached=4_000, completion=1_000),
+        D("0.00198"),
+        D("0.00132"),
+        D("0.00132"),
+        D("0.00462"),
+    ),
+    # Runware: 15,000 x 0.29 / 1M = 0.00435; 5,000 x 0.058 / 1M = 0.00029;
+    # 2,000 x 1.16 / 1M = 0.00232
+    Case(
+        "runware",
+        chat(provider="runware", model="minimax-m3", prompt=20_000, cached=5_000, completion=2_000),
+        D("0.00435"),
+        D("0.00029"),
+        D("0.00232"),
+        D("0.00696"),
+    ),
+    # exactly at the tier threshold the base price applies: 512,000 x 0.27 / 1M = 0.13824;
+    # 1,000 x 1.10 / 1M = 0.0011
+    Case(
+        "tier threshold 512,000: base",
+        chat(ts="2026-11-01T00:00:00Z", prompt=512_000, completion=1_000),
+        D("0.13824"),
+        D("0"),
+        D("0.0011"),
+        D("0.13934"),
+    ),
+    # one token above, the tier prices the whole call: 512,001 x 0.54 / 1M = 0.27648054;
+    # 1,000 x 2.20 / 1M = 0.0022
+    Case(
+        "tier threshold 512,001: tier",
+        chat(ts="2026-11-01T00:00:00Z", prompt=512_001, completion=1_000),
+        D("0.27648054"),
+        D("0"),
+        D("0.0022"),
+        D("0.27868054"),
+    ),
+    # the tier's cache rate too: (600,000 - 400,000) x 0.60 / 1M = 0.12; 400,000 x 0.12 / 1M
+    # = 0.048; 200,000 x 2.40 / 1M = 0.48
+    Case(
+        "tier with cache reads",
+        chat(prompt=600_000, cached=400_000, completion=200_000),
+        D("0.12"),
+        D("0.048"),
+        D("0.48"),
+        D("0.648"),
+    ),
+    # one microsecond before the 2026-10-15 price change: 100,000 x 0.30 / 1M = 0.03;
+    # 10,000 x 1.20 / 1M = 0.012
+    Case(
+        "just before the price change",
+        chat(ts="2026-10-14T23:59:59.999999Z", prompt=100_000, completion=10_000),
+        D("0.03"),
+        D("0"),
+        D("0.012"),
+        D("0.042"),
+    ),
+    # at the change and one microsecond after: 100,000 x 0.27 / 1M; 10,000 x 1.10 / 1M
+    Case(
+        "at the price change",
+        chat(ts="2026-10-15T00:00:00Z", prompt=100_000, completion=10_000),
+        D("0.027"),
+        D("0"),
+        D("0.011"),
+        D("0.038"),
+    ),
+    Case(
+        "just after the price change",
+        chat(ts="2026-10-15T00:00:00.000001Z", prompt=100_000, completion=10_000),
+        D("0.027"),
+        D("0"),
+        D("0.011"),
+        D("0.038"),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bill_worked_out_by_hand(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path, case: Case
+) -> None:
+    ingest_records(priced, tmp_path, [case.record])
+    bill = costs(priced, case.record["response"]["id"])
+    assert bill["priced"] is True
+    assert bill["input_cost"] == case.input_cost
+    assert bill["cache_read_cost"] == case.cache_read_cost
+    assert bill["output_cost"] == case.output_cost
+    assert bill["total_cost"] == case.total_cost
+    assert bill["cache_write_cost"] == 0 and bill["request_cost"] == 0
+
+
+def test_amounts_are_exact_decimals(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest_records(priced, tmp_path, [chat(prompt=1, completion=0, call_id="tiny")])
+    types = dict(
+        priced.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'call_costs' AND column_name LIKE '%cost'"
+        ).fetchall()
+    )
+    assert set(types.values()) == {"DECIMAL(38,15)"}
+    # one token at 0.30 per 1M is 3e-7 exactly: no float would give this
+    assert costs(priced, "tiny")["total_cost"] == Decimal("0.0000003")
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 429, 500])
+def test_failed_calls_are_free_and_kept(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path, status: int
+) -> None:
+    load = ingest_records(priced, tmp_path, [error(status)])
+    assert (load.loaded, load.quarantined) == (1, 0)
+    row = priced.execute(
+        "SELECT c.status, c.http_status, c.error_type, b.priced, b.total_cost, b.input_cost "
+        "FROM calls c JOIN call_costs b USING (call_id)"
+    ).fetchone()
+    assert row == ("failed", status, f"error_{status}", True, 0, 0)
+
+
+def test_cache_write_request_fee_and_billed_failures(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ok = {
+        "call_id": "tg-ok",
+        "ts": "2026-10-01T00:00:00Z",
+        "provider": "testgw",
+        "model": "tm-1",
+        "status": "ok",
+        "input_tokens": 10_000,
+        "cache_read_tokens": 2_000,
+        "cache_write_tokens": 3_000,
+        "output_tokens": 1_000,
+    }
+    failed = {
+        "call_id": "tg-failed",
+        "ts": "2026-10-01T00:00:01Z",
+        "provider": "testgw",
+        "model": "tm-1",
+        "status": "failed",
+        "status_code": 500,
+        "input_tokens": 100,
+        "output_tokens": 0,
+    }
+    ingest_records(priced, tmp_path, [ok, failed], fmt=UsageFormat.FLAT_JSONL)
+    bill = costs(priced, "tg-ok")
+    # per 1K: 5,000 uncached x 0.5 = 2.5; 2,000 x 0.05 = 0.1; 3,000 x 0.625 = 1.875;
+    # 1,000 x 2.0 = 2; plus 0.0015 per call
+    assert (
+        bill["input_cost"],
+        bill["cache_read_cost"],
+        bill["cache_write_cost"],
+        bill["output_cost"],
+        bill["request_cost"],
+        bill["total_cost"],
+    ) == (D("2.5"), D("0.1"), D("1.875"), D("2"), D("0.0015"), D("6.4765"))
+    # this sheet bills failures: 100 x 0.5 / 1K = 0.05, plus the request fee
+    assert costs(priced, "tg-failed")["total_cost"] == D("0.0515")
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (
+            chat(provider="runapi", model="MiniMax-M1", call_id="u1"),
+            "no price for model MiniMax-M1 at runapi",
+        ),
+        (
+            chat(provider="acme", model="minimax-m3", call_id="u2"),
+            "no price sheet for provider acme",
+        ),
+        (
+            chat(ts="2025-12-31T23:59:59Z", call_id="u3"),
+            "no price for reapi/minimax/minimax-m3 in force at the call's time",
+        ),
+        (
+            error(429, provider="runapi", model="MiniMax-M1") | {"call_id": "u4"},
+            "no price for model MiniMax-M1 at runapi",
+        ),
+    ],
+    ids=["unknown model", "unknown provider", "before any price", "failed, unknown model"],
+)
+def test_unpriced_calls_are_null_and_flagged(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path, record: dict[str, Any], reason: str
+) -> None:
+    ingest_records(priced, tmp_path, [record])
+    call_id = record.get("call_id") or record["response"]["id"]
+    bill = costs(priced, call_id)
+    assert bill["priced"] is False
+    assert bill["unpriced_reason"] == reason
+    assert bill["total_cost"] is None and bill["input_cost"] is None
+    rollup = priced.execute("SELECT sum(unpriced_calls), sum(total_cost) FROM daily_rollup")
+    assert rollup.fetchone() == (1, None)
+
+
+def test_rebill_applies_a_changed_sheet_to_every_call(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ingest_records(
+        priced,
+        tmp_path,
+        [chat(provider="runapi", model="MiniMax-M3", prompt=1_000, completion=1_000, call_id="r1")],
+    )
+    assert costs(priced, "r1")["total_cost"] == D("0.02")
+    priced.execute("UPDATE price_points SET input_rate = 0.015 WHERE model = 'MiniMax-M3'")
+    assert costs(priced, "r1")["total_cost"] == D("0.02"), "bills change only on rebill"
+    result = rebill(priced)
+    assert (result.calls, result.unpriced) == (1, 0)
+    # 1,000 x 0.015 / 1K + 1,000 x 0.010 / 1K
+    assert costs(priced, "r1")["total_cost"] == D("0.025")
+    assert priced.execute("SELECT count(*), sum(total_cost) FROM daily_rollup").fetchone() == (
+        1,
+        D("0.025"),
+    )

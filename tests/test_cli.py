@@ -1,0 +1,107 @@
+"""The command line as a user runs it: the demo, ingest with its conservation line, summary,
+export, and errors that name the problem and exit with status 2."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import TEST_SHEETS, chat, write_jsonl
+from ratecard import cli
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli.app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the demo's sample folder into tmp_path so tests never touch data/samples."""
+    folder = tmp_path / "samples"
+    monkeypatch.setattr(cli, "SAMPLES", folder)
+    return folder
+
+
+def test_demo_builds_a_billed_warehouse(tmp_path: Path, samples: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    code, output = run("demo", "--db", str(db), "--calls", "2000")
+    assert code == 0, output
+    assert "read" in output and "loaded" in output and "quarantined" in output
+    assert "runapi/MiniMax-M1" in output and "unpriced" in output
+    assert "total" in output
+    # running it again is idempotent: nothing new is loaded
+    code, again = run("demo", "--db", str(db), "--calls", "2000")
+    assert code == 0 and "loaded 0 " in again
+
+
+def test_demo_refuses_a_real_warehouse(tmp_path: Path, samples: Path) -> None:
+    db = tmp_path / "real.duckdb"
+    log = write_jsonl(tmp_path / "prod.jsonl", [chat(call_id="p1")])
+    assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
+    code, output = run("demo", "--db", str(db), "--calls", "200")
+    assert code == 2 and "will not mix sample data" in output
+
+
+def test_ingest_summary_and_export(tmp_path: Path) -> None:
+    db = str(tmp_path / "w.duckdb")
+    code, output = run("ingest", "prices", str(TEST_SHEETS), "--db", db)
+    assert code == 0 and "price points" in output
+    log = write_jsonl(
+        tmp_path / "log.jsonl",
+        [
+            chat(provider="runapi", model="MiniMax-M3", prompt=1_000, completion=500, call_id="x"),
+            "broken {",
+        ],
+    )
+    code, output = run("ingest", "usage", str(log), "--db", db)
+    assert code == 0
+    assert "read 2 = loaded 1 + duplicates 0 + quarantined 1" in output
+
+    code, output = run("summary", "--db", db, "--by", "provider", "--exact")
+    assert code == 0 and "0.015" in output  # (1,000 + 500) x 0.010 / 1K
+
+    out = tmp_path / "calls.csv"
+    code, output = run("export", "calls", "--db", db, "--format", "csv", "--out", str(out))
+    assert code == 0 and "wrote 1 calls" in output
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert [Decimal(r["total_cost"]) for r in csv.DictReader(handle)] == [Decimal("0.015")]
+
+    code, output = run("bill", "--rebill", "--db", db)
+    assert code == 0 and "re-priced 1 calls" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["summary", "--by", "colour"], "--by: unknown dimension 'colour'"),
+        (["summary", "--period", "2026-13"], "no month 13"),
+        (["ingest", "usage", "nowhere.jsonl"], "nowhere.jsonl: no such file"),
+        (["ingest", "prices", "nowhere.yml"], "nowhere.yml: no such file or directory"),
+    ],
+)
+def test_errors_name_the_problem_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    db = str(tmp_path / "w.duckdb")
+    run("ingest", "prices", str(TEST_SHEETS), "--db", db)
+    code, output = run(*args, "--db", db)
+    assert code == 2
+    assert message in output
+    assert "Traceback" not in output
+
+
+def test_a_bad_sheet_stops_the_load_with_file_field_and_value(tmp_path: Path) -> None:
+    sheet = tmp_path / "acme.csv"
+    sheet.write_text(
+        "provider,model,canonical_model,unit,currency,effective_from,input,output\n"
+        "acme,m,c,1K,USD,2026-01-01,-1,1\n",
+        encoding="utf-8",
+    )
+    code, output = run("ingest", "prices", str(sheet), "--db", str(tmp_path / "w.duckdb"))
+    assert code == 2
+    assert f"{sheet}: line 2: input" in output and "-1" in output

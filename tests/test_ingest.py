@@ -1,0 +1,241 @@
+"""Usage ingest: every record is loaded, a duplicate, or quarantined with line and reason;
+re-ingesting changes nothing; keys are stored only as fingerprints."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import chat, error, ingest_records, write_jsonl
+from ingest.usage import UsageFormat, detect_format, ingest_usage
+from warehouse import RatecardError
+
+
+def table(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in con.execute(sql).fetchall()]
+
+
+def test_a_file_of_bad_records_loses_nothing(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    good = chat(call_id="good-1")
+    records: list[dict[str, object] | str] = [
+        good,  # 1 loaded
+        "this is not json",  # 2
+        '{"ts": "2026-10-01T00:00:00Z", "provider": "reapi", "mod',  # 3 truncated
+        "[1, 2, 3]",  # 4 not an object
+        {k: v for k, v in chat(call_id="b5").items() if k != "ts"},  # 5 no ts
+        {k: v for k, v in chat(call_id="b6").items() if k != "model"},  # 6 no model
+        chat(call_id="b7", prompt=-5),  # 7 negative
+        chat(call_id="b8", prompt=100, cached=101),  # 8 cache > input
+        chat(call_id="b9", completion=10, reasoning=11),  # 9 reasoning > output
+        chat(call_id="b10") | {"ts": "next tuesday"},  # 10 not a time
+        chat(call_id="b11", prompt=12.5),  # type: ignore[arg-type]    # 11 fractional
+        chat(call_id="b12") | {"provider": ""},  # 12 no provider
+        chat(call_id="b13") | {"response": {"id": "b13"}},  # 13 ok without usage
+        chat(call_id="b14") | {"status_code": "two hundred"},  # 14 bad status
+        "",  # 15 blank: no record
+        good,  # 16 duplicate
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.records_read, load.loaded, load.duplicates, load.quarantined) == (15, 1, 1, 13)
+    assert load.records_read == load.loaded + load.duplicates + load.quarantined
+    reasons = {
+        line: reason for line, reason in table(priced, "SELECT source_line, reason FROM quarantine")
+    }
+    assert reasons == {
+        2: "not valid JSON (truncated or malformed line)",
+        3: "not valid JSON (truncated or malformed line)",
+        4: "not a JSON object",
+        5: "missing ts",
+        6: "missing model",
+        7: "input tokens are negative: -5",
+        8: "cache tokens (101 read + 0 written) exceed input tokens (100)",
+        9: "reasoning tokens (11) exceed output tokens (10)",
+        10: "ts is not a time: next tuesday",
+        11: "input tokens are not a whole number: 12.5",
+        12: "missing provider",
+        13: "successful call without token usage: cannot be billed",
+        14: "status_code is not an HTTP status: two hundred",
+    }
+    batch = table(
+        priced,
+        "SELECT records_read, loaded, duplicates, quarantined FROM batches WHERE kind = 'usage'",
+    )
+    assert batch == [(15, 1, 1, 13)]
+
+
+def test_reingesting_a_file_changes_nothing(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    records: list[dict[str, object] | str] = [
+        chat(call_id="a"),
+        chat(call_id="b", prompt=7),
+        error(429),
+        "garbage",
+    ]
+    first = ingest_records(priced, tmp_path, records)
+    assert (first.loaded, first.duplicates, first.quarantined) == (3, 0, 1)
+
+    def snapshot() -> list[list[tuple[object, ...]]]:
+        return [
+            table(priced, f"SELECT * EXCLUDE (batch_id) FROM {name} ORDER BY ALL")
+            for name in ("calls", "call_costs", "quarantine", "daily_rollup")
+        ]
+
+    before = snapshot()
+    again = ingest_records(priced, tmp_path, records)
+    assert (again.records_read, again.loaded, again.duplicates, again.quarantined) == (4, 0, 4, 0)
+    assert snapshot() == before
+
+
+def test_same_call_id_with_different_content_is_a_conflict(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load = ingest_records(
+        priced, tmp_path, [chat(call_id="c1", prompt=10), chat(call_id="c1", prompt=99)]
+    )
+    assert (load.loaded, load.duplicates, load.quarantined) == (1, 0, 1)
+    assert table(priced, "SELECT call_id, source_line, reason FROM quarantine") == [
+        (
+            "c1",
+            2,
+            "conflict: call_id c1 appears at line 1 of this file with different "
+            "content; fix the record or the id",
+        )
+    ]
+    later = ingest_records(priced, tmp_path, [chat(call_id="c1", prompt=55)], name="later.jsonl")
+    assert (later.loaded, later.quarantined) == (0, 1)
+    reason = table(priced, f"SELECT reason FROM quarantine WHERE batch_id = {later.batch_id}")[0][0]
+    assert f"was already loaded from {tmp_path / 'usage.jsonl'} line 1" in str(reason)
+    # billed once, at the first record's tokens: 10 x 0.30 / 1M + 10 x 1.20 / 1M
+    assert table(priced, "SELECT count(*), sum(total_cost) FROM call_costs") == [
+        (1, Decimal("0.000015"))
+    ]
+
+
+def test_api_keys_are_stored_only_as_fingerprints(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    secret = "sk-live-do-not-store-me"
+    ingest_records(
+        priced,
+        tmp_path,
+        [chat(call_id="k1", api_key=secret), chat(call_id="k2", api_key=secret, prompt=-1)],
+    )
+    expected = "key_" + hashlib.sha256(secret.encode()).hexdigest()[:16]
+    assert table(priced, "SELECT api_key_id FROM calls") == [(expected,)]
+    dump = json.dumps(table(priced, "SELECT * FROM calls"), default=str) + json.dumps(
+        table(priced, "SELECT * FROM quarantine"), default=str
+    )
+    assert secret not in dump
+    assert '"api_key": "<redacted>"' in dump.replace('\\"', '"')
+
+
+def test_unreadable_bytes_are_quarantined_with_their_line(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(chat(call_id=f"m{i}")).encode() for i in range(1, 7)]
+    lines[1] = b'{"ts": "2026-10-01T00:00:00Z", "bad": "\xff\xfe"}'
+    lines[4] = b'{"also": "\xc3\x28"}'
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined) == (6, 4, 2)
+    assert table(priced, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
+        (2, "not valid UTF-8 text"),
+        (5, "not valid UTF-8 text"),
+    ]
+    # the lines after a rejected one keep their true line numbers
+    assert table(priced, "SELECT call_id, source_line FROM calls ORDER BY source_line") == [
+        ("m1", 1),
+        ("m3", 3),
+        ("m4", 4),
+        ("m6", 6),
+    ]
+
+
+def test_flat_csv_with_optional_columns_left_out(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "call_id,ts,provider,model,status,input_tokens,cache_read_tokens,output_tokens,team\n"
+        "f1,2026-10-01T10:00:00Z,reapi,minimax/minimax-m3,ok,12000,2000,900,search\n"
+        "f2,2026-10-01T10:00:01Z,reapi,minimax/minimax-m3,failed,0,0,0,search\n"
+        "f3,2026-10-01T10:00:02Z,reapi,minimax/minimax-m3,maybe,1,0,1,search\n"
+        "f4,2026-10-01T10:00:03Z,reapi,minimax/minimax-m3,ok,1,0\n",
+        encoding="utf-8",
+    )
+    load = ingest_usage(priced, path)
+    assert load.format is UsageFormat.FLAT_CSV
+    assert (load.records_read, load.loaded, load.quarantined) == (4, 2, 2)
+    assert table(priced, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
+        (4, "status must be ok or failed, not maybe"),
+        (5, "fewer cells than the header has columns"),
+    ]
+    # 10,000 x 0.30 / 1M + 2,000 x 0.06 / 1M + 900 x 1.20 / 1M, as in the ReAPI formula
+    assert table(
+        priced,
+        "SELECT call_id, total_cost, team FROM call_costs JOIN calls USING (call_id) ORDER BY 1",
+    ) == [("f1", Decimal("0.0042"), "search"), ("f2", 0, "search")]
+
+
+def test_csv_with_an_unknown_column_is_refused(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text("ts,provider,model,input_tokens,output_tokens,cost_center\n", encoding="utf-8")
+    with pytest.raises(RatecardError, match="unknown column 'cost_center'"):
+        ingest_usage(priced, path)
+    assert table(priced, "SELECT count(*) FROM batches WHERE kind = 'usage'") == [(0,)]
+
+
+def test_gzip_and_format_detection(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    plain = write_jsonl(tmp_path / "log.jsonl", [chat(call_id="z1"), chat(call_id="z2")])
+    packed = tmp_path / "log.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert detect_format(packed) is UsageFormat.GATEWAY_LOG
+    flat = write_jsonl(
+        tmp_path / "flat.jsonl", ["oops", {"ts": "2026-10-01T00:00:00Z", "input_tokens": 1}]
+    )
+    assert detect_format(flat) is UsageFormat.FLAT_JSONL
+    load = ingest_usage(priced, packed)
+    assert (load.records_read, load.loaded) == (2, 2)
+    with pytest.raises(RatecardError, match="--format"):
+        detect_format(write_jsonl(tmp_path / "odd.jsonl", ['{"x": 1}']))
+
+
+def test_timestamps_are_stored_in_utc(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            chat(call_id="t1", ts="2026-10-01T14:00:00+02:00"),
+            chat(call_id="t2", ts="2026-10-01 12:00:00"),  # no zone: taken as UTC
+            chat(call_id="t3", ts="1790856000"),  # Unix seconds
+        ],
+    )
+    rows = table(priced, "SELECT call_id, strftime(ts, '%Y-%m-%dT%H:%M:%S') FROM calls ORDER BY 1")
+    assert rows == [
+        ("t1", "2026-10-01T12:00:00"),
+        ("t2", "2026-10-01T12:00:00"),
+        ("t3", "2026-10-01T12:00:00"),
+    ]
+
+
+def test_calls_without_an_id_get_a_stable_one(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    failure = error(500)
+    line = json.dumps(failure)
+    ingest_records(priced, tmp_path, [failure])
+    assert table(priced, "SELECT call_id FROM calls") == [
+        ("h:" + hashlib.md5(line.encode()).hexdigest(),)
+    ]
