@@ -9,7 +9,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --no-sync
 export UV_PYTHON_DOWNLOADS := never
 
-DB ?= data/warehouse/demo.duckdb
+DB ?= data/warehouse/ratecard.duckdb
 
 .PHONY: help demo test check lint format typecheck imports pytest schema clean
 

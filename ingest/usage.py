@@ -130,24 +130,31 @@ def _check_csv_header(path: Path) -> None:
         raise RatecardError(f"{path}: the header has no {missing[0]!r} column")
 
 
-def _extract(con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat) -> None:
-    """Fill the temp table ingest_extracted with the file's records as text columns."""
-    con.execute("DROP TABLE IF EXISTS ingest_rejects")
-    con.execute("DROP TABLE IF EXISTS ingest_reject_scans")
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat) -> None:
+    """Fill the temp table ingest_staged with every record of the file, typed and checked.
+
+    The format's extraction and the shared checks are CTE fragments (``ingest/sql``) run as
+    one query, so only the narrow typed columns are materialised; the raw text is kept only
+    for records that fail. JSONL lines are first stored in file order (read_lines.sql) so the
+    parse runs in parallel and still knows each line's number.
+    """
     if fmt is UsageFormat.FLAT_CSV:
         _check_csv_header(path)
-        con.execute(sql_file("ingest", "read_flat_csv"), {"path": str(path)})
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE ingest_extracted AS "
-            + sql_file("ingest", "extract_flat_csv")
-        )
-        return
-    con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": "\x1f"})
+        fragments = ["extract_flat_csv", "validate"]
+        params: dict[str, object] = {"path": str(path)}
+    else:
+        extract = "extract_gateway_log" if fmt is UsageFormat.GATEWAY_LOG else "extract_flat_jsonl"
+        fragments = ["lines", extract, "validate"]
+        params = {}
+    ctes = ",\n\n".join(sql_file("ingest", name) for name in fragments)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE ingest_records AS " + sql_file("ingest", "records_from_lines")
+        f"CREATE OR REPLACE TEMP TABLE ingest_staged AS WITH {ctes}\nSELECT * FROM staged",
+        params or None,
     )
-    extract = "extract_gateway_log" if fmt is UsageFormat.GATEWAY_LOG else "extract_flat_jsonl"
-    con.execute("CREATE OR REPLACE TEMP TABLE ingest_extracted AS " + sql_file("ingest", extract))
+    if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
+        header = 1 if fmt is UsageFormat.FLAT_CSV else 0
+        con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
+        con.execute(sql_file("ingest", "reject_lines"))
 
 
 _CALL_COLUMNS = (
@@ -170,40 +177,50 @@ def ingest_usage(
     fmt = fmt or detect_format(path)
     source = str(path.resolve())
     started = datetime.now(UTC)
+    for table in ("ingest_rejects", "ingest_reject_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    try:
+        if fmt is not UsageFormat.FLAT_CSV:
+            # outside the transaction, so that rowids count from 0 (see lines.sql)
+            con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": "\x1f"})
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
     con.execute("BEGIN TRANSACTION")
     try:
         try:
-            _extract(con, path, fmt)
+            _stage(con, path, fmt)
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE ingest_validated AS " + sql_file("ingest", "validate")
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE ingest_outcome AS " + sql_file("ingest", "classify")
+            "CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + sql_file("ingest", "classify")
         )
         batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
         params = {"batch": batch_id, "source": source}
-        con.execute(
-            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, batch_id, content_hash) "  # noqa: S608
-            f"SELECT {_CALL_COLUMNS}, $source, source_line, $batch, content_hash "
-            "FROM ingest_outcome WHERE outcome = 'load' ORDER BY ts",
+        # everything valid without a verdict is loaded, in file order; the batches CHECK then
+        # holds the count of rows really inserted to read = loaded + duplicates + quarantined
+        loaded = fetch_value(
+            con,
+            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, batch_id) "  # noqa: S608
+            f"SELECT {_CALL_COLUMNS}, $source, source_line, $batch FROM ingest_staged "
+            "WHERE reason IS NULL "
+            "AND source_line NOT IN (SELECT source_line FROM ingest_verdicts)",
             params,
         )
         con.execute(
             "INSERT INTO quarantine (batch_id, source, source_line, call_id, reason, raw, "
-            "record_hash) SELECT $batch, $source, source_line, "
-            "       CASE WHEN reason LIKE 'conflict:%' THEN call_id END, reason, raw, record_hash "
-            "FROM ingest_outcome WHERE outcome = 'quarantine' ORDER BY source_line",
+            "record_hash) SELECT $batch, $source, source_line, call_id, reason, raw, "
+            "record_hash FROM ingest_verdicts WHERE outcome = 'quarantine' ORDER BY source_line",
             params,
         )
-        counts = fetch_one(
-            con,
-            "SELECT count(*), count(*) FILTER (WHERE outcome = 'load'), "
-            "count(*) FILTER (WHERE outcome = 'duplicate'), "
-            "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_outcome",
+        read, duplicates, quarantined = (
+            int(n)
+            for n in fetch_one(
+                con,
+                "SELECT (SELECT count(*) FROM ingest_staged), "
+                "count(*) FILTER (WHERE outcome = 'duplicate'), "
+                "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_verdicts",
+            )
         )
-        read, loaded, duplicates, quarantined = (int(n) for n in counts)
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
             "records_read, loaded, duplicates, quarantined) VALUES ($batch, 'usage', $source, "
@@ -227,13 +244,6 @@ def ingest_usage(
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in (
-            "ingest_lines",
-            "ingest_csv_rows",
-            "ingest_records",
-            "ingest_extracted",
-            "ingest_validated",
-            "ingest_outcome",
-        ):
+        for table in ("ingest_lines", "ingest_staged", "ingest_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed, unpriced)

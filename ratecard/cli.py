@@ -47,7 +47,8 @@ export_app = typer.Typer(help="Write warehouse data to files.", no_args_is_help=
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
 
-out = Console(soft_wrap=True)  # messages stay on one line; tables fit the width
+# Messages stay on one line; tables fit the terminal, or 160 columns when piped to a file.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[

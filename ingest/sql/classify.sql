@@ -1,69 +1,96 @@
--- The outcome of every record of one file: load, duplicate, or quarantine with a reason.
--- A call_id seen before (in the warehouse, or earlier in this file) with the same content is
--- a duplicate; with different content it is a conflict and is quarantined, never billed
--- twice. The first record of a call_id wins. A bad record that was quarantined before (the
--- same file ingested again) is a duplicate too, so a re-ingest changes nothing.
+-- The records of the staged file that are NOT plain loads, with their verdict: duplicate, or
+-- quarantine with a reason. Every other staged record is loaded.
+--
+-- A call_id seen before, in the warehouse or earlier in this file, is a duplicate when its
+-- content is the same, and a conflict (quarantined, never billed twice) when it differs; the
+-- first record of a call_id wins. A bad record quarantined before (the same file ingested
+-- again) is a duplicate too, so that a re-ingest changes nothing.
 WITH
-
-validated AS (SELECT * FROM ingest_validated),
 
 valid AS (
     SELECT
-        *,
-        row_number() OVER same_call AS nth,
-        first_value(content_hash) OVER same_call AS first_hash,
-        first_value(source_line) OVER same_call AS first_line
-    FROM validated
+        source_line, call_id,
+        -- what makes two records of one call_id the same call
+        struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
+                    cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+                    reported_cost, team, project, api_key_id) AS content
+    FROM ingest_staged
     WHERE reason IS NULL
+),
+
+-- call_ids that occur more than once in this file (rare): only these need a window
+repeated AS (
+    SELECT v.*,
+           row_number() OVER same_call AS nth,
+           first_value(content) OVER same_call AS first_content,
+           first_value(source_line) OVER same_call AS first_line
+    FROM valid AS v
+    WHERE call_id IN (SELECT call_id FROM valid GROUP BY call_id HAVING count(*) > 1)
     WINDOW same_call AS (PARTITION BY call_id ORDER BY source_line)
 ),
 
 existing AS (
-    SELECT call_id, content_hash, source, source_line
+    SELECT call_id, source, source_line,
+           struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
+                       cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+                       reported_cost, team, project, api_key_id) AS content
     FROM calls
-    SEMI JOIN (SELECT DISTINCT call_id FROM valid) AS incoming USING (call_id)
+    WHERE call_id IN (SELECT call_id FROM valid)
 ),
 
-classified AS (
+seen_before AS (
     SELECT
-        v.* EXCLUDE (reason, nth, first_hash, first_line),
-        CASE
-            WHEN e.call_id IS NOT NULL AND e.content_hash = v.content_hash THEN 'duplicate'
-            WHEN e.call_id IS NOT NULL AND q.record_hash IS NOT NULL THEN 'duplicate'
-            WHEN e.call_id IS NOT NULL THEN 'quarantine'
-            WHEN v.nth = 1 THEN 'load'
-            WHEN v.content_hash = v.first_hash THEN 'duplicate'
-            ELSE 'quarantine'
-        END AS outcome,
-        CASE
-            WHEN e.call_id IS NOT NULL AND e.content_hash <> v.content_hash
-                THEN format('conflict: call_id {} was already loaded from {} line {} with '
-                            'different content; fix the record or the id', v.call_id,
-                            e.source, e.source_line)
-            WHEN e.call_id IS NULL AND v.nth > 1 AND v.content_hash <> v.first_hash
-                THEN format('conflict: call_id {} appears at line {} of this file with '
-                            'different content; fix the record or the id', v.call_id,
-                            v.first_line)
-        END AS reason
+        v.source_line, v.call_id, v.content,
+        CASE WHEN v.content IS NOT DISTINCT FROM e.content THEN NULL
+             ELSE format('conflict: call_id {} was already loaded from {} line {} with '
+                         'different content; fix the record or the id', v.call_id,
+                         e.source, e.source_line)
+        END AS conflict
     FROM valid AS v
-    LEFT JOIN existing AS e USING (call_id)
-    LEFT JOIN (SELECT DISTINCT record_hash FROM quarantine) AS q USING (record_hash)
+    JOIN existing AS e USING (call_id)
 ),
 
-invalid AS (
+repeated_in_file AS (
     SELECT
-        v.* EXCLUDE (reason),
-        CASE WHEN q.record_hash IS NULL THEN 'quarantine' ELSE 'duplicate' END AS outcome,
-        v.reason
-    FROM validated AS v
-    LEFT JOIN (SELECT DISTINCT record_hash FROM quarantine) AS q USING (record_hash)
-    WHERE v.reason IS NOT NULL
+        source_line, call_id, content,
+        CASE WHEN content IS NOT DISTINCT FROM first_content THEN NULL
+             ELSE format('conflict: call_id {} appears at line {} of this file with different '
+                         'content; fix the record or the id', call_id, first_line)
+        END AS conflict
+    FROM repeated
+    WHERE nth > 1 AND call_id NOT IN (SELECT call_id FROM existing)
+),
+
+judged_valid AS (
+    SELECT
+        source_line, call_id, conflict AS reason,
+        -- a conflict has no single bad line to show: show the record as ratecard read it
+        CASE WHEN conflict IS NOT NULL
+            THEN CAST(to_json(struct_insert(content, call_id := call_id)) AS VARCHAR)
+        END AS raw
+    FROM (SELECT * FROM seen_before UNION ALL SELECT * FROM repeated_in_file)
+),
+
+candidates AS (
+    SELECT source_line, call_id, reason, raw, md5(raw) AS record_hash
+    FROM judged_valid
+    UNION ALL
+    SELECT source_line, NULL AS call_id, reason, raw, record_hash
+    FROM ingest_staged
+    WHERE reason IS NOT NULL
 ),
 
 final AS (
-    SELECT * FROM classified
-    UNION ALL BY NAME
-    SELECT * FROM invalid
+    SELECT
+        c.source_line,
+        c.call_id,
+        CASE WHEN c.reason IS NULL OR q.record_hash IS NOT NULL THEN 'duplicate'
+             ELSE 'quarantine' END AS outcome,
+        c.reason,
+        c.raw,
+        c.record_hash
+    FROM candidates AS c
+    LEFT JOIN (SELECT DISTINCT record_hash FROM quarantine) AS q USING (record_hash)
 )
 
 SELECT * FROM final

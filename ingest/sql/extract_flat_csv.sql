@@ -1,8 +1,7 @@
--- Flat CSV: one normalised call per row under a header (ARCHITECTURE.md), from the rows and
--- rejects that read_flat_csv.sql left. Optional columns may be left out: UNION ALL BY NAME
--- with an empty row of every column fills them with NULL.
-WITH
-
+-- CTE fragment: flat CSV, one normalised call per row under a header (ARCHITECTURE.md), into
+-- the common extracted columns. Optional columns may be left out: UNION ALL BY NAME with an
+-- empty row of every column fills them with NULL. Rows the reader cannot split (bad bytes,
+-- too many or too few cells) go to ingest_rejects with their line.
 every_column AS (
     SELECT
         NULL::BIGINT AS rn,
@@ -19,29 +18,18 @@ every_column AS (
 csv_rows AS (
     SELECT * FROM every_column
     UNION ALL BY NAME
-    SELECT * FROM ingest_csv_rows
+    SELECT row_number() OVER () AS rn, *
+    FROM read_csv(
+        $path, header = true, all_varchar = true, auto_detect = true,
+        store_rejects = true, rejects_table = 'ingest_rejects',
+        rejects_scan = 'ingest_reject_scans'
+    )
 ),
 
-rejects AS (
-    -- the reader logs one row per error, and a line can have several: keep one per line
-    SELECT line AS line_no, min(error_type) AS error_type,
-           min(error_message) AS error_message, any_value(csv_line) AS csv_line
-    FROM ingest_rejects
-    GROUP BY line
-),
-
--- as in records_from_lines.sql: rejected rows shift the row numbers after them
-ranked_rejects AS (
+extracted AS (
     SELECT
-        line_no - 1 - row_number() OVER (ORDER BY line_no) AS kept_before,
-        row_number() OVER (ORDER BY line_no) AS rejects_so_far
-    FROM rejects
-),
-
-kept AS (
-    SELECT
-        c.rn + 1 + coalesce(r.rejects_so_far, 0) AS source_line,  -- + 1: the header line
-        CAST(to_json(c) AS VARCHAR) AS raw,
+        c.rn + 1 AS source_line,  -- + 1: the header line
+        CAST(to_json(c) AS VARCHAR) AS line,
         NULL::VARCHAR AS problem,
         c.call_id, c.ts AS ts_txt, c.provider, c.model,
         c.status AS status_txt, c.status_code AS http_status_txt, c.error_type,
@@ -52,31 +40,4 @@ kept AS (
         c.team, c.project, c.api_key, c.api_key_id,
         CASE WHEN json_valid(c.tags) THEN c.tags::JSON ELSE to_json(c.tags) END AS tags
     FROM csv_rows AS c
-    ASOF LEFT JOIN ranked_rejects AS r ON c.rn > r.kept_before
-),
-
-rejected AS (
-    SELECT
-        line_no AS source_line,
-        csv_line AS raw,
-        CASE error_type
-            WHEN 'INVALID ENCODING' THEN 'not valid UTF-8 text'
-            WHEN 'TOO MANY COLUMNS' THEN 'more cells than the header has columns'
-            WHEN 'MISSING COLUMNS' THEN 'fewer cells than the header has columns'
-            ELSE 'unreadable row: ' || error_message
-        END AS problem,
-        NULL AS call_id, NULL AS ts_txt, NULL AS provider, NULL AS model, NULL AS status_txt,
-        NULL AS http_status_txt, NULL AS error_type, false AS usage_present,
-        NULL AS input_txt, NULL AS cache_read_txt, NULL AS cache_write_txt,
-        NULL AS output_txt, NULL AS reasoning_txt, NULL AS reported_cost_txt,
-        NULL AS team, NULL AS project, NULL AS api_key, NULL AS api_key_id, NULL::JSON AS tags
-    FROM rejects
-),
-
-final AS (
-    SELECT * FROM kept
-    UNION ALL BY NAME
-    SELECT * FROM rejected
 )
-
-SELECT * FROM final

@@ -1,35 +1,32 @@
--- Flat JSONL: one normalised call per line (ARCHITECTURE.md), values as JSON numbers or text.
-WITH
-
-records AS (SELECT * FROM ingest_records),
-
+-- CTE fragment, after lines.sql: flat JSONL, one normalised call per line (ARCHITECTURE.md),
+-- values as JSON numbers or text, into the common extracted columns.
 parsed AS (
     SELECT
-        source_line,
-        raw,
-        CASE
-            WHEN read_error IS NOT NULL THEN read_error
-            WHEN NOT json_valid(raw) THEN 'not valid JSON (truncated or malformed line)'
-            WHEN json_type(raw) <> 'OBJECT' THEN 'not a JSON object'
-        END AS problem,
-        CASE WHEN read_error IS NULL AND json_valid(raw) AND json_type(raw) = 'OBJECT'
-            THEN json_transform(raw, '{
-                "call_id": "VARCHAR", "ts": "VARCHAR", "provider": "VARCHAR",
-                "model": "VARCHAR", "status": "VARCHAR", "status_code": "VARCHAR",
-                "error_type": "VARCHAR",
-                "input_tokens": "VARCHAR", "cache_read_tokens": "VARCHAR",
-                "cache_write_tokens": "VARCHAR", "output_tokens": "VARCHAR",
-                "reasoning_tokens": "VARCHAR", "reported_cost": "VARCHAR",
-                "team": "VARCHAR", "project": "VARCHAR", "api_key": "VARCHAR",
-                "api_key_id": "VARCHAR", "tags": "JSON"
-            }')
-        END AS r
-    FROM records
+        rn,
+        line,
+        json_valid(line) AS is_json,
+        CASE WHEN json_valid(line) THEN json_transform(line, '{
+            "call_id": "VARCHAR", "ts": "VARCHAR", "provider": "VARCHAR",
+            "model": "VARCHAR", "status": "VARCHAR", "status_code": "VARCHAR",
+            "error_type": "VARCHAR",
+            "input_tokens": "VARCHAR", "cache_read_tokens": "VARCHAR",
+            "cache_write_tokens": "VARCHAR", "output_tokens": "VARCHAR",
+            "reasoning_tokens": "VARCHAR", "reported_cost": "VARCHAR",
+            "team": "VARCHAR", "project": "VARCHAR", "api_key": "VARCHAR",
+            "api_key_id": "VARCHAR", "tags": "JSON"
+        }') END AS r
+    FROM lines
+    WHERE line IS NOT NULL
 ),
 
-final AS (
+extracted AS (
     SELECT
-        source_line, raw, problem,
+        rn AS source_line,
+        line,
+        CASE
+            WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
+            WHEN NOT starts_with(ltrim(line), '{') THEN 'not a JSON object'
+        END AS problem,
         r.call_id, r.ts AS ts_txt, r.provider, r.model,
         r.status AS status_txt, r.status_code AS http_status_txt, r.error_type,
         r.input_tokens IS NOT NULL OR r.output_tokens IS NOT NULL AS usage_present,
@@ -38,6 +35,5 @@ final AS (
         r.reasoning_tokens AS reasoning_txt, r.reported_cost AS reported_cost_txt,
         r.team, r.project, r.api_key, r.api_key_id, r.tags
     FROM parsed
+    WHERE is_json OR trim(line) <> ''
 )
-
-SELECT * FROM final

@@ -1,9 +1,10 @@
--- Every line of a JSONL file (plain or .gz) as text, numbered in file order. Bad bytes and
--- over-long lines go to the rejects table with their line number instead of failing the read.
--- $delim is the 0x1f control character, which a valid JSON line never holds raw, so each
--- line is one column.
+-- Every line of a JSONL file (plain or .gz) as text, stored in file order so that a line's
+-- rowid + 1 is its line number; lines.sql reads it back in parallel by rowid, which a
+-- row_number() window (serial) would not allow. $delim is the 0x1f control character, which
+-- valid JSON never holds raw, so a line is one column. Bad bytes and over-long lines go to
+-- the ingest_rejects table with their line number instead of failing the read.
 CREATE OR REPLACE TEMP TABLE ingest_lines AS
-SELECT row_number() OVER () AS rn, line
+SELECT line
 FROM read_csv(
     $path,
     columns = {'line': 'VARCHAR'},

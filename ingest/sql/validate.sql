@@ -1,9 +1,6 @@
--- Type and check the extracted records of one file. Each record gets either typed columns
--- or a reason (the first check it fails), in words a person can act on.
-WITH
-
-extracted AS (SELECT * FROM ingest_extracted),
-
+-- CTE fragment, after an extract_*.sql: type and check the extracted records. Each record
+-- gets typed columns or a reason (the first check it fails) in words a person can act on.
+-- The raw line is kept only for records that fail, with the API key redacted.
 typed AS (
     SELECT
         *,
@@ -36,7 +33,7 @@ counted AS (
         CASE WHEN reasoning_ok THEN coalesce(reasoning_txt, '0')::BIGINT END AS reasoning_tokens,
         CASE
             WHEN lower(trim(status_txt)) IN ('ok', 'failed') THEN lower(trim(status_txt))
-            WHEN status_txt IS NOT NULL THEN NULL  -- checked below
+            WHEN status_txt IS NOT NULL THEN NULL  -- reported below
             WHEN http_status_value >= 400 OR error_type IS NOT NULL THEN 'failed'
             ELSE 'ok'
         END AS status
@@ -76,21 +73,16 @@ checked AS (
                 THEN 'successful call without token usage: cannot be billed'
             WHEN reported_cost_txt IS NOT NULL AND reported_cost_value IS NULL
                 THEN 'reported cost is not a number: ' || reported_cost_txt
-        END AS reason,
-        -- no id in the record: a hash of the line itself, stable across re-ingests
-        coalesce(nullif(trim(call_id), ''), 'h:' || md5(raw)) AS call_key
+        END AS reason
     FROM counted
 ),
 
-final AS (
+staged AS (
     SELECT
         source_line,
-        -- the key is never stored: redact it from the raw record, keep its fingerprint
-        left(regexp_replace(raw, '("api_key"\s*:\s*")[^"]*"', '\1<redacted>"', 'g'), 100000)
-            AS raw_redacted,
         reason,
-        call_key AS call_id,
-        md5(raw) AS record_hash,
+        -- no id in the record: a hash of the line itself, stable across re-ingests
+        coalesce(nullif(trim(call_id), ''), 'h:' || md5(line)) AS call_id,
         ts_value AS ts,
         lower(provider_clean) AS provider,
         model_clean AS model,
@@ -101,21 +93,14 @@ final AS (
         reported_cost_value AS reported_cost,
         nullif(trim(team), '') AS team,
         nullif(trim(project), '') AS project,
+        -- the key itself is never stored, only its fingerprint
         coalesce(nullif(trim(api_key_id), ''),
                  'key_' || left(sha256(nullif(trim(api_key), '')), 16)) AS api_key_id,
-        tags
+        tags,
+        CASE WHEN reason IS NOT NULL
+            THEN left(regexp_replace(line, '("api_key"\s*:\s*")[^"]*"', '\1<redacted>"', 'g'),
+                      100000)
+        END AS raw,
+        CASE WHEN reason IS NOT NULL THEN md5(line) END AS record_hash
     FROM checked
 )
-
-SELECT
-    * EXCLUDE (raw_redacted),
-    raw_redacted AS raw,
-    -- what makes two records of one call_id the same call: equal hashes are duplicates,
-    -- different ones a conflict
-    md5(concat_ws('|', call_id, ts::VARCHAR, provider, model, status,
-                  coalesce(http_status::VARCHAR, '-'), input_tokens::VARCHAR,
-                  cache_read_tokens::VARCHAR, cache_write_tokens::VARCHAR,
-                  output_tokens::VARCHAR, reasoning_tokens::VARCHAR,
-                  coalesce(reported_cost::VARCHAR, '-'), coalesce(team, '-'),
-                  coalesce(project, '-'), coalesce(api_key_id, '-'))) AS content_hash
-FROM final

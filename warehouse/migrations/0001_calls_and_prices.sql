@@ -48,8 +48,7 @@ CREATE TABLE calls (
     tags                JSON,
     source              VARCHAR NOT NULL,
     source_line         BIGINT,
-    batch_id            BIGINT NOT NULL,
-    content_hash        VARCHAR NOT NULL   -- md5 of the normalised fields: tells a duplicate from a conflict
+    batch_id            BIGINT NOT NULL
 );
 
 -- Records that could not be loaded, each with a reason a person can act on. Secrets are

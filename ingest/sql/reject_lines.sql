@@ -1,0 +1,16 @@
+-- Lines the file reader could not read (bad bytes, too long, wrong number of CSV cells),
+-- added to the staged records as quarantined, each with the reader's reason.
+INSERT INTO ingest_staged (source_line, reason, raw, record_hash)
+SELECT
+    line,
+    CASE min(error_type)
+        WHEN 'INVALID ENCODING' THEN 'not valid UTF-8 text'
+        WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than 64 MiB'
+        WHEN 'TOO MANY COLUMNS' THEN 'more cells than the header has columns'
+        WHEN 'MISSING COLUMNS' THEN 'fewer cells than the header has columns'
+        ELSE 'unreadable line: ' || min(error_message)
+    END,
+    left(any_value(csv_line), 100000),
+    md5(any_value(csv_line))
+FROM ingest_rejects  -- one row per error, and a line can have several
+GROUP BY line

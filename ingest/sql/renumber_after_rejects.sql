@@ -1,0 +1,25 @@
+-- A rejected line vanishes from the reader's output and shifts the row numbers after it.
+-- For the i-th rejected line L_i, L_i - i lines were read ahead of it; a record read as row
+-- rn sits at rn + (number of rejects with L_i - i < rn). Run before reject_lines.sql adds
+-- the rejects themselves; $header is 1 for CSV (its rn already counts the header), else 0.
+WITH
+
+rejects AS (SELECT DISTINCT line FROM ingest_rejects),
+
+ranked AS (
+    SELECT
+        line - $header - row_number() OVER (ORDER BY line) AS read_before,
+        row_number() OVER (ORDER BY line) AS rejects_so_far
+    FROM rejects
+),
+
+shift AS (
+    SELECT s.source_line, r.rejects_so_far
+    FROM ingest_staged AS s
+    ASOF JOIN ranked AS r ON s.source_line - $header > r.read_before
+)
+
+UPDATE ingest_staged AS s
+SET source_line = s.source_line + shift.rejects_so_far
+FROM shift
+WHERE s.source_line = shift.source_line
