@@ -208,9 +208,9 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
         f"{result.calls:,}",
         f"{result.failed_calls:,}",
         f"{result.unpriced_calls:,}",
-        "",
-        "",
-        "",
+        f"{result.input_tokens:,}",
+        f"{result.cache_read_tokens:,}",
+        f"{result.output_tokens:,}",
         f"[bold]{total}[/bold]",
     )
     out.print(table)

@@ -60,6 +60,9 @@ class Summary:
     calls: int
     failed_calls: int
     unpriced_calls: int
+    input_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
     total_cost: Decimal
     """The exact sum of every priced call's cost in the period."""
     currency: str | None
@@ -140,6 +143,9 @@ def summarize(con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Perio
         calls=sum(r.calls for r in summary_rows),
         failed_calls=sum(r.failed_calls for r in summary_rows),
         unpriced_calls=sum(r.unpriced_calls for r in summary_rows),
+        input_tokens=sum(r.input_tokens for r in summary_rows),
+        cache_read_tokens=sum(r.cache_read_tokens for r in summary_rows),
+        output_tokens=sum(r.output_tokens for r in summary_rows),
         total_cost=sum((r.cost for r in summary_rows if r.cost is not None), Decimal(0)),
         currency=currencies[0] if len(currencies) == 1 else None,
         unpriced=unpriced,

@@ -77,6 +77,8 @@ def test_summary_by_provider_and_variant(traffic: duckdb.DuckDBPyConnection) -> 
     }
     assert result.total_cost == Decimal("0.0588")
     assert (result.calls, result.failed_calls, result.unpriced_calls) == (4, 1, 0)
+    # 1,000 + 1,000 + 10,000 input tokens (the failed call reports none); 500 + 1,000 + 1,000
+    assert (result.input_tokens, result.output_tokens) == (12_000, 2_500)
     assert result.currency == "USD"
 
 
