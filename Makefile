@@ -10,8 +10,9 @@ RUN := $(UV) run --no-sync
 export UV_PYTHON_DOWNLOADS := never
 
 DB ?= data/warehouse/ratecard.duckdb
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo test check lint format typecheck imports pytest schema clean
+.PHONY: help demo dashboard test browser check lint format typecheck imports pytest schema clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,13 +21,20 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-demo: $(UV) ## Install and run the main job over bundled sample data (DB=path to choose the warehouse)
+demo: $(UV) ## Install, build the sample warehouse and open the dashboard (DB=path to choose)
 	$(UV) sync --locked --no-dev
 	$(RUN) ratecard demo --db $(DB)
 
-test: $(UV) ## Install the dev tools and run every check and test (what CI runs)
+dashboard: $(UV) ## Open the dashboard over an existing warehouse (DB=path)
+	$(RUN) ratecard dashboard --db $(DB)
+
+test: $(UV) browser ## Install the dev tools and run every check and test (what CI runs)
 	$(UV) sync --locked
 	$(MAKE) --no-print-directory check pytest
+
+browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 check: lint typecheck imports ## Lint, type-check and check the import layering
 

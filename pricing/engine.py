@@ -50,10 +50,13 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
 
 def bill_unbilled(con: duckdb.DuckDBPyConnection) -> BillResult:
     """Bill every usage batch that has not been billed (ingested with billing off)."""
-    batches = [int(r[0]) for r in con.execute(
-        "SELECT batch_id FROM batches WHERE kind = 'usage' AND billed_with_prices IS NULL "
-        "AND batch_id NOT IN (SELECT DISTINCT batch_id FROM call_costs) ORDER BY batch_id"
-    ).fetchall()]  # fmt: skip
+    batches = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT batch_id FROM batches WHERE kind = 'usage' AND billed_with_prices IS NULL "
+            "AND batch_id NOT IN (SELECT DISTINCT batch_id FROM call_costs) ORDER BY batch_id"
+        ).fetchall()
+    ]
     calls = unpriced = 0
     con.execute("BEGIN TRANSACTION")
     try:

@@ -6,6 +6,9 @@ user can fix print one line saying what and where, and exit with status 2.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +33,7 @@ from warehouse import RatecardError, connect
 from warehouse.sql import fetch_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DASHBOARD = PROJECT_ROOT / "dashboards" / "app.py"
 PRICE_SHEETS = PROJECT_ROOT / "data" / "price_sheets"
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 DEFAULT_DB = Path("data/warehouse/ratecard.duckdb")
@@ -257,12 +261,19 @@ def export_calls_command(
 def demo(
     db: DbOption = DEFAULT_DB,
     calls: Annotated[int, typer.Option(min=100, help="Sample calls to generate.")] = 30_000,
+    open_dashboard: Annotated[
+        bool, typer.Option("--dashboard/--no-dashboard", help="Open the dashboard at the end.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.")] = 8501,
 ) -> None:
-    """The main job: sample traffic for four gateways, priced, billed and summarised."""
+    """The main job: sample traffic for four gateways, priced, billed, summarised, and shown
+    in the dashboard."""
     try:
         run_demo(db, calls)
     except RatecardError as exc:
         raise _fail(exc) from None
+    if open_dashboard:
+        run_dashboard(db, port)
 
 
 def run_demo(db: Path, calls: int) -> Summary:
@@ -303,6 +314,43 @@ def run_demo(db: Path, calls: int) -> Summary:
         f"`ratecard export calls --out calls.csv`."
     )
     return result
+
+
+@app.command()
+def dashboard(
+    db: DbOption = DEFAULT_DB,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+) -> None:
+    """The Streamlit dashboard over the warehouse, on http://127.0.0.1:PORT."""
+    try:
+        with warehouse(db, read_only=True):
+            pass  # refuse a missing or out-of-date warehouse here, with a clear message
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    run_dashboard(db, port)
+
+
+def run_dashboard(db: Path, port: int) -> None:
+    """Serve the dashboard until interrupted (Ctrl-C)."""
+    out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    env = {**os.environ, "RATECARD_DB": str(db.resolve())}
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the server, not an error
+        subprocess.run(command, env=env, check=False)
 
 
 def main() -> None:  # pragma: no cover - the console script

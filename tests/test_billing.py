@@ -175,6 +175,24 @@ def test_bill_worked_out_by_hand(
     assert bill["cache_write_cost"] == 0 and bill["request_cost"] == 0
 
 
+def test_cache_savings(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            # reapi: 2,000 cached tokens at 0.30 instead of 0.06 per 1M save 2,000 x 0.24 / 1M
+            chat(prompt=12_000, cached=2_000, completion=900, call_id="s1"),
+            # runapi has no cache rate: cached tokens bill at the input rate and save nothing
+            chat(provider="runapi", model="MiniMax-M3", prompt=5_000, cached=3_000, call_id="s2"),
+        ],
+    )
+    assert costs(priced, "s1")["cache_savings"] == D("0.00048")
+    assert costs(priced, "s2")["cache_savings"] == 0
+    assert priced.execute("SELECT sum(cache_savings) FROM daily_rollup").fetchall() == [
+        (D("0.00048"),)
+    ]
+
+
 def test_amounts_are_exact_decimals(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     ingest_records(priced, tmp_path, [chat(prompt=1, completion=0, call_id="tiny")])
     types = dict(

@@ -31,13 +31,13 @@ def samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_demo_builds_a_billed_warehouse(tmp_path: Path, samples: Path) -> None:
     db = tmp_path / "demo.duckdb"
-    code, output = run("demo", "--db", str(db), "--calls", "2000")
+    code, output = run("demo", "--db", str(db), "--calls", "2000", "--no-dashboard")
     assert code == 0, output
     assert "read" in output and "loaded" in output and "quarantined" in output
     assert "runapi/MiniMax-M1" in output and "unpriced" in output
     assert "total" in output
     # running it again is idempotent: nothing new is loaded
-    code, again = run("demo", "--db", str(db), "--calls", "2000")
+    code, again = run("demo", "--db", str(db), "--calls", "2000", "--no-dashboard")
     assert code == 0 and "loaded 0 " in again
 
 
@@ -45,7 +45,7 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path, samples: Path) -> None:
     db = tmp_path / "real.duckdb"
     log = write_jsonl(tmp_path / "prod.jsonl", [chat(call_id="p1")])
     assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
-    code, output = run("demo", "--db", str(db), "--calls", "200")
+    code, output = run("demo", "--db", str(db), "--calls", "200", "--no-dashboard")
     assert code == 2 and "will not mix sample data" in output
 
 

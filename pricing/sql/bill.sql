@@ -1,5 +1,6 @@
 -- call_costs rows for the calls of usage batches $first_batch..$last_batch: each call priced
--- by the price point in force at its ts (range join) and matching its input size (tier).
+-- by the price point in force at its ts (range join) and matching its input size (tier), at
+-- the per-token rates of the price_rates view (warehouse/migrations/0002).
 WITH
 
 scope AS (
@@ -9,47 +10,10 @@ scope AS (
     WHERE batch_id BETWEEN $first_batch AND $last_batch
 ),
 
--- Each price point covers input_tokens in (tier_lo, tier_hi]: the base price from -1 up to
--- the lowest tier threshold, each tier up to the next one. So a call matches exactly one
--- point, and a tier prices the whole call (all-or-nothing) when input > its threshold.
-points AS (
-    SELECT
-        *,
-        coalesce(above_input_tokens, -1) AS tier_lo,
-        coalesce(
-            lead(above_input_tokens) OVER (
-                PARTITION BY provider, model, effective_from
-                ORDER BY above_input_tokens ASC NULLS FIRST
-            ),
-            9223372036854775807
-        ) AS tier_hi,
-        -- unit change: a rate per 1K or per 1M tokens becomes a rate per token. Multiply,
-        -- never divide: DuckDB's DECIMAL / DECIMAL is a DOUBLE.
-        CASE unit_tokens WHEN 1000 THEN 0.001 WHEN 1000000 THEN 0.000001 END AS per_token
-    FROM price_points
-),
-
-rates AS (
-    SELECT
-        provider, model, canonical_model, variant, unit_tokens, currency, effective_from,
-        effective_to, above_input_tokens, tier_lo, tier_hi, failed_calls_billed,
-        -- per-token rates, DECIMAL(38,15): exact for any DECIMAL(18,9) sheet rate
-        CAST(CAST(input_rate AS DECIMAL(38, 9)) * per_token AS DECIMAL(38, 15)) AS input_pt,
-        -- no cache-read or cache-write rate: those tokens bill at the input rate
-        CAST(CAST(coalesce(cache_read_rate, input_rate) AS DECIMAL(38, 9)) * per_token
-             AS DECIMAL(38, 15)) AS cache_read_pt,
-        CAST(CAST(coalesce(cache_write_rate, input_rate) AS DECIMAL(38, 9)) * per_token
-             AS DECIMAL(38, 15)) AS cache_write_pt,
-        CAST(CAST(output_rate AS DECIMAL(38, 9)) * per_token AS DECIMAL(38, 15)) AS output_pt,
-        -- per call, not per token
-        CAST(coalesce(request_rate, 0) AS DECIMAL(38, 15)) AS request_fee
-    FROM points
-),
-
 matched AS (
     SELECT s.*, r.* EXCLUDE (provider, model)
     FROM scope AS s
-    LEFT JOIN rates AS r
+    LEFT JOIN price_rates AS r
         ON  r.provider = s.provider
         AND r.model = s.model
         AND s.ts >= r.effective_from AND s.ts < r.effective_to
@@ -79,7 +43,10 @@ components AS (
              ELSE 0 END::DECIMAL(38, 15) AS cache_write_cost,
         CASE WHEN is_charged THEN output_tokens * output_pt
              ELSE 0 END::DECIMAL(38, 15) AS output_cost,
-        CASE WHEN is_charged THEN request_fee ELSE 0 END::DECIMAL(38, 15) AS request_cost
+        CASE WHEN is_charged THEN request_fee ELSE 0 END::DECIMAL(38, 15) AS request_cost,
+        -- what the cache saved: cache reads at the input rate minus at the cache-read rate
+        CASE WHEN is_charged THEN cache_read_tokens * (input_pt - cache_read_pt)
+             ELSE 0 END::DECIMAL(38, 15) AS cache_savings
     FROM charged
 ),
 
@@ -109,7 +76,8 @@ final AS (
         CASE WHEN c.tier_lo IS NOT NULL
              THEN c.input_cost + c.cache_read_cost + c.cache_write_cost + c.output_cost
                   + c.request_cost
-        END AS total_cost
+        END AS total_cost,
+        CASE WHEN c.tier_lo IS NOT NULL THEN c.cache_savings END AS cache_savings
     FROM components AS c
     LEFT JOIN known_providers AS kp ON kp.provider = c.provider
     LEFT JOIN known_models AS km ON km.provider = c.provider AND km.model = c.model

@@ -31,6 +31,7 @@ final AS (
         sum(output_cost) AS output_cost,
         sum(request_cost) AS request_cost,
         sum(total_cost) AS total_cost,
+        sum(cache_savings) AS cache_savings,
         sum(reported_cost) AS reported_cost
     FROM billed
     GROUP BY ALL

@@ -1,0 +1,127 @@
+"""Plotly figures from query results: plain functions, no Streamlit.
+
+Bar heights are floats (a pixel position, not an amount); every number a person reads, in
+hover text and labels, is the exact decimal formatted by :mod:`reports.money`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.comparison import Quote
+from reports.money import plain, round_cents
+
+PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
+
+
+def money(amount: Decimal | None, currency: str | None = "USD") -> str:
+    """An amount for display: rounded half-up to the cent, with its currency."""
+    if amount is None:
+        return "—"
+    rounded = round_cents(amount)
+    sign, text = ("-" if rounded < 0 else ""), f"{abs(rounded):,.2f}"
+    return f"{sign}${text}" if currency in (None, "USD") else f"{sign}{text} {currency}"
+
+
+def _layout(figure: go.Figure, title: str, y_title: str) -> go.Figure:
+    figure.update_layout(
+        title=title,
+        yaxis_title=y_title,
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 40, "r": 20, "t": 50, "b": 40},
+        height=420,
+    )
+    return figure
+
+
+def spend_over_time(daily: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Daily spend stacked by the ``series`` column (provider or variant)."""
+    figure = go.Figure()
+    for index, (series, rows) in enumerate(daily.groupby("series", sort=True)):
+        figure.add_bar(
+            x=rows["day"],
+            y=[float(v) for v in rows["cost"]],
+            name=str(series),
+            marker_color=PALETTE[index % len(PALETTE)],
+            customdata=[
+                [plain(v), f"{c:,}"] for v, c in zip(rows["cost"], rows["calls"], strict=True)
+            ],
+            hovertemplate=f"%{{x|%Y-%m-%d}} · {series}<br>{currency} %{{customdata[0]}}"
+            "<br>%{customdata[1]} calls<extra></extra>",
+        )
+    figure.update_layout(barmode="stack")
+    return _layout(figure, "Spend per day (UTC)", currency)
+
+
+def comparison(quotes: Sequence[Quote], currency: str = "USD") -> go.Figure:
+    """Repriced cost per provider, the cheapest highlighted, what the calls cost as a line."""
+    figure = go.Figure()
+    figure.add_bar(
+        x=[q.provider for q in quotes],
+        y=[float(q.repriced_cost) for q in quotes],
+        marker_color=["#10b981" if q.cheapest else "#94a3b8" for q in quotes],
+        customdata=[[plain(q.repriced_cost), f"{q.unpriced_calls:,}"] for q in quotes],
+        hovertemplate="%{x}<br>" + currency + " %{customdata[0]}"
+        "<br>%{customdata[1]} calls without a price<extra></extra>",
+        name="repriced",
+    )
+    complete = [q for q in quotes if q.unpriced_calls == 0]
+    if complete:
+        actual = complete[0].actual_cost
+        figure.add_hline(
+            y=float(actual),
+            line_dash="dash",
+            line_color="#ef4444",
+            annotation_text=f"actual {money(actual, currency)}",
+        )
+    return _layout(figure, "The same calls at each provider", currency)
+
+
+def bars(
+    table: pd.DataFrame, label: str, value: str, title: str, currency: str = "USD"
+) -> go.Figure:
+    """A horizontal bar per row of ``table``: ``label`` against the amount in ``value``."""
+    figure = go.Figure()
+    figure.add_bar(
+        y=table[label].astype(str),
+        x=[float(v) for v in table[value]],
+        orientation="h",
+        marker_color=PALETTE[0],
+        customdata=[[plain(v)] for v in table[value]],
+        hovertemplate="%{y}<br>" + currency + " %{customdata[0]}<extra></extra>",
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure = _layout(figure, title, "")
+    figure.update_layout(xaxis_title=currency)
+    return figure
+
+
+def counts(table: pd.DataFrame, label: str, value: str, title: str) -> go.Figure:
+    """A horizontal bar per row for counts (records, calls)."""
+    figure = go.Figure()
+    figure.add_bar(
+        y=table[label].astype(str), x=table[value], orientation="h", marker_color=PALETTE[3]
+    )
+    figure.update_yaxes(autorange="reversed")
+    return _layout(figure, title, "")
+
+
+def ingest_outcomes(runs: pd.DataFrame) -> go.Figure:
+    """Each source's latest ingest: records loaded, duplicates and quarantined, stacked."""
+    figure = go.Figure()
+    names = [Path(str(s)).name for s in runs["source"]]
+    for column, colour in (
+        ("loaded", PALETTE[2]),
+        ("duplicates", PALETTE[1]),
+        ("quarantined", PALETTE[3]),
+    ):
+        figure.add_bar(y=names, x=runs[column], name=column, orientation="h", marker_color=colour)
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(autorange="reversed")
+    return _layout(figure, "Latest ingest of each source: every record accounted for", "")

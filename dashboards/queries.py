@@ -1,0 +1,290 @@
+"""Every query the dashboard runs, in one place, without Streamlit.
+
+Each function opens the warehouse read-only, runs a bounded query (the daily rollup for
+spend, per-call SQL only where repricing needs it) and returns a pandas DataFrame whose
+amounts are exact ``Decimal`` values. Results are cached per (warehouse file, its
+modification time, arguments), so a new ingest is seen on the next page load; treat the
+returned frames as read-only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import duckdb
+import pandas as pd
+
+from pricing.reprice import CallScope, Repriced, reprice
+from warehouse import connect
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The selection every page shares: UTC days start..end inclusive, and attribution
+    lists where empty means all."""
+
+    start: date | None = None
+    end: date | None = None
+    providers: tuple[str, ...] = field(default=())
+    teams: tuple[str, ...] = field(default=())
+    projects: tuple[str, ...] = field(default=())
+
+    def params(self) -> dict[str, object]:
+        """Parameters for the rollup filter (:data:`ROLLUP_FILTER`)."""
+        return {
+            "start": self.start,
+            "end": None if self.end is None else self.end + timedelta(days=1),
+            "providers": list(self.providers) or None,
+            "teams": list(self.teams) or None,
+            "projects": list(self.projects) or None,
+        }
+
+    def scope(self) -> CallScope:
+        """The same selection over calls, for per-call queries."""
+        return CallScope(
+            start=None if self.start is None else datetime.combine(self.start, time(), UTC),
+            end=None
+            if self.end is None
+            else datetime.combine(self.end + timedelta(days=1), time(), UTC),
+            providers=self.providers,
+            teams=self.teams,
+            projects=self.projects,
+        )
+
+
+ROLLUP_FILTER = """
+    ($start IS NULL OR day >= $start) AND ($end IS NULL OR day < $end)
+    AND ($providers IS NULL OR list_contains($providers, provider))
+    AND ($teams IS NULL OR list_contains($teams, team))
+    AND ($projects IS NULL OR list_contains($projects, project))
+"""
+
+
+@contextmanager
+def _read(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _version(db: str) -> tuple[str, int]:
+    path = Path(db).resolve()
+    return str(path), path.stat().st_mtime_ns if path.exists() else 0
+
+
+def cached(function: Callable[P, R]) -> Callable[P, R]:
+    """Cache a query by its arguments and the warehouse file's modification time."""
+    inner = functools.lru_cache(maxsize=256)(
+        lambda version, *args, **kwargs: function(*args, **kwargs)
+    )
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        db = args[0]
+        assert isinstance(db, str)
+        return inner(_version(db), *args, **kwargs)  # type: ignore[arg-type]
+
+    wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    relation = con.execute(sql, params)
+    columns = [d[0] for d in relation.description]
+    return pd.DataFrame(relation.fetchall(), columns=columns)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the filters can offer: the data's day range and the attribution values."""
+
+    first_day: date | None
+    last_day: date | None
+    providers: tuple[str, ...]
+    teams: tuple[str, ...]
+    projects: tuple[str, ...]
+    canonical_models: tuple[str, ...]
+
+
+@cached
+def options(db: str) -> Options:
+    with _read(db) as con:
+        first, last = con.execute("SELECT min(day), max(day) FROM daily_rollup").fetchall()[0]
+
+        def values(column: str) -> tuple[str, ...]:
+            rows = con.execute(
+                f"SELECT DISTINCT {column} FROM daily_rollup "  # noqa: S608 - fixed names
+                f"WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+            return tuple(str(r[0]) for r in rows)
+
+        return Options(
+            first,
+            last,
+            values("provider"),
+            values("team"),
+            values("project"),
+            values("canonical_model"),
+        )
+
+
+@cached
+def totals(db: str, filters: Filters) -> dict[str, Any]:
+    """Calls, tokens and money for the selection, exact."""
+    with _read(db) as con:
+        frame = _frame(
+            con,
+            f"""
+            SELECT coalesce(sum(calls), 0) AS calls,
+                   coalesce(sum(failed_calls), 0) AS failed_calls,
+                   coalesce(sum(unpriced_calls), 0) AS unpriced_calls,
+                   coalesce(sum(input_tokens), 0) AS input_tokens,
+                   coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+                   coalesce(sum(output_tokens), 0) AS output_tokens,
+                   coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
+                   coalesce(sum(total_cost), 0) AS cost,
+                   coalesce(sum(cache_savings), 0) AS cache_savings,
+                   any_value(currency) FILTER (WHERE currency IS NOT NULL) AS currency,
+                   min(day) AS first_day, max(day) AS last_day
+            FROM daily_rollup WHERE {ROLLUP_FILTER}
+            """,  # noqa: S608
+            filters.params(),
+        )
+    return dict(frame.iloc[0])
+
+
+@cached
+def daily_spend(db: str, filters: Filters, by: str) -> pd.DataFrame:
+    """Spend and calls per UTC day and provider (``by='provider'``) or variant."""
+    column = {"provider": "provider", "variant": "coalesce(variant, '(unpriced)')"}[by]
+    with _read(db) as con:
+        return _frame(
+            con,
+            f"""
+            SELECT day, {column} AS series, sum(calls) AS calls,
+                   coalesce(sum(total_cost), 0) AS cost
+            FROM daily_rollup WHERE {ROLLUP_FILTER}
+            GROUP BY ALL ORDER BY day, series
+            """,  # noqa: S608
+            filters.params(),
+        )
+
+
+@cached
+def spend_by(db: str, filters: Filters, dimensions: tuple[str, ...]) -> pd.DataFrame:
+    """Spend, calls, failures and tokens grouped by rollup columns (from an allowlist)."""
+    allowed = {"provider", "model", "canonical_model", "variant", "team", "project", "api_key_id"}
+    if not dimensions or not set(dimensions) <= allowed:
+        raise ValueError(f"unknown dimensions {dimensions}")
+    columns = ", ".join(dimensions)
+    with _read(db) as con:
+        return _frame(
+            con,
+            f"""
+            SELECT {columns}, sum(calls) AS calls, sum(failed_calls) AS failed_calls,
+                   sum(unpriced_calls) AS unpriced_calls, sum(input_tokens) AS input_tokens,
+                   sum(cache_read_tokens) AS cache_read_tokens,
+                   sum(output_tokens) AS output_tokens, coalesce(sum(total_cost), 0) AS cost
+            FROM daily_rollup WHERE {ROLLUP_FILTER}
+            GROUP BY {columns} ORDER BY cost DESC, {columns}
+            """,  # noqa: S608
+            filters.params(),
+        )
+
+
+@cached
+def repricing(
+    db: str,
+    filters: Filters,
+    canonical: str,
+    variant: str = "standard",
+    target_variant: str | None = None,
+    cache_share: Decimal | None = None,
+) -> list[Repriced]:
+    """The selection's calls of one canonical model repriced at every provider selling it:
+    one row per (provider the calls went to, provider they are priced at)."""
+    with _read(db) as con:
+        return reprice(
+            con,
+            canonical,
+            variant,
+            filters.scope(),
+            target_variant=target_variant,
+            cache_share=cache_share,
+        )
+
+
+@cached
+def variants_at(db: str, filters: Filters) -> pd.DataFrame:
+    """Spend per (provider, canonical model, variant): where a what-if between variants
+    can apply."""
+    return spend_by(db, filters, ("provider", "canonical_model", "variant"))
+
+
+@cached
+def quarantine_reasons(db: str) -> pd.DataFrame:
+    """Quarantined records by reason, with one example each (source, line, raw)."""
+    with _read(db) as con:
+        return _frame(
+            con,
+            """
+            SELECT
+                -- a reason names its values; group on the words before them
+                trim(regexp_replace(reason, '(: .*|\\(.*)$', '')) AS reason,
+                count(*) AS records,
+                arg_min(reason, source_line) AS example_reason,
+                arg_min(source, source_line) AS example_source,
+                min(source_line) AS example_line,
+                arg_min(left(raw, 300), source_line) AS example_raw
+            FROM quarantine
+            GROUP BY 1 ORDER BY records DESC, reason
+            """,
+            {},
+        )
+
+
+@cached
+def ingests(db: str) -> pd.DataFrame:
+    """The latest ingest of each source, with its conservation counts."""
+    with _read(db) as con:
+        return _frame(
+            con,
+            """
+            SELECT source, kind, format, finished_at AS last_ingest, records_read, loaded,
+                   duplicates, quarantined,
+                   (SELECT count(*) FROM batches AS all_runs
+                    WHERE all_runs.source = b.source) AS runs
+            FROM batches AS b
+            QUALIFY row_number() OVER (PARTITION BY source ORDER BY batch_id DESC) = 1
+            ORDER BY last_ingest DESC
+            """,
+            {},
+        )
+
+
+@cached
+def unpriced(db: str, filters: Filters) -> pd.DataFrame:
+    """Calls without a price in the selection, by provider, model and reason."""
+    with _read(db) as con:
+        return _frame(
+            con,
+            f"""
+            SELECT provider, model, unpriced_reason AS reason,
+                   sum(unpriced_calls) AS calls
+            FROM daily_rollup WHERE {ROLLUP_FILTER} AND unpriced_calls > 0
+            GROUP BY ALL ORDER BY calls DESC, provider, model
+            """,  # noqa: S608
+            filters.params(),
+        )
