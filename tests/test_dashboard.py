@@ -4,6 +4,7 @@ tests/dashboard_data.py: no exception, the expected figures, filters that change
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -67,7 +68,7 @@ def test_filters_change_the_numbers_and_stay_across_pages(db: str) -> None:
     test.switch_page("views/teams.py").run()
     assert test.multiselect(key="providers").value == ["reapi"]
     frame = test.dataframe[0].value
-    assert list(frame["team"]) == ["search"] and list(frame["cost"]) == ["$0.03"]
+    assert list(frame["team"]) == ["search"] and list(frame["cost (USD)"]) == [Decimal("0.03")]
 
 
 def test_compare_providers(db: str) -> None:
@@ -100,7 +101,7 @@ def test_teams_drill_down(db: str) -> None:
     test = app("teams")
     frame = test.dataframe[0].value
     assert list(frame["team"]) == ["support", "search", "growth"]
-    assert list(frame["cost"]) == ["$4.00", "$1.53", "$0.00"]
+    assert list(frame["cost (USD)"]) == [Decimal("4.00"), Decimal("1.53"), Decimal("0.00")]
     test.selectbox(key="drill_team").set_value("search").run()
     assert list(test.dataframe[0].value["project"]) == ["ranker"]
     test.selectbox(key="drill_project").set_value("ranker").run()

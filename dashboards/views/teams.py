@@ -7,6 +7,7 @@ import dataclasses
 import streamlit as st
 
 from dashboards import figures, queries, ui
+from reports.money import round_cents
 
 db, filters = ui.current()
 st.title("Spend by team, project and key")
@@ -40,13 +41,14 @@ st.plotly_chart(
     ),
     width="stretch",
 )
+# cost stays a number (rounded to the cent for display) so that sorting by it works
 shown = table.assign(
-    cost=[figures.money(v, currency) for v in table["cost"]],
+    cost=table["cost"].map(round_cents),
     failed_share=[
         f"{f / c:.1%}" if c else ""
         for f, c in zip(table["failed_calls"], table["calls"], strict=True)
     ],
-)
+).rename(columns={"cost": f"cost ({currency})"})
 st.dataframe(shown, hide_index=True, width="stretch")
 # the download carries the exact amounts, not the rounded display
 st.download_button(
