@@ -55,8 +55,8 @@ imports: ## The layering of ARCHITECTURE.md, as import-linter contracts
 pytest: ## The test suite
 	$(RUN) pytest
 
-schema: ## Regenerate data/price_sheets/schema.json from the pydantic models
-	$(RUN) python -m pricing.schema > data/price_sheets/schema.json
+schema: ## Regenerate the JSON Schemas of price sheets and budgets
+	$(RUN) python -m ratecard.schemas
 
 clean: ## Remove the virtualenvs and generated warehouses
 	rm -rf .venv $(TOOLS) data/warehouse

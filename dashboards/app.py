@@ -22,6 +22,7 @@ PAGES = [
     ),
     st.Page("views/variants.py", title="Variants", icon=":material/speed:", url_path="variants"),
     st.Page("views/teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
+    st.Page("views/budgets.py", title="Budgets", icon=":material/savings:", url_path="budgets"),
     st.Page("views/quality.py", title="Data quality", icon=":material/rule:", url_path="quality"),
 ]
 

@@ -7,13 +7,16 @@ hover text and labels, is the exact decimal formatted by :mod:`reports.money`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.comparison import Quote
+from reports.budgets import BudgetStatus
 from reports.money import plain, round_cents
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
@@ -125,3 +128,49 @@ def ingest_outcomes(runs: pd.DataFrame) -> go.Figure:
     figure.update_layout(barmode="stack")
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, "Latest ingest of each source: every record accounted for", "")
+
+
+def burn_down(status: BudgetStatus) -> go.Figure:
+    """A budget's spend accumulated over its period, the forecast to its end, the amount."""
+    budget, zone = status.budget, ZoneInfo(status.budget.timezone)
+    first = status.period.start.astimezone(zone).date()
+    last = (status.period.end.astimezone(zone) - timedelta(days=1)).date()
+    days, totals, running, day = [], [], Decimal(0), first
+    while day <= status.today:
+        running += status.daily.get(day, Decimal(0))
+        days.append(day)
+        totals.append(running)
+        day += timedelta(days=1)
+    figure = go.Figure()
+    figure.add_scatter(
+        x=days,
+        y=[float(v) for v in totals],
+        mode="lines+markers",
+        name="spend",
+        line_color=PALETTE[0],
+        customdata=[[plain(v)] for v in totals],
+        hovertemplate="%{x|%Y-%m-%d}<br>"
+        + budget.currency
+        + " %{customdata[0]} so far<extra></extra>",
+    )
+    figure.add_scatter(
+        x=[status.today, last],
+        y=[float(status.spend), float(status.forecast)],
+        mode="lines",
+        name="forecast",
+        line={"dash": "dot", "color": PALETTE[1]},
+        customdata=[[plain(status.spend)], [plain(status.forecast)]],
+        hovertemplate="%{x|%Y-%m-%d}<br>" + budget.currency + " %{customdata[0]}<extra></extra>",
+    )
+    figure.add_hline(
+        y=float(budget.amount),
+        line_dash="dash",
+        line_color=PALETTE[3],
+        annotation_text=f"budget {money(budget.amount, budget.currency)}",
+    )
+    figure.update_xaxes(range=[first - timedelta(hours=12), last + timedelta(hours=12)])
+    return _layout(
+        figure,
+        f"{budget.name}: {budget.scope.label()}, {budget.period} ({budget.timezone})",
+        budget.currency,
+    )

@@ -22,7 +22,8 @@ import duckdb
 import pandas as pd
 
 from pricing.reprice import CallScope, Repriced, reprice
-from warehouse import connect
+from reports.budgets import BudgetStatus, check_budget, load_budgets
+from warehouse import RatecardError, connect
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -288,3 +289,33 @@ def unpriced(db: str, filters: Filters) -> pd.DataFrame:
             """,  # noqa: S608
             filters.params(),
         )
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    """The budgets file's budgets, checked as of the latest call in the warehouse."""
+
+    as_of: datetime | None
+    statuses: tuple[BudgetStatus, ...]
+    error: str | None = None
+
+
+def budget_statuses(db: str, budgets_file: str) -> BudgetView:
+    """Every budget of ``budgets_file`` checked as of the warehouse's latest call: the
+    dashboard shows the data as fresh as its last ingest, not the wall clock. Cached until
+    the warehouse or the budgets file changes."""
+    return _budget_statuses(db, budgets_file, _version(budgets_file))
+
+
+@cached
+def _budget_statuses(db: str, budgets_file: str, file_version: tuple[str, int]) -> BudgetView:
+    try:
+        budgets = load_budgets(Path(budgets_file))
+    except RatecardError as exc:
+        return BudgetView(None, (), str(exc))
+    with _read(db) as con:
+        latest = con.execute("SELECT max(ts) FROM calls").fetchall()[0][0]
+        if latest is None:
+            return BudgetView(None, ())
+        as_of = latest + timedelta(microseconds=1)
+        return BudgetView(as_of, tuple(check_budget(con, b, as_of) for b in budgets.budgets))

@@ -15,11 +15,17 @@ from reports.money import plain
 from warehouse import RatecardError
 
 DEFAULT_DB = "data/warehouse/ratecard.duckdb"
+DEFAULT_BUDGETS = "data/budgets.yml"
 
 
 def warehouse_path() -> str:
     """The warehouse to show: RATECARD_DB (``ratecard dashboard --db`` sets it) or the default."""
     return os.environ.get("RATECARD_DB", DEFAULT_DB)
+
+
+def budgets_path() -> str:
+    """The budgets file: RATECARD_BUDGETS (``ratecard dashboard --budgets`` sets it)."""
+    return os.environ.get("RATECARD_BUDGETS", DEFAULT_BUDGETS)
 
 
 def sidebar(db: str) -> queries.Filters | None:

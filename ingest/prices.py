@@ -11,13 +11,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
+from ingest import exact_yaml
 from pricing.sheet import (
     CSV_COLUMNS,
     CSV_REQUIRED,
@@ -31,31 +30,11 @@ from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value
 
 
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML's safe loader with numbers read as exact Decimals and dates left as text.
-
-    YAML would read ``0.30`` as the float 0.299999...; a rate must stay the decimal its
-    author wrote. Dates stay strings so that the YAML and CSV forms share one date parser.
-    """
-
-
-def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
-    return Decimal(text)
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
-_DecimalLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def read_yaml(path: Path) -> list[PricePoint]:
     """Read one provider's YAML sheet into price points."""
     try:
-        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
-    except yaml.YAMLError as exc:
+        data: Any = exact_yaml.load(path)
+    except exact_yaml.YAMLError as exc:
         raise PriceSheetError(str(path), "(file)", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise PriceSheetError(str(path), "(file)", "expected a mapping with provider and models")

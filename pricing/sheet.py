@@ -226,15 +226,23 @@ def _field_path(loc: Iterable[int | str]) -> str:
     return path or "(sheet)"
 
 
+def first_error(error: ValidationError) -> tuple[str, str, object]:
+    """Pydantic's first error as (field path, message, offending value or None)."""
+    first = error.errors()[0]
+    value = first.get("input")
+    return (
+        _field_path(first["loc"]),
+        first["msg"],
+        None if isinstance(value, dict | list) else value,
+    )
+
+
 def raise_first(error: ValidationError, file: str, prefix: str = "") -> None:
     """Turn pydantic's first error into a PriceSheetError naming file, field and value."""
-    first = error.errors()[0]
-    field = _field_path(first["loc"])
+    field, message, value = first_error(error)
     if prefix:
-        field = f"{prefix}: {field}" if first["loc"] else prefix
-    value = first.get("input")
-    shown = None if isinstance(value, dict | list) else value
-    raise PriceSheetError(file, field, first["msg"], shown) from None
+        field = f"{prefix}: {field}" if field != "(sheet)" else prefix
+    raise PriceSheetError(file, field, message, value) from None
 
 
 def parse_sheet(data: Any, file: str) -> list[PricePoint]:

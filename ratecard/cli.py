@@ -12,8 +12,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import duckdb
 import typer
@@ -25,8 +27,10 @@ from ingest.prices import load_prices
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
 from pricing.engine import bill_unbilled, rebill
 from ratecard import sample
+from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
+from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
 from reports.export import ExportFormat, export_calls
-from reports.money import plain, round_column
+from reports.money import plain, round_cents, round_column
 from reports.period import parse_period
 from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect
@@ -37,6 +41,7 @@ DASHBOARD = PROJECT_ROOT / "dashboards" / "app.py"
 PRICE_SHEETS = PROJECT_ROOT / "data" / "price_sheets"
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 DEFAULT_DB = Path("data/warehouse/ratecard.duckdb")
+DEFAULT_BUDGETS = Path("data/budgets.yml")
 
 app = typer.Typer(
     help="Exact LLM cost accounting: ingest usage logs and price sheets, bill every call, "
@@ -48,8 +53,10 @@ ingest_app = typer.Typer(
     help="Load usage logs or price sheets into the warehouse.", no_args_is_help=True
 )
 export_app = typer.Typer(help="Write warehouse data to files.", no_args_is_help=True)
+budgets_app = typer.Typer(help="Budgets, forecasts and alerts.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
+app.add_typer(budgets_app, name="budgets")
 
 # Messages stay on one line; tables fit the terminal, or 160 columns when piped to a file.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -64,8 +71,10 @@ DbOption = Annotated[
 
 
 @contextmanager
-def warehouse(db: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db, read_only=read_only)
+def warehouse(
+    db: Path, *, read_only: bool = False, wait: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db, read_only=read_only, wait=wait)
     if sys.stdout.isatty():
         con.execute("SET enable_progress_bar = true")  # DuckDB's own bar for long queries
     try:
@@ -316,10 +325,102 @@ def run_demo(db: Path, calls: int) -> Summary:
     return result
 
 
+@budgets_app.command("check")
+def budgets_check(
+    db: DbOption = DEFAULT_DB,
+    budgets_file: Annotated[
+        Path, typer.Option("--budgets", envvar="RATECARD_BUDGETS", help="The budgets YAML.")
+    ] = DEFAULT_BUDGETS,
+    notify: Annotated[bool, typer.Option(help="Record and send the alerts.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option(help="Check as of this time (ISO 8601 with a zone); now.")
+    ] = None,
+) -> None:
+    """Spend to date, forecast and state of every budget; exit 1 when one is exceeded."""
+    try:
+        budgets = load_budgets(budgets_file)
+        when = _instant("--as-of", as_of) if as_of else datetime.now(UTC)
+        # a run holds the write lock until it is done: concurrent runs wait for their turn
+        with warehouse(db, wait=120) as con:
+            statuses = check_budgets(con, budgets.budgets, when)
+            print_budgets(statuses)
+            if notify:
+                notify_alerts(con, budgets, statuses, when)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    if any(status.exceeded for status in statuses):
+        raise typer.Exit(1)
+
+
+def _instant(option: str, text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise RatecardError(f"{option}: expected an ISO 8601 time, got {text!r}") from None
+    if value.tzinfo is None:
+        raise RatecardError(f"{option}: give a time zone, e.g. {text}Z")
+    return value.astimezone(UTC)
+
+
+def print_budgets(statuses: list[BudgetStatus]) -> None:
+    table = Table(title="Budgets", title_justify="left")
+    for name in ("budget", "scope", "period", "spend", "used", "forecast", "amount", "state"):
+        table.add_column(
+            name, justify="right" if name in {"spend", "used", "forecast", "amount"} else "left"
+        )
+    for status in statuses:
+        budget = status.budget
+        zone = ZoneInfo(budget.timezone)
+        start = status.period.start.astimezone(zone).date()
+        colour = {"exceeded": "red", "forecast to exceed": "yellow"}.get(status.state, "")
+        table.add_row(
+            budget.name,
+            budget.scope.label(),
+            f"{budget.period} from {start} {budget.timezone}",
+            f"{round_cents(status.spend):,}",
+            f"{status.percent:.1f}%",
+            f"{round_cents(status.forecast):,}",
+            f"{budget.amount:,} {budget.currency}",
+            f"[{colour}]{status.state}[/{colour}]" if colour else status.state,
+        )
+        if status.unpriced_calls:
+            table.add_row(
+                "",
+                f"[yellow]{status.unpriced_calls:,} unpriced calls not counted[/yellow]",
+                *[""] * 6,
+            )
+    out.print(table)
+
+
+def notify_alerts(
+    con: duckdb.DuckDBPyConnection,
+    budgets: BudgetFile,
+    statuses: list[BudgetStatus],
+    when: datetime,
+) -> None:
+    raised = [alert for status in statuses for alert in budget_alerts(con, status)]
+    raised += hygiene_alerts(con, when, budgets.hygiene_channels)
+    for alert in record(con, raised):
+        out.print(f"alert: {alert.message}", highlight=False)
+    channels = [c for b in budgets.budgets for c in b.channels] + budgets.hygiene_channels
+    for delivery in deliver_pending(con, channels):
+        if delivery.delivered:
+            out.print(f"  sent to {delivery.channel} ({delivery.alert_key})", highlight=False)
+        else:
+            err.print(
+                f"  [yellow]not delivered[/yellow] to {delivery.channel} "
+                f"({delivery.alert_key}): {delivery.error}; retried on the next run",
+                highlight=False,
+            )
+
+
 @app.command()
 def dashboard(
     db: DbOption = DEFAULT_DB,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    budgets_file: Annotated[
+        Path, typer.Option("--budgets", envvar="RATECARD_BUDGETS", help="The budgets YAML.")
+    ] = DEFAULT_BUDGETS,
 ) -> None:
     """The Streamlit dashboard over the warehouse, on http://127.0.0.1:PORT."""
     try:
@@ -327,10 +428,10 @@ def dashboard(
             pass  # refuse a missing or out-of-date warehouse here, with a clear message
     except RatecardError as exc:
         raise _fail(exc) from None
-    run_dashboard(db, port)
+    run_dashboard(db, port, budgets_file)
 
 
-def run_dashboard(db: Path, port: int) -> None:
+def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> None:
     """Serve the dashboard until interrupted (Ctrl-C)."""
     out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
     command = [
@@ -348,7 +449,11 @@ def run_dashboard(db: Path, port: int) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
-    env = {**os.environ, "RATECARD_DB": str(db.resolve())}
+    env = {
+        **os.environ,
+        "RATECARD_DB": str(db.resolve()),
+        "RATECARD_BUDGETS": str(budgets_file.resolve()),
+    }
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the server, not an error
         subprocess.run(command, env=env, check=False)
 

@@ -27,6 +27,7 @@ PAGES = {
     "overview": "",
     "compare": "compare",
     "variants": "variants",
+    "budgets": "budgets",
     "teams": "teams",
     "quality": "quality",
 }  # name: URL path (the default page is served at /)

@@ -8,6 +8,7 @@ run in UTC so that timestamps print and group by day the same way on every machi
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -76,11 +77,14 @@ def migrate(con: duckdb.DuckDBPyConnection, *, target: int = SCHEMA_VERSION) -> 
     return applied
 
 
-def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path, *, read_only: bool = False, wait: float = 0.0
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse at ``path``, creating and migrating it as needed.
 
     A read-only connection never migrates: it refuses a warehouse that is not at this
-    version's schema, since the queries would not match its tables.
+    version's schema, since the queries would not match its tables. ``wait`` is how many
+    seconds to keep trying while another process holds the file's write lock.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -90,10 +94,15 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise RatecardError(f"{path}: cannot open the warehouse: {exc}") from exc
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise RatecardError(f"{path}: cannot open the warehouse: {exc}") from exc
+            time.sleep(0.2)
     con.execute("SET TimeZone = 'UTC'")
     version = schema_version(con)
     if version > SCHEMA_VERSION:

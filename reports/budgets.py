@@ -1,0 +1,360 @@
+"""Budgets: declared in YAML, checked against spend to date and a forecast to period end.
+
+A budget has a scope (any of team, project, key, provider, model; none means all traffic),
+a period (monthly, weekly from Monday, or daily) in its own time zone, an amount, and alert
+thresholds in percent of the amount.
+
+Rules, as ``ratecard budgets check`` applies them:
+
+- **Spend to date** is the exact sum of the billed calls in scope from the period's start (in
+  the budget's time zone) up to the check's time. Unpriced calls are counted, not summed.
+- **Forecast to period end** = spend to date + the rest of today + each remaining day of the
+  period, where a day is expected to cost the average spend on its weekday over the last 28
+  full days (days without calls count as 0; only days since the scope's first call), and the
+  rest of today is that average times the share of today still to come. With no full day of
+  history yet, the period-to-date run rate per elapsed day is used instead.
+- **A threshold t is crossed** when spend >= t % of the amount (exactly at the boundary
+  counts). The budget is **exceeded** when spend > amount, and **forecast to exceed** when
+  not yet exceeded but the forecast is above the amount.
+- **State**, most urgent first: exceeded, forecast to exceed, "<t>% crossed", ok.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from ingest import exact_yaml
+from pricing.sheet import first_error
+from warehouse.errors import RatecardError
+from warehouse.sql import fetch_one, sql_file
+
+HISTORY_DAYS = 28
+
+
+class BudgetError(RatecardError):
+    """A budgets file that cannot be used; names the file, the field and the value."""
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)"
+        ) from None
+    return name
+
+
+def _no_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError("write amounts as exact decimals")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Scope(_Strict):
+    """Which calls count against a budget; every key given must match, none means all."""
+
+    team: str | None = None
+    project: str | None = None
+    key: str | None = None
+    """An API key fingerprint (``key_…``) as ratecard stores it, never the key itself."""
+    provider: str | None = None
+    model: str | None = None
+    """A wire model id (``MiniMax-M3``) or a canonical model (``minimax-m3``)."""
+
+    def label(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.model_dump().items() if v is not None]
+        return ", ".join(parts) or "all traffic"
+
+
+class Channel(_Strict):
+    """Where a budget's alerts go: a webhook URL, given directly or read from an
+    environment variable (for URLs that carry a secret, such as Slack's)."""
+
+    webhook: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    format: Literal["slack", "json"] = "slack"
+    """slack: {"text": …}, which Slack, Mattermost and Teams accept; json: every field."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Channel:
+        if (self.webhook is None) == (self.webhook_env is None):
+            raise ValueError("give exactly one of webhook or webhook_env")
+        return self
+
+    @property
+    def name(self) -> str:
+        """How the channel is named in records and output: never the secret URL."""
+        if self.webhook_env:
+            return f"env:{self.webhook_env}"
+        assert self.webhook is not None
+        # ASCII only: the name also goes into the Idempotency-Key header
+        return re.sub(r"^(https?://[^/]+).*$", r"\1/...", self.webhook)
+
+
+Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, decimal_places=6)]
+Threshold = Annotated[int, Field(ge=1, le=1000)]
+
+
+class Budget(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    scope: Scope = Field(default_factory=Scope)
+    period: Literal["monthly", "weekly", "daily"]
+    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    amount: Amount
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    thresholds: list[Threshold] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
+    """Alert when spend reaches these percentages of the amount."""
+    channels: list[Channel] = Field(default_factory=list)
+
+
+class BudgetFile(_Strict):
+    budgets: list[Budget] = Field(min_length=1)
+    hygiene_channels: list[Channel] = Field(default_factory=list)
+    """Where alerts that belong to no budget go: unpriced traffic, failure-rate spikes."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> BudgetFile:
+        names = [b.name for b in self.budgets]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise ValueError(f"budgets[{index}].name {name!r} is used twice")
+        return self
+
+
+def load_budgets(path: Path) -> BudgetFile:
+    """Read and validate a budgets file; stop with file, field and value on any problem."""
+    try:
+        data: Any = exact_yaml.load(path)
+    except FileNotFoundError:
+        raise BudgetError(f"{path}: no such file") from None
+    except exact_yaml.YAMLError as exc:
+        raise BudgetError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return BudgetFile.model_validate(data)
+    except ValidationError as exc:
+        field, message, value = first_error(exc)
+        shown = "" if value is None else f" (value: {value!r})"
+        raise BudgetError(f"{path}: {field}: {message}{shown}") from None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    """First instant of the period (UTC), at local midnight in the budget's zone."""
+    end: datetime
+    """First instant after it."""
+
+
+def current_period(budget: Budget, as_of: datetime) -> Period:
+    """The budget's period that contains ``as_of``, in its time zone."""
+    zone = ZoneInfo(budget.timezone)
+    local = as_of.astimezone(zone).date()
+    if budget.period == "daily":
+        first, following = local, local + timedelta(days=1)
+    elif budget.period == "weekly":
+        first = local - timedelta(days=local.weekday())
+        following = first + timedelta(days=7)
+    else:
+        first = local.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+    return Period(_midnight(first, zone), _midnight(following, zone))
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def forecast_rest(daily: Mapping[date, Decimal], today: date, elapsed: Decimal,
+                  period_last_day: date, history_from: date | None,
+                  spend_to_date: Decimal, elapsed_days: Decimal) -> Decimal:  # fmt: skip
+    """What the rest of the period is expected to cost (see the module's rules).
+
+    ``daily`` holds local-day spend; ``elapsed`` is the share of today gone (0..1);
+    ``history_from`` the first local day with calls in scope.
+    """
+    window = [today - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1)]
+    window = [d for d in window if history_from is not None and d >= history_from]
+    if not window:
+        if elapsed_days <= 0:
+            return Decimal(0)
+        rate = spend_to_date / elapsed_days
+        remaining = (Decimal(1) - elapsed) + (period_last_day - today).days
+        return rate * remaining
+    by_weekday: dict[int, list[Decimal]] = {}
+    for day in window:
+        by_weekday.setdefault(day.weekday(), []).append(daily.get(day, Decimal(0)))
+    overall = sum((sum(v, Decimal(0)) for v in by_weekday.values()), Decimal(0)) / len(window)
+
+    def expected(day: date) -> Decimal:
+        samples = by_weekday.get(day.weekday())
+        return sum(samples, Decimal(0)) / len(samples) if samples else overall
+
+    rest = expected(today) * (Decimal(1) - elapsed)
+    day = today + timedelta(days=1)
+    while day <= period_last_day:
+        rest += expected(day)
+        day += timedelta(days=1)
+    return rest
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    budget: Budget
+    period: Period
+    as_of: datetime
+    spend: Decimal
+    forecast: Decimal
+    unpriced_calls: int
+    daily: Mapping[date, Decimal]
+    """Spend per local day from 29 days before today (the forecast's and anomalies' history)."""
+    today: date
+    """The check's local date in the budget's zone."""
+    history_from: date | None
+    """The first local day the scope has calls."""
+
+    @property
+    def percent(self) -> Decimal:
+        return self.spend / self.budget.amount * 100
+
+    @property
+    def crossed(self) -> list[int]:
+        """Thresholds reached: spend >= t % of the amount."""
+        return sorted(t for t in set(self.budget.thresholds)
+                      if self.spend * 100 >= self.budget.amount * t)  # fmt: skip
+
+    @property
+    def exceeded(self) -> bool:
+        return self.spend > self.budget.amount
+
+    @property
+    def forecast_to_exceed(self) -> bool:
+        return not self.exceeded and self.forecast > self.budget.amount
+
+    @property
+    def state(self) -> str:
+        if self.exceeded:
+            return "exceeded"
+        if self.forecast_to_exceed:
+            return "forecast to exceed"
+        if self.crossed:
+            return f"{self.crossed[-1]}% crossed"
+        return "ok"
+
+
+def scope_params(scope: Scope) -> dict[str, object]:
+    return {"team": scope.team, "project": scope.project, "key": scope.key,
+            "provider": scope.provider, "model": scope.model}  # fmt: skip
+
+
+def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime) -> BudgetStatus:
+    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``."""
+    period = current_period(budget, as_of)
+    zone = ZoneInfo(budget.timezone)
+    local_now = as_of.astimezone(zone)
+    today = local_now.date()
+    today_start = _midnight(today, zone)
+    tomorrow_start = _midnight(today + timedelta(days=1), zone)
+    history_start = _midnight(today - timedelta(days=HISTORY_DAYS + 1), zone)
+    common = {
+        **scope_params(budget.scope),
+        "currency": budget.currency,
+        "tz": budget.timezone,
+        "as_of": as_of,
+    }
+    daily = {
+        day: cost
+        for day, cost in con.execute(
+            sql_file("reports", "budget_daily"),
+            {**common, "history_start": min(history_start, period.start)},
+        ).fetchall()
+    }
+    spend, unpriced, first_day = fetch_one(
+        con, sql_file("reports", "budget_spend"), {**common, "period_start": period.start}
+    )
+    elapsed = Decimal((as_of - today_start) / (tomorrow_start - today_start)).quantize(
+        Decimal("0.000001")
+    )
+    elapsed_days = Decimal((as_of - period.start).total_seconds()) / 86_400
+    last_day = (period.end.astimezone(zone) - timedelta(days=1)).date()
+    rest = forecast_rest(daily, today, elapsed, last_day, first_day, spend,
+                         elapsed_days.quantize(Decimal("0.000001")))  # fmt: skip
+    return BudgetStatus(
+        budget, period, as_of, spend, spend + rest, int(unpriced), daily, today, first_day
+    )
+
+
+def check_budgets(con: duckdb.DuckDBPyConnection, budgets: Sequence[Budget],
+                  as_of: datetime) -> list[BudgetStatus]:  # fmt: skip
+    """Check every budget and record the results in ``budget_checks``."""
+    results = [check_budget(con, budget, as_of) for budget in budgets]
+    con.executemany(
+        "INSERT INTO budget_checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [(r.budget.name, r.period.start, r.period.end, r.as_of, r.budget.amount,
+          r.budget.currency, r.spend, r.forecast, r.unpriced_calls, r.state)
+         for r in results],
+    )  # fmt: skip
+    return results
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    day: date
+    spend: Decimal
+    baseline: Decimal
+    """The median daily spend of the 28 days before."""
+    score: Decimal | None
+    """The robust z-score, 0.6745 (x - median) / MAD; None when MAD is 0."""
+
+
+MIN_BASELINE_DAYS = 7
+Z_LIMIT = Decimal("3.5")
+
+
+def spend_anomaly(status: BudgetStatus) -> Anomaly | None:
+    """Yesterday's spend (local) if it is far above the 28 days before it.
+
+    Rule: with at least 7 days of history, a robust z-score 0.6745 (x - median) / MAD above
+    3.5 (Iglewicz and Hoaglin's cut-off); where the history does not vary (MAD = 0), spend
+    above twice a non-zero median.
+    """
+    day = status.today - timedelta(days=1)
+    history = [day - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1)]
+    history = [d for d in history if status.history_from is not None and d >= status.history_from]
+    if len(history) < MIN_BASELINE_DAYS:
+        return None
+    values = sorted(status.daily.get(d, Decimal(0)) for d in history)
+    median = _median(values)
+    mad = _median(sorted(abs(v - median) for v in values))
+    spend = status.daily.get(day, Decimal(0))
+    if mad:
+        score = Decimal("0.6745") * (spend - median) / mad
+        return Anomaly(day, spend, median, score) if score > Z_LIMIT else None
+    return Anomaly(day, spend, median, None) if median and spend > 2 * median else None
+
+
+def _median(values: Sequence[Decimal]) -> Decimal:
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2

@@ -1,0 +1,410 @@
+"""Budgets, forecasts and alerts, against figures worked out by hand and real HTTP
+receivers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from conftest import D, ingest_records
+from ingest.usage import UsageFormat
+from ratecard import cli
+from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
+from reports.budgets import (
+    Budget,
+    BudgetError,
+    BudgetStatus,
+    Channel,
+    Period,
+    Scope,
+    check_budget,
+    current_period,
+    load_budgets,
+    spend_anomaly,
+)
+
+AS_OF = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday, half gone
+
+
+def call(day: date, dollars: int, *, hour: int = 9, team: str = "ml") -> dict[str, Any]:
+    """A RunAPI MiniMax-M3 call costing ``dollars``: 100,000 tokens per dollar at 0.010/1K."""
+    return {
+        "call_id": f"{team}-{day}-{hour}",
+        "ts": f"{day}T{hour:02d}:00:00Z",
+        "provider": "runapi",
+        "model": "MiniMax-M3",
+        "status": "ok",
+        "input_tokens": 50_000 * dollars,
+        "output_tokens": 50_000 * dollars,
+        "team": team,
+    }
+
+
+@pytest.fixture
+def spend(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """Team ml spends $1 each weekday and $3 each weekend day from Sep 1 to Oct 14, and $2
+    on the morning of Thursday Oct 15."""
+    records: list[dict[str, Any] | str] = []
+    day = date(2026, 9, 1)
+    while day <= date(2026, 10, 14):
+        records.append(call(day, 3 if day.weekday() >= 5 else 1))
+        day += timedelta(days=1)
+    records.append(call(date(2026, 10, 15), 2, hour=8))
+    records.append(call(date(2026, 10, 15), 5, hour=13))  # after the check's time: not counted
+    records.append(call(date(2026, 10, 10), 7, team="other"))  # another team
+    ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
+    return priced
+
+
+def ml_budget(amount: str, thresholds: list[int] | None = None, **extra: Any) -> Budget:
+    return Budget(
+        name="ml",
+        scope=Scope(team="ml"),
+        period="monthly",
+        amount=Decimal(amount),
+        thresholds=thresholds or [50, 80, 100],
+        **extra,
+    )
+
+
+def test_spend_to_date_and_weekday_forecast(spend: duckdb.DuckDBPyConnection) -> None:
+    status = check_budget(spend, ml_budget("100", [20, 24, 50]), AS_OF)
+    # Oct 1-14: ten weekdays at $1 and four weekend days at $3, then $2 on Oct 15's morning
+    assert status.spend == D("24")
+    # the rest of Thursday: $1 x 0.5; Oct 16-31: eleven weekdays at $1, five weekend days at
+    # $3 (the weekday averages of Sep 17 - Oct 14)
+    assert status.forecast == D("50.5")
+    # 24 is exactly 24 % of 100: that threshold counts as crossed
+    assert status.crossed == [20, 24]
+    assert status.state == "24% crossed" and not status.exceeded
+
+
+def test_states(spend: duckdb.DuckDBPyConnection) -> None:
+    assert check_budget(spend, ml_budget("50"), AS_OF).state == "forecast to exceed"
+    assert check_budget(spend, ml_budget("24"), AS_OF).state == "forecast to exceed"  # 24 = 24
+    assert check_budget(spend, ml_budget("23.99"), AS_OF).state == "exceeded"
+    assert check_budget(spend, ml_budget("60"), AS_OF).state == "ok"
+
+
+def test_periods_follow_the_budget_time_zone() -> None:
+    paris = dict(name="b", amount=Decimal(1), timezone="Europe/Paris")
+    as_of = datetime(2026, 10, 25, 23, 30, tzinfo=UTC)  # Monday Oct 26, 00:30 in Paris
+    weekly = current_period(Budget(period="weekly", **paris), as_of)
+    # Paris leaves summer time on Oct 25: the week starts at 00:00 CET (23:00 UTC)
+    assert weekly == Period(
+        datetime(2026, 10, 25, 23, tzinfo=UTC), datetime(2026, 11, 1, 23, tzinfo=UTC)
+    )
+    monthly = current_period(Budget(period="monthly", **paris), as_of)
+    assert monthly.start == datetime(2026, 9, 30, 22, tzinfo=UTC)  # Oct 1, 00:00 CEST
+    daily = current_period(Budget(period="daily", name="d", amount=Decimal(1)), as_of)
+    assert daily == Period(datetime(2026, 10, 25, tzinfo=UTC), datetime(2026, 10, 26, tzinfo=UTC))
+
+
+def status_with(daily: dict[date, Decimal], today: date) -> BudgetStatus:
+    budget = ml_budget("100")
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    return BudgetStatus(
+        budget, Period(start, start), start, D("0"), D("0"), 0, daily, today, min(daily)
+    )
+
+
+def test_anomaly_by_robust_z_score() -> None:
+    today = date(2026, 10, 30)
+    base = {today - timedelta(days=n): D(str(1 + n % 3)) for n in range(2, 30)}  # 1, 2, 3, …
+    # median 2, MAD 1: z = 0.6745 x (10 - 2) / 1 = 5.396 > 3.5
+    found = spend_anomaly(status_with(base | {today - timedelta(days=1): D("10")}, today))
+    assert found is not None and found.score == D("5.3960") and found.baseline == D("2")
+    # z = 0.6745 x 4 = 2.698: not unusual
+    assert spend_anomaly(status_with(base | {today - timedelta(days=1): D("6")}, today)) is None
+    # fewer than 7 days of history: no judgement
+    short = {today - timedelta(days=n): D("1") for n in range(1, 5)}
+    assert spend_anomaly(status_with(short | {today - timedelta(days=1): D("50")}, today)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "scope: {team: a, colour: red}",
+            "budgets[0].scope.colour: Extra inputs are not permitted",
+        ),
+        ("amount: -5", "budgets[0].amount: Input should be greater than 0 (value: -5)"),
+        ("thresholds: [50, 1001]", "budgets[0].thresholds[1]: Input should be less than or equal"),
+        ("thresholds: [0]", "budgets[0].thresholds[0]: Input should be greater than or equal to 1"),
+        ("timezone: Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("period: yearly", "budgets[0].period: Input should be 'monthly', 'weekly' or 'daily'"),
+        ("channels: [{webhook: 'https://x', webhook_env: X}]", "exactly one of webhook"),
+    ],
+)
+def test_bad_budget_files_name_file_field_and_value(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "budgets.yml"
+    body = {"name": "b", "period": "monthly", "amount": "10"}
+    key = text.split(":")[0]
+    lines = [
+        f"  - {k}: {v}" if i == 0 else f"    {k}: {v}"
+        for i, (k, v) in enumerate((k, v) for k, v in body.items() if k != key)
+    ]
+    path.write_text("budgets:\n" + "\n".join(lines) + f"\n    {text}\n", encoding="utf-8")
+    with pytest.raises(BudgetError) as caught:
+        load_budgets(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_amounts_are_read_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "budgets.yml"
+    path.write_text("budgets:\n  - {name: a, period: daily, amount: 0.10}\n", encoding="utf-8")
+    assert load_budgets(path).budgets[0].amount == Decimal("0.10")
+    path.write_text(
+        "budgets:\n  - {name: a, period: daily, amount: 1}\n"
+        "  - {name: a, period: daily, amount: 2}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BudgetError, match="'a' is used twice"):
+        load_budgets(path)
+
+
+def test_the_shipped_budgets_file_loads() -> None:
+    budgets = load_budgets(Path(__file__).resolve().parent.parent / "data" / "budgets.yml")
+    assert len(budgets.budgets) == 5
+
+
+def test_each_threshold_fires_once_across_runs(spend: duckdb.DuckDBPyConnection) -> None:
+    budget = ml_budget("30", [50, 80, 100])
+    first = record(spend, budget_alerts(spend, check_budget(spend, budget, AS_OF)))
+    # 24 of 30 is 80 %: 50 and 80 crossed, and the forecast (50.5) is above 30
+    assert sorted(a.key for a in first) == [
+        "forecast|ml|2026-10-01T00:00:00+00:00|1",
+        "threshold|ml|2026-10-01T00:00:00+00:00|50",
+        "threshold|ml|2026-10-01T00:00:00+00:00|80",
+    ]
+    again = record(spend, budget_alerts(spend, check_budget(spend, budget, AS_OF)))
+    assert again == []
+    assert spend.execute("SELECT count(*) FROM alerts").fetchall() == [(3,)]
+
+
+def test_forecast_fires_again_only_after_it_clears(spend: duckdb.DuckDBPyConnection) -> None:
+    def forecast_alerts(amount: str) -> list[str]:
+        status = check_budget(spend, ml_budget(amount, [100]), AS_OF)
+        return [a.key for a in record(spend, budget_alerts(spend, status)) if a.kind == "forecast"]
+
+    assert forecast_alerts("40") == ["forecast|ml|2026-10-01T00:00:00+00:00|1"]
+    assert forecast_alerts("40") == []  # still forecast to exceed: same episode
+    assert forecast_alerts("90") == []  # cleared: the episode closes
+    assert forecast_alerts("40") == ["forecast|ml|2026-10-01T00:00:00+00:00|2"]
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that answers with the planned statuses in turn."""
+
+    def __init__(self, statuses: list[int], retry_after: str | None = None) -> None:
+        self.statuses = list(statuses)
+        self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                receiver.headers.append(dict(self.headers))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                if retry_after and status == 429:
+                    self.send_header("Retry-After", retry_after)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receivers() -> Iterator[list[Receiver]]:
+    started: list[Receiver] = []
+    yield started
+    for receiver in started:
+        receiver.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """A socket that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    sock.close()
+
+
+def test_delivery_retries_then_succeeds_and_never_sends_twice(
+    spend: duckdb.DuckDBPyConnection,
+    receivers: list[Receiver],
+    silent: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    flaky = Receiver([500, 500, 200])
+    busy = Receiver([429, 200], retry_after="2")
+    receivers += [flaky, busy]
+    monkeypatch.setenv("BUSY_HOOK", busy.url)
+    channels = [
+        Channel(webhook=flaky.url, format="json"),
+        Channel(webhook_env="BUSY_HOOK"),
+        Channel(webhook=silent),
+        Channel(webhook_env="UNSET_HOOK"),
+    ]
+    budget = ml_budget("100", [20], channels=channels)
+    record(spend, budget_alerts(spend, check_budget(spend, budget, AS_OF)))
+    waits: list[float] = []
+    results = {
+        d.channel: d for d in deliver_pending(spend, channels, timeout=0.5, sleep=waits.append)
+    }
+    # 500, 500, then 200: delivered on the third attempt, backing off 0.5 s then 1 s
+    assert (results[channels[0].name].delivered, results[channels[0].name].attempts) == (True, 3)
+    assert results[channels[1].name].delivered and 2.0 in waits  # Retry-After honoured
+    assert flaky.bodies[-1]["threshold"] == 20 and flaky.bodies[-1]["spend"] == "24"
+    assert busy.bodies[-1]["text"].startswith("ratecard: Budget ml (team=ml): 20% reached")
+    assert flaky.headers[-1]["Idempotency-Key"] == (
+        "threshold|ml|2026-10-01T00:00:00+00:00|20|" + channels[0].name
+    )
+    # the silent one timed out, the unset one had no URL: recorded, not lost, others went on
+    assert not results[channels[2].name].delivered
+    assert "Timeout" in (results[channels[2].name].error or "")
+    assert results[channels[3].name].error == "environment variable UNSET_HOOK is not set"
+
+    monkeypatch.setenv("UNSET_HOOK", flaky.url)
+    second = {
+        d.channel: d for d in deliver_pending(spend, channels, timeout=0.5, sleep=waits.append)
+    }
+    # only what failed is retried; what was delivered is never sent again
+    assert set(second) == {channels[2].name, channels[3].name}
+    assert second[channels[3].name].delivered
+    assert len(busy.bodies) == 2 and len(flaky.bodies) == 4
+
+
+def test_hygiene_alerts(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    records: list[dict[str, Any] | str] = []
+    for n in range(28):  # 100 calls a day at reapi, 2 % failed, until a bad day
+        day = date(2026, 10, 1) + timedelta(days=n)
+        failed = 20 if n == 27 else 2
+        for i in range(100):
+            records.append(
+                {
+                    "call_id": f"r{n}-{i}",
+                    "ts": f"{day}T10:00:00Z",
+                    "provider": "reapi",
+                    "model": "minimax/minimax-m3",
+                    "status": "failed" if i < failed else "ok",
+                    "input_tokens": 10,
+                    "output_tokens": 1,
+                }
+            )
+    records.append(
+        {
+            "call_id": "u",
+            "ts": "2026-10-28T11:00:00Z",
+            "provider": "runapi",
+            "model": "MiniMax-M1",
+            "status": "ok",
+            "input_tokens": 1,
+            "output_tokens": 1,
+        }
+    )
+    ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
+    alerts = hygiene_alerts(priced, datetime(2026, 10, 29, 8, tzinfo=UTC), [])
+    assert [a.key for a in alerts] == ["unpriced|2026-10-28", "failure_spike|reapi|2026-10-28"]
+    assert "runapi/MiniMax-M1: 1" in alerts[0].message
+    assert "20.0% of 100 calls failed" in alerts[1].message
+
+
+def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    db = spend.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+    spend.close()
+    budgets = tmp_path / "budgets.yml"
+    budgets.write_text(
+        "budgets:\n  - {name: ml, scope: {team: ml}, period: monthly, "
+        "amount: 20}\n  - {name: other, scope: {team: other}, "
+        "period: monthly, amount: 20}\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    args = [
+        "budgets",
+        "check",
+        "--db",
+        db,
+        "--budgets",
+        str(budgets),
+        "--as-of",
+        "2026-10-15T12:00:00Z",
+    ]
+    result = runner.invoke(cli.app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output  # ml spent 24 of 20
+    assert "exceeded" in result.output and "24.00" in result.output
+    result = runner.invoke(cli.app, [*args, "--notify"], env={"COLUMNS": "200"})
+    assert "alert: Budget ml (team=ml): 100% reached" in result.output
+    again = runner.invoke(cli.app, [*args, "--notify"], env={"COLUMNS": "200"})
+    assert "alert:" not in again.output  # nothing fires twice
+    assert (
+        runner.invoke(
+            cli.app, ["budgets", "check", "--db", db, "--budgets", str(tmp_path / "none.yml")]
+        ).exit_code
+        == 2
+    )
+
+
+def test_budgets_page(
+    spend: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    db = spend.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+    spend.close()
+    budgets = tmp_path / "budgets.yml"
+    budgets.write_text(
+        "budgets:\n  - {name: ml, scope: {team: ml}, period: monthly, amount: 40}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RATECARD_DB", db)
+    monkeypatch.setenv("RATECARD_BUDGETS", str(budgets))
+    app = AppTest.from_file(
+        str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py"), default_timeout=30
+    )
+    app.run()
+    app.switch_page("views/budgets.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    shown = {m.label: m.value for m in app.metric}
+    # as of the latest call (Oct 15, 13:00 + 1 µs): Oct 1-14 $22, Oct 15 $2 + $5 = $29
+    assert shown["Spent this period"] == "$29.00"
+    assert shown["Budget"] == "$40.00"
+    assert any("Forecast to exceed" in w.value for w in app.warning)
+    assert app.get("plotly_chart")
+    budgets.write_text("budgets: [oops", encoding="utf-8")
+    app.run()
+    assert any("not valid YAML" in i.value for i in app.info)
