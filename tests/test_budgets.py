@@ -408,3 +408,50 @@ def test_budgets_page(
     budgets.write_text("budgets: [oops", encoding="utf-8")
     app.run()
     assert any("not valid YAML" in i.value for i in app.info)
+
+
+def test_concurrent_runs_send_each_alert_once(
+    spend: duckdb.DuckDBPyConnection, tmp_path: Path, receivers: list[Receiver]
+) -> None:
+    import subprocess
+    import sys
+
+    db = spend.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+    spend.close()
+    hook = Receiver([])
+    receivers.append(hook)
+    budgets = tmp_path / "budgets.yml"
+    budgets.write_text(
+        "budgets:\n  - name: ml\n    scope: {team: ml}\n    period: monthly\n"
+        "    amount: 30\n    channels:\n      - {webhook: '" + hook.url + "', format: json}\n",
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "ratecard",
+        "budgets",
+        "check",
+        "--db",
+        db,
+        "--budgets",
+        str(budgets),
+        "--as-of",
+        "2026-10-15T12:00:00Z",
+        "--notify",
+    ]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    # 24 of 30: thresholds 50 and 80, and the forecast (50.5 > 30): three alerts, once each
+    keys = sorted(body["alert"] for body in hook.bodies)
+    assert keys == [
+        "forecast|ml|2026-10-01T00:00:00+00:00|1",
+        "threshold|ml|2026-10-01T00:00:00+00:00|50",
+        "threshold|ml|2026-10-01T00:00:00+00:00|80",
+    ]
