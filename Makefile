@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 DB ?= data/warehouse/ratecard.duckdb
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo dashboard test browser check lint format typecheck imports pytest schema clean
+.PHONY: help demo dashboard test browser check lint format typecheck imports pytest schema bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ pytest: ## The test suite
 
 schema: ## Regenerate the JSON Schemas of price sheets and budgets
 	$(RUN) python -m ratecard.schemas
+
+bench: $(UV) ## Benchmarks at ten million calls (long; not in CI); writes benchmarks/RESULTS.md
+	$(UV) sync --locked
+	$(RUN) python -m benchmarks.run --calls 10000000 --runs 3
 
 clean: ## Remove the virtualenvs and generated warehouses
 	rm -rf .venv $(TOOLS) data/warehouse

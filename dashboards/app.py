@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import ui
+from dashboards import queries, ui
 
 st.set_page_config(page_title="ratecard", page_icon="💲", layout="wide")
 
@@ -28,9 +28,10 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 db = ui.warehouse_path()
-filters = ui.sidebar(db)
-if filters is None:
-    st.stop()
-st.session_state["db"] = db
-st.session_state["filters"] = filters
-navigation.run()
+with queries.session():  # one warehouse connection for all of this render's queries
+    filters = ui.sidebar(db)
+    if filters is None:
+        st.stop()
+    st.session_state["db"] = db
+    st.session_state["filters"] = filters
+    navigation.run()

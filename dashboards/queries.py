@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -71,8 +72,34 @@ ROLLUP_FILTER = """
 """
 
 
+# The connection of the page being rendered, opened on its first query and shared by the
+# rest: opening a warehouse costs tens of milliseconds, and a page runs several queries. It
+# is closed when the page is done, so that ingests are never locked out between renders.
+_session: ContextVar[dict[str, duckdb.DuckDBPyConnection] | None] = ContextVar(
+    "_session", default=None
+)
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Share one read-only connection per warehouse among the queries run inside."""
+    token = _session.set({})
+    try:
+        yield
+    finally:
+        for con in (_session.get() or {}).values():
+            con.close()
+        _session.reset(token)
+
+
 @contextmanager
 def _read(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    shared = _session.get()
+    if shared is not None:
+        if db not in shared:
+            shared[db] = connect(db, read_only=True)
+        yield shared[db]
+        return
     con = connect(db, read_only=True)
     try:
         yield con

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import random
+import shutil
 from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,12 +141,64 @@ def generate(
     seed: int = SEED,
     start: datetime = START,
     days: int = DAYS,
+    workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> SampleFiles:
-    """Write the sample logs for ``calls`` calls into ``out_dir``; same seed, same bytes."""
+    """Write the sample logs for ``calls`` calls into ``out_dir``; same seed, same bytes.
+
+    Each day has its own random stream (seeded by seed and day), so ``workers`` processes
+    can write ranges of days side by side; their parts are joined in day order.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
     gateway_path, runware_path = out_dir / "gateway.jsonl", out_dir / "runware.jsonl"
+    per_day = _apportion(calls, day_weights(days, start))
+    if workers <= 1:
+        _write_days(gateway_path, runware_path, per_day, 0, start, seed, progress)
+        return SampleFiles(gateway_path, runware_path, calls)
+    size = -(-days // workers)
+    chunks = [
+        (
+            out_dir / f".part{i}.gateway",
+            out_dir / f".part{i}.runware",
+            per_day[i * size : (i + 1) * size],
+            i * size,
+            start,
+            seed,
+        )
+        for i in range(workers)
+        if i * size < days
+    ]
+    with multiprocessing.Pool(len(chunks)) as pool:
+        for written in pool.imap(_write_chunk, chunks):
+            if progress is not None:
+                progress(written)
+    for path, parts in (
+        (gateway_path, [c[0] for c in chunks]),
+        (runware_path, [c[1] for c in chunks]),
+    ):
+        with path.open("wb") as joined:
+            for part in parts:
+                with part.open("rb") as piece:
+                    shutil.copyfileobj(piece, joined, 16 * 1024 * 1024)
+                part.unlink()
+    return SampleFiles(gateway_path, runware_path, calls)
+
+
+def _write_chunk(chunk: tuple[Path, Path, list[int], int, datetime, int]) -> int:
+    gateway, runware, per_day, first_day, start, seed = chunk
+    _write_days(gateway, runware, per_day, first_day, start, seed, None)
+    return sum(per_day)
+
+
+def _write_days(
+    gateway_path: Path,
+    runware_path: Path,
+    per_day: list[int],
+    first_day: int,
+    start: datetime,
+    seed: int,
+    progress: Callable[[int], None] | None,
+) -> None:
     workload_cum = list(accumulate(w.weight for w in WORKLOADS))
     hour_cum = list(accumulate(HOUR_WEIGHTS))
     keys = {w: [f"sk-demo-{w.team}-{w.project}-{k + 1}" for k in range(w.keys)] for w in WORKLOADS}
@@ -152,7 +206,9 @@ def generate(
         gateway_path.open("w", encoding="utf-8") as gateway,
         runware_path.open("w", encoding="utf-8") as runware,
     ):
-        for day, n in enumerate(_apportion(calls, day_weights(days, start))):
+        for offset, n in enumerate(per_day):
+            day = first_day + offset
+            rng = random.Random(f"{seed}:{day}")
             day_start = start + timedelta(days=day)
             offsets = sorted(
                 bisect(hour_cum, rng.random() * hour_cum[-1]) * 3_600_000 + rng.randrange(3_600_000)
@@ -171,7 +227,6 @@ def generate(
                     out.write(line[: len(line) // 2] + "\n")  # a write cut short
             if progress is not None:
                 progress(n)
-    return SampleFiles(gateway_path, runware_path, calls)
 
 
 def _route(rng: random.Random, workload: Workload) -> tuple[str, str]:

@@ -53,37 +53,65 @@ def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[
     """The alerts a budget's check raises: one per crossed threshold, one per forecast
     episode, one per anomalous day."""
     budget, start = status.budget, status.period.start.isoformat()
-    base = {"budget": budget.name, "scope": budget.scope.label(), "period": budget.period,
-            "period_start": start, "amount": plain(budget.amount), "spend": plain(status.spend),
-            "forecast": plain(status.forecast), "currency": budget.currency}  # fmt: skip
+    base = {
+        "budget": budget.name,
+        "scope": budget.scope.label(),
+        "period": budget.period,
+        "period_start": start,
+        "amount": plain(budget.amount),
+        "spend": plain(status.spend),
+        "forecast": plain(status.forecast),
+        "currency": budget.currency,
+    }
     channels = tuple(budget.channels)
     spent = _money(status.spend, budget.currency)
     alerts = [
-        Alert(f"threshold|{budget.name}|{start}|{t}", "threshold", budget.name,
-              f"Budget {budget.name} ({budget.scope.label()}): {t}% reached — {spent} of "
-              f"{_money(budget.amount, budget.currency)} this {budget.period[:-2] or 'day'} "
-              f"period.", {**base, "threshold": t}, channels)
+        Alert(
+            f"threshold|{budget.name}|{start}|{t}",
+            "threshold",
+            budget.name,
+            f"Budget {budget.name} ({budget.scope.label()}): {t}% reached — {spent} of "
+            f"{_money(budget.amount, budget.currency)} this {budget.period[:-2] or 'day'} "
+            f"period.",
+            {**base, "threshold": t},
+            channels,
+        )
         for t in status.crossed
-    ]  # fmt: skip
+    ]
     episode = _forecast_episode(con, status)
     if episode is not None:
-        alerts.append(Alert(
-            f"forecast|{budget.name}|{start}|{episode}", "forecast", budget.name,
-            f"Budget {budget.name} ({budget.scope.label()}) is forecast to exceed: "
-            f"{_money(status.forecast, budget.currency)} expected by the period's end against "
-            f"{_money(budget.amount, budget.currency)} ({spent} so far).",
-            {**base, "episode": episode}, channels))  # fmt: skip
+        alerts.append(
+            Alert(
+                f"forecast|{budget.name}|{start}|{episode}",
+                "forecast",
+                budget.name,
+                f"Budget {budget.name} ({budget.scope.label()}) is forecast to exceed: "
+                f"{_money(status.forecast, budget.currency)} expected by the period's end against "
+                f"{_money(budget.amount, budget.currency)} ({spent} so far).",
+                {**base, "episode": episode},
+                channels,
+            )
+        )
     anomaly = spend_anomaly(status)
     if anomaly is not None:
-        alerts.append(Alert(
-            f"anomaly|{budget.name}|{anomaly.day}", "anomaly", budget.name,
-            f"Unusual spend for {budget.name} ({budget.scope.label()}) on {anomaly.day}: "
-            f"{_money(anomaly.spend, budget.currency)} against a typical "
-            f"{_money(anomaly.baseline, budget.currency)} a day.",
-            {**base, "day": anomaly.day.isoformat(), "day_spend": plain(anomaly.spend),
-             "baseline": plain(anomaly.baseline),
-             "score": None if anomaly.score is None else plain(anomaly.score)},
-            channels))  # fmt: skip
+        alerts.append(
+            Alert(
+                f"anomaly|{budget.name}|{anomaly.day}",
+                "anomaly",
+                budget.name,
+                f"Unusual spend for {budget.name} ({budget.scope.label()}) on {anomaly.day}: "
+                f"{_money(anomaly.spend, budget.currency)} against a typical "
+                f"{_money(anomaly.baseline, budget.currency)} a day.",
+                {
+                    **base,
+                    "day": anomaly.day.isoformat(),
+                    "day_spend": plain(anomaly.spend),
+                    "baseline": plain(anomaly.baseline),
+                    "score": None if anomaly.score is None else plain(anomaly.score),
+                },
+                channels,
+            )
+        )
     return alerts
 
 
@@ -98,24 +126,34 @@ def _forecast_episode(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> i
         key,
     )
     if status.forecast_to_exceed and open_episode is None:
-        episode = 1 + int(fetch_value(
-            con, "SELECT count(*) FROM forecast_episodes WHERE budget = $budget "
-            "AND period_start = $start", key))  # fmt: skip
-        con.execute("INSERT INTO forecast_episodes VALUES ($budget, $start, $episode, now(), "
-                    "NULL)", {**key, "episode": episode})  # fmt: skip
+        episode = 1 + int(
+            fetch_value(
+                con,
+                "SELECT count(*) FROM forecast_episodes WHERE budget = $budget "
+                "AND period_start = $start",
+                key,
+            )
+        )
+        con.execute(
+            "INSERT INTO forecast_episodes VALUES ($budget, $start, $episode, now(), NULL)",
+            {**key, "episode": episode},
+        )
         return episode
     if not status.forecast_to_exceed and open_episode is not None:
-        con.execute("UPDATE forecast_episodes SET closed_at = now() WHERE budget = $budget "
-                    "AND period_start = $start AND episode = $episode",
-                    {**key, "episode": open_episode})  # fmt: skip
+        con.execute(
+            "UPDATE forecast_episodes SET closed_at = now() WHERE budget = $budget "
+            "AND period_start = $start AND episode = $episode",
+            {**key, "episode": open_episode},
+        )
     return None
 
 
 MIN_CALLS_FOR_SPIKE = 50
 
 
-def hygiene_alerts(con: duckdb.DuckDBPyConnection, as_of: datetime,
-                   channels: Sequence[Channel]) -> list[Alert]:  # fmt: skip
+def hygiene_alerts(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, channels: Sequence[Channel]
+) -> list[Alert]:
     """Alerts about the data and the providers rather than a budget, for the last complete
     UTC day: calls that found no price, and a provider whose failure rate jumped (above
     both twice and 5 points over its median daily rate of the 28 days before, on at least
@@ -130,13 +168,23 @@ def hygiene_alerts(con: duckdb.DuckDBPyConnection, as_of: datetime,
     if unpriced:
         listing = ", ".join(f"{p}/{m}: {n}" for p, m, n in unpriced)
         total = sum(int(n) for _, _, n in unpriced)
-        alerts.append(Alert(
-            f"unpriced|{day}", "unpriced", None,
-            f"{total} calls on {day} have no price (cost unknown, not counted): {listing}. "
-            "Add the models to a price sheet, then `ratecard bill --rebill`.",
-            {"day": day.isoformat(), "calls": total,
-             "models": [{"provider": p, "model": m, "calls": int(n)} for p, m, n in unpriced]},
-            tuple(channels)))  # fmt: skip
+        alerts.append(
+            Alert(
+                f"unpriced|{day}",
+                "unpriced",
+                None,
+                f"{total} calls on {day} have no price (cost unknown, not counted): {listing}. "
+                "Add the models to a price sheet, then `ratecard bill --rebill`.",
+                {
+                    "day": day.isoformat(),
+                    "calls": total,
+                    "models": [
+                        {"provider": p, "model": m, "calls": int(n)} for p, m, n in unpriced
+                    ],
+                },
+                tuple(channels),
+            )
+        )
     rows = con.execute(
         """
         WITH per_day AS (
@@ -156,13 +204,23 @@ def hygiene_alerts(con: duckdb.DuckDBPyConnection, as_of: datetime,
         if calls is None or calls < MIN_CALLS_FOR_SPIKE or baseline is None or rate is None:
             continue
         if rate > max(2 * baseline, baseline + 0.05):
-            alerts.append(Alert(
-                f"failure_spike|{provider}|{day}", "failure_spike", None,
-                f"{provider}: {rate:.1%} of {calls} calls failed on {day}, against a typical "
-                f"{baseline:.1%}. Failed calls are free, but check the gateway's status.",
-                {"provider": provider, "day": day.isoformat(), "calls": int(calls),
-                 "failure_rate": round(rate, 4), "baseline": round(baseline, 4)},
-                tuple(channels)))  # fmt: skip
+            alerts.append(
+                Alert(
+                    f"failure_spike|{provider}|{day}",
+                    "failure_spike",
+                    None,
+                    f"{provider}: {rate:.1%} of {calls} calls failed on {day}, against a typical "
+                    f"{baseline:.1%}. Failed calls are free, but check the gateway's status.",
+                    {
+                        "provider": provider,
+                        "day": day.isoformat(),
+                        "calls": int(calls),
+                        "failure_rate": round(rate, 4),
+                        "baseline": round(baseline, 4),
+                    },
+                    tuple(channels),
+                )
+            )
     return alerts
 
 
@@ -227,22 +285,34 @@ def deliver_pending(
                 "UPDATE alert_deliveries SET attempts = attempts + $attempts, "
                 "delivered_at = CASE WHEN $ok THEN now() END, last_error = $error "
                 "WHERE alert_key = $key AND channel = $channel",
-                {"attempts": attempts, "ok": delivered, "error": error, "key": key,
-                 "channel": name},
-            )  # fmt: skip
+                {
+                    "attempts": attempts,
+                    "ok": delivered,
+                    "error": error,
+                    "key": key,
+                    "channel": name,
+                },
+            )
             results.append(Delivery(key, name, delivered, attempts, error))
     return results
 
 
-def _body(channel: Channel | None, key: str, kind: str, budget: str | None, message: str,
-          payload: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def _body(
+    channel: Channel | None,
+    key: str,
+    kind: str,
+    budget: str | None,
+    message: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
     if channel is not None and channel.format == "json":
         return {"alert": key, "kind": kind, "budget": budget, "message": message, **payload}
     return {"text": f"ratecard: {message}"}  # Slack, Mattermost and Teams read "text"
 
 
-def _send(client: httpx.Client, channel: Channel | None, key: str, body: dict[str, Any],
-          sleep: Any) -> tuple[bool, int, str | None]:  # fmt: skip
+def _send(
+    client: httpx.Client, channel: Channel | None, key: str, body: dict[str, Any], sleep: Any
+) -> tuple[bool, int, str | None]:
     if channel is None:
         return False, 0, "channel no longer in the budgets file"
     url = channel.webhook or os.environ.get(channel.webhook_env or "")

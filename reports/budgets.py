@@ -187,9 +187,15 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
-def forecast_rest(daily: Mapping[date, Decimal], today: date, elapsed: Decimal,
-                  period_last_day: date, history_from: date | None,
-                  spend_to_date: Decimal, elapsed_days: Decimal) -> Decimal:  # fmt: skip
+def forecast_rest(
+    daily: Mapping[date, Decimal],
+    today: date,
+    elapsed: Decimal,
+    period_last_day: date,
+    history_from: date | None,
+    spend_to_date: Decimal,
+    elapsed_days: Decimal,
+) -> Decimal:
     """What the rest of the period is expected to cost (see the module's rules).
 
     ``daily`` holds local-day spend; ``elapsed`` is the share of today gone (0..1);
@@ -242,8 +248,9 @@ class BudgetStatus:
     @property
     def crossed(self) -> list[int]:
         """Thresholds reached: spend >= t % of the amount."""
-        return sorted(t for t in set(self.budget.thresholds)
-                      if self.spend * 100 >= self.budget.amount * t)  # fmt: skip
+        return sorted(
+            t for t in set(self.budget.thresholds) if self.spend * 100 >= self.budget.amount * t
+        )
 
     @property
     def exceeded(self) -> bool:
@@ -265,8 +272,13 @@ class BudgetStatus:
 
 
 def scope_params(scope: Scope) -> dict[str, object]:
-    return {"team": scope.team, "project": scope.project, "key": scope.key,
-            "provider": scope.provider, "model": scope.model}  # fmt: skip
+    return {
+        "team": scope.team,
+        "project": scope.project,
+        "key": scope.key,
+        "provider": scope.provider,
+        "model": scope.model,
+    }
 
 
 def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime) -> BudgetStatus:
@@ -299,23 +311,43 @@ def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime
     )
     elapsed_days = Decimal((as_of - period.start).total_seconds()) / 86_400
     last_day = (period.end.astimezone(zone) - timedelta(days=1)).date()
-    rest = forecast_rest(daily, today, elapsed, last_day, first_day, spend,
-                         elapsed_days.quantize(Decimal("0.000001")))  # fmt: skip
+    rest = forecast_rest(
+        daily,
+        today,
+        elapsed,
+        last_day,
+        first_day,
+        spend,
+        elapsed_days.quantize(Decimal("0.000001")),
+    )
     return BudgetStatus(
         budget, period, as_of, spend, spend + rest, int(unpriced), daily, today, first_day
     )
 
 
-def check_budgets(con: duckdb.DuckDBPyConnection, budgets: Sequence[Budget],
-                  as_of: datetime) -> list[BudgetStatus]:  # fmt: skip
+def check_budgets(
+    con: duckdb.DuckDBPyConnection, budgets: Sequence[Budget], as_of: datetime
+) -> list[BudgetStatus]:
     """Check every budget and record the results in ``budget_checks``."""
     results = [check_budget(con, budget, as_of) for budget in budgets]
     con.executemany(
         "INSERT INTO budget_checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-        [(r.budget.name, r.period.start, r.period.end, r.as_of, r.budget.amount,
-          r.budget.currency, r.spend, r.forecast, r.unpriced_calls, r.state)
-         for r in results],
-    )  # fmt: skip
+        [
+            (
+                r.budget.name,
+                r.period.start,
+                r.period.end,
+                r.as_of,
+                r.budget.amount,
+                r.budget.currency,
+                r.spend,
+                r.forecast,
+                r.unpriced_calls,
+                r.state,
+            )
+            for r in results
+        ],
+    )
     return results
 
 

@@ -21,6 +21,10 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert digest(one.gateway_log) == digest(two.gateway_log)
     assert digest(one.runware_log) == digest(two.runware_log)
     assert digest(one.gateway_log) != digest(other.gateway_log)
+    # days written by parallel workers join into the very same bytes
+    parallel = generate(tmp_path / "parallel", 3_000, seed=5, workers=3)
+    assert digest(parallel.gateway_log) == digest(one.gateway_log)
+    assert digest(parallel.runware_log) == digest(one.runware_log)
 
 
 def test_the_traffic_holds_what_the_demo_shows(tmp_path: Path) -> None:

@@ -1,0 +1,268 @@
+"""ratecard's benchmarks: ``make bench`` measures ten million calls and writes RESULTS.md.
+
+    python -m benchmarks.run [--calls 10000000] [--runs 3] [--out benchmarks/out]
+                             [--results benchmarks/RESULTS.md]
+
+Data comes from the same generator as the demo (ratecard/sample.py), written once per size
+into --out and reused. Every measurement runs in its own process, so that its peak resident
+memory is its own; times are medians of --runs runs. The baselines run in the same session
+on the same data, so that the ratios hold on a noisy machine. The test suite runs this in a
+smoke mode (--calls 20000 --runs 1) so it never rots; the full run stays out of CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ratecard.sample import SEED, START, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+INCREMENT = 100_000
+GENAI_CALLS = 100_000
+
+
+@dataclass
+class Measure:
+    name: str
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return float(statistics.median(float(r["seconds"]) for r in self.runs))
+
+    @property
+    def peak(self) -> float:
+        return max(self.peak_mb)
+
+    def per_second(self, key: str = "calls") -> float:
+        return float(self.runs[0][key]) / self.seconds
+
+
+def step(measure: Measure, *args: str) -> dict[str, Any]:
+    """Run ``benchmarks.steps`` in a child process; record its result and peak memory."""
+    with tempfile.TemporaryFile() as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.steps", *args], stdout=output, cwd=ROOT
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode()
+    if child.returncode != 0:
+        raise RuntimeError(f"step {args} failed ({child.returncode}): {text}")
+    result: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
+    measure.runs.append(result)
+    measure.peak_mb.append(usage.ru_maxrss / 1024)  # Linux reports KiB
+    return result
+
+
+def data(out: Path, calls: int) -> tuple[list[Path], Path]:
+    """The benchmark's usage files, and a later batch of INCREMENT calls for step 3."""
+    folder = out / f"data-{calls}"
+    files = [folder / "gateway.jsonl", folder / "runware.jsonl"]
+    if not all(f.exists() for f in files):
+        print(f"generating {calls:,} calls into {folder} …", flush=True)
+        generate(folder, calls, workers=os.cpu_count() or 1)
+    batch = out / f"batch-{INCREMENT}"
+    if not (batch / "gateway.jsonl").exists():
+        # a day after the main traffic, with another seed: new calls, no duplicates
+        generate(batch, INCREMENT, seed=SEED + 1, start=START + timedelta(days=90), days=1)
+    return files, batch / "gateway.jsonl"
+
+
+def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
+    files, batch = data(out, calls)
+    work = out / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    m = {
+        name: Measure(name)
+        for name in (
+            "ingest",
+            "floor_read",
+            "rebill",
+            "floor_bill",
+            "incremental",
+            "dashboard",
+            "genai_prices",
+        )
+    }
+    base = work / "base.duckdb"
+    for n in range(runs):
+        db = work / f"ingest-{n}.duckdb"
+        print(f"run {n + 1}/{runs}: ingest and bill {calls:,} calls", flush=True)
+        step(m["ingest"], "ingest", str(db), *map(str, files))
+        if n == 0:
+            shutil.copy(db, base)
+        db.unlink()
+        step(m["floor_read"], "floor_read", str(work / f"floor-{n}.duckdb"), str(files[0]))
+        (work / f"floor-{n}.duckdb").unlink()
+    for n in range(runs):
+        print(f"run {n + 1}/{runs}: rebill, incremental batch, dashboard", flush=True)
+        copy = work / "copy.duckdb"
+        shutil.copy(base, copy)
+        step(m["rebill"], "rebill", str(copy))
+        step(m["floor_bill"], "floor_bill", str(copy))
+        shutil.copy(base, copy)
+        step(m["incremental"], "incremental", str(copy), str(batch))
+        step(m["dashboard"], "dashboard", str(base))
+    step(m["genai_prices"], "genai_prices", str(base), str(min(GENAI_CALLS, calls)))
+    return m
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    met: bool
+    measured: str
+
+
+def targets(m: dict[str, Measure]) -> list[Target]:
+    ingest, read, rebill, bill = m["ingest"], m["floor_read"], m["rebill"], m["floor_bill"]
+    pages = {
+        p: statistics.median(r["pages"][p] for r in m["dashboard"].runs)
+        for p in m["dashboard"].runs[0]["pages"]
+    }
+    billing_rate, genai_rate = rebill.per_second(), m["genai_prices"].per_second()
+    peak = max(m["ingest"].peak, m["rebill"].peak, m["incremental"].peak)
+    return [
+        Target(
+            "Step 1 at most 2x its bare read_ndjson floor",
+            ingest.seconds <= 2 * read.seconds,
+            f"{ingest.seconds / read.seconds:.2f}x",
+        ),
+        Target(
+            "Step 1 at least 1.5 million calls per second",
+            ingest.per_second("records") >= 1_500_000,
+            f"{ingest.per_second('records'):,.0f} records/s",
+        ),
+        Target(
+            "Step 2 at most 1.5x its bare range-join floor",
+            rebill.seconds <= 1.5 * bill.seconds,
+            f"{rebill.seconds / bill.seconds:.2f}x",
+        ),
+        Target(
+            "Step 3 under 3 seconds",
+            m["incremental"].seconds < 3,
+            f"{m['incremental'].seconds:.2f} s",
+        ),
+        Target(
+            "Every dashboard page's queries under 300 ms",
+            max(pages.values()) < 0.3,
+            ", ".join(f"{p} {t * 1000:.0f} ms" for p, t in pages.items()),
+        ),
+        Target("Peak memory under 2 GB for steps 1-3", peak < 2048, f"{peak:,.0f} MB"),
+        Target(
+            "Billing at least 300x the per-call genai-prices loop",
+            billing_rate >= 300 * genai_rate,
+            f"{billing_rate / genai_rate:,.0f}x",
+        ),
+    ]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = (
+            next(
+                int(line.split()[1])
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+            / 1024
+            / 1024
+        )
+    except (OSError, StopIteration):
+        memory = 0.0
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; Python "
+        f"{platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
+
+
+def report(m: dict[str, Measure], calls: int, runs: int, command: str) -> str:
+    rows = [
+        ("1. ingest + bill (gateway log and Runware flat log)", m["ingest"], "records"),
+        ("   floor: bare read_ndjson of the gateway log", m["floor_read"], "records"),
+        ("2. rebill every call", m["rebill"], "calls"),
+        ("   floor: bare range-join bill", m["floor_bill"], "calls"),
+        (f"3. ingest + bill {INCREMENT:,} more calls", m["incremental"], "records"),
+        ("4. dashboard queries, all pages", m["dashboard"], None),
+        (
+            f"   baseline: genai-prices calc_price loop ({m['genai_prices'].runs[0]['calls']:,} "
+            "calls)",
+            m["genai_prices"],
+            "calls",
+        ),
+    ]
+    lines = [
+        "<!-- Generated by `make bench` (python -m benchmarks.run); the findings below the",
+        "     numbers come from benchmarks/FINDINGS.md. Do not edit by hand. -->",
+        "# Benchmarks",
+        "",
+        f"Command: `{command}` — {calls:,} calls, median of {runs} run(s), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {machine()}.",
+        "",
+        "| step | median s | throughput /s | peak memory MB |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, measure, key in rows:
+        rate = f"{measure.per_second(key):,.0f}" if key else ""
+        lines.append(f"| {label} | {measure.seconds:.2f} | {rate} | {measure.peak:,.0f} |")
+    pages = m["dashboard"].runs
+    lines += [
+        "",
+        "Dashboard queries per page (median ms): "
+        + ", ".join(
+            f"{p} {statistics.median(r['pages'][p] for r in pages) * 1000:.0f}"
+            for p in pages[0]["pages"]
+        ),
+        "",
+        "| target | met | measured |",
+        "|---|---|---|",
+    ]
+    for target in targets(m):
+        lines.append(f"| {target.what} | {'yes' if target.met else '**no**'} | {target.measured} |")
+    findings = ROOT / "benchmarks" / "FINDINGS.md"
+    if findings.exists():
+        lines += ["", findings.read_text(encoding="utf-8").strip()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    measures = run(args.calls, args.runs, args.out)
+    text = report(measures, args.calls, args.runs, command.strip())
+    args.results.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

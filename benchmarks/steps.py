@@ -1,0 +1,176 @@
+"""One measured step per call: ``python -m benchmarks.steps STEP ARGS…``.
+
+Each step runs in a fresh process started by benchmarks/run.py, which reads its peak memory
+from the operating system; the step prints one JSON line with what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from warehouse import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ingest(db: str, *files: str) -> dict[str, Any]:
+    """Step 1: a fresh warehouse, the price sheets, the usage files ingested and billed."""
+    from ingest.prices import load_prices
+    from ingest.usage import ingest_usage
+
+    con = connect(db)
+    load_prices(con, [ROOT / "data" / "price_sheets"])
+    started = time.perf_counter()
+    records = loaded = 0
+    for file in files:
+        load = ingest_usage(con, Path(file))
+        records += load.records_read
+        loaded += load.loaded
+    seconds = time.perf_counter() - started
+    con.close()
+    return {"seconds": seconds, "records": records, "calls": loaded}
+
+
+def rebill(db: str) -> dict[str, Any]:
+    """Step 2: re-price every call after a sheet change."""
+    from pricing.engine import rebill as rebill_all
+
+    con = connect(db)
+    con.execute("UPDATE price_points SET input_rate = input_rate * 1.1 WHERE provider = 'reapi'")
+    started = time.perf_counter()
+    result = rebill_all(con)
+    seconds = time.perf_counter() - started
+    con.close()
+    return {"seconds": seconds, "calls": result.calls}
+
+
+def incremental(db: str, file: str) -> dict[str, Any]:
+    """Step 3: one new batch into a warehouse that already holds everything else."""
+    from ingest.usage import ingest_usage
+
+    con = connect(db)
+    started = time.perf_counter()
+    load = ingest_usage(con, Path(file))
+    seconds = time.perf_counter() - started
+    con.close()
+    return {"seconds": seconds, "records": load.records_read, "calls": load.loaded}
+
+
+def floor_read(db: str, file: str) -> dict[str, Any]:
+    """Baseline for step 1: a bare read_ndjson of the same file into a table."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    started = time.perf_counter()
+    con.execute(
+        "CREATE TABLE raw AS SELECT * FROM read_ndjson($file, ignore_errors = true)", {"file": file}
+    )
+    seconds = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    con.close()
+    return {"seconds": seconds, "records": rows}
+
+
+def floor_bill(db: str) -> dict[str, Any]:
+    """Baseline for step 2: a bare range-join bill of the same calls into a table (base
+    prices, no tiers, cache or failure rules)."""
+    con = connect(db)
+    started = time.perf_counter()
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE floor_bill AS
+        SELECT c.call_id,
+               (c.input_tokens * p.input_rate + c.output_tokens * p.output_rate)
+                   * CASE p.unit_tokens WHEN 1000 THEN 0.001 ELSE 0.000001 END AS cost
+        FROM calls AS c
+        JOIN price_points AS p
+          ON p.provider = c.provider AND p.model = c.model
+         AND c.ts >= p.effective_from AND c.ts < p.effective_to
+         AND p.above_input_tokens IS NULL
+        """
+    )
+    seconds = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM floor_bill").fetchall()[0][0]
+    con.execute("DROP TABLE floor_bill")
+    con.close()
+    return {"seconds": seconds, "calls": rows}
+
+
+def dashboard(db: str) -> dict[str, Any]:
+    """Step 4: every dashboard page's queries, cold (no cache), over the default selection."""
+    from datetime import timedelta
+
+    from dashboards import queries
+
+    options = queries.options(db)
+    assert options.last_day is not None
+    first = options.last_day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    filters = queries.Filters(first, last)
+    pages: dict[str, Callable[[], object]] = {
+        "overview": lambda: (
+            queries.totals(db, filters),
+            queries.daily_spend(db, filters, "provider"),
+        ),
+        "compare": lambda: queries.repricing(db, filters, "minimax-m3"),
+        "variants": lambda: (
+            queries.variants_at(db, filters),
+            queries.totals(db, filters),
+            queries.repricing(db, filters, "minimax-m2.7", "highspeed", "standard"),
+        ),
+        "teams": lambda: (queries.spend_by(db, filters, ("team",)), queries.totals(db, filters)),
+        "budgets": lambda: queries.budget_statuses(db, str(ROOT / "data" / "budgets.yml")),
+        "quality": lambda: (
+            queries.unpriced(db, filters),
+            queries.quarantine_reasons(db),
+            queries.ingests(db),
+        ),
+    }
+    timings = {}
+    for page, run in pages.items():
+        for function in vars(queries).values():
+            if hasattr(function, "cache_clear"):
+                function.cache_clear()
+        started = time.perf_counter()
+        with queries.session():  # as app.py renders a page
+            queries.options(db)  # the sidebar's query, which every page load runs
+            run()
+        timings[page] = time.perf_counter() - started
+    return {"seconds": sum(timings.values()), "pages": timings}
+
+
+def genai_prices(db: str, calls: str) -> dict[str, Any]:
+    """Baseline: what many teams do today, a Python loop calling genai-prices' calc_price
+    for each call (MiniMax M3's prices in its own data)."""
+    from genai_prices import Usage, calc_price
+
+    con = connect(db, read_only=True)
+    rows = con.execute(
+        "SELECT input_tokens, cache_read_tokens, output_tokens FROM calls LIMIT $n",
+        {"n": int(calls)},
+    ).fetchall()
+    con.close()
+    started = time.perf_counter()
+    for input_tokens, cached, output in rows:
+        calc_price(
+            Usage(input_tokens=input_tokens, cache_read_tokens=cached, output_tokens=output),
+            "minimax-m3",
+            provider_id="minimax",
+        )
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "calls": len(rows)}
+
+
+STEPS = {
+    f.__name__: f
+    for f in (ingest, rebill, incremental, floor_read, floor_bill, dashboard, genai_prices)
+}
+
+if __name__ == "__main__":
+    result = STEPS[sys.argv[1]](*sys.argv[2:])
+    print(json.dumps(result))

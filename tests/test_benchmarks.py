@@ -1,0 +1,40 @@
+"""The benchmark in smoke mode, so that it never rots: every step runs on 20,000 calls and
+the results file comes out whole. The full ten-million run (`make bench`) stays out of CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.run import main
+
+
+def test_benchmark_smoke_run(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    assert (
+        main(
+            [
+                "--calls",
+                "20000",
+                "--runs",
+                "1",
+                "--out",
+                str(tmp_path / "out"),
+                "--results",
+                str(results),
+            ]
+        )
+        == 0
+    )
+    text = results.read_text(encoding="utf-8")
+    assert "20,000 calls, median of 1 run(s)" in text
+    for row in (
+        "1. ingest + bill",
+        "floor: bare read_ndjson",
+        "2. rebill every call",
+        "floor: bare range-join bill",
+        "3. ingest + bill 100,000 more calls",
+        "4. dashboard queries",
+        "genai-prices calc_price loop",
+    ):
+        assert row in text
+    assert text.count("| yes |") + text.count("| **no** |") == 7  # every target judged
