@@ -5,7 +5,7 @@ WITH
 in_scope AS (
     SELECT CAST(timezone($tz, c.ts) AS DATE) AS local_day, b.total_cost
     FROM calls AS c
-    JOIN call_costs AS b USING (call_id)
+    JOIN call_costs AS b USING (batch_id, source_line)
     WHERE c.ts >= $history_start AND c.ts < $as_of
       AND b.priced AND b.currency = $currency
       AND ($team IS NULL OR c.team = $team)

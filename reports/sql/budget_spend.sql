@@ -5,7 +5,7 @@ WITH
 in_scope AS (
     SELECT c.ts, b.total_cost, b.priced, b.currency
     FROM calls AS c
-    JOIN call_costs AS b USING (call_id)
+    JOIN call_costs AS b USING (batch_id, source_line)
     WHERE c.ts < $as_of
       AND ($team IS NULL OR c.team = $team)
       AND ($project IS NULL OR c.project = $project)
