@@ -199,7 +199,7 @@ def machine() -> str:
     )
 
 
-def report(m: dict[str, Measure], calls: int, runs: int, command: str) -> str:
+def report(m: dict[str, Measure], calls: int, runs: int, command: str, at: str) -> str:
     rows = [
         ("1. ingest + bill (gateway log and Runware flat log)", m["ingest"], "records"),
         ("   floor: bare read_ndjson of the gateway log", m["floor_read"], "records"),
@@ -219,8 +219,7 @@ def report(m: dict[str, Measure], calls: int, runs: int, command: str) -> str:
         "     numbers come from benchmarks/FINDINGS.md. Do not edit by hand. -->",
         "# Benchmarks",
         "",
-        f"Command: `{command}` — {calls:,} calls, median of {runs} run(s), "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Command: `{command}` — {calls:,} calls, median of {runs} run(s), {at}.",
         f"Machine: {machine()}.",
         "",
         "| step | median s | throughput /s | peak memory MB |",
@@ -255,10 +254,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="Rewrite RESULTS.md from the last run's measurements (after "
+        "editing FINDINGS.md), without measuring again.",
+    )
     args = parser.parse_args(argv)
-    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    measures = run(args.calls, args.runs, args.out)
-    text = report(measures, args.calls, args.runs, command.strip())
+    saved = args.out / "measurements.json"
+    if args.render_only:
+        state = json.loads(saved.read_text(encoding="utf-8"))
+        measures = {
+            name: Measure(name, m["runs"], m["peak_mb"]) for name, m in state["measures"].items()
+        }
+        text = report(measures, state["calls"], state["runs"], state["command"], state["at"])
+    else:
+        command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
+        measures = run(args.calls, args.runs, args.out)
+        at = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        saved.write_text(
+            json.dumps(
+                {
+                    "calls": args.calls,
+                    "runs": args.runs,
+                    "command": command.strip(),
+                    "at": at,
+                    "measures": {
+                        n: {"runs": m.runs, "peak_mb": m.peak_mb} for n, m in measures.items()
+                    },
+                }
+            ),
+            encoding="utf-8",
+        )
+        text = report(measures, args.calls, args.runs, command.strip(), at)
     args.results.write_text(text, encoding="utf-8")
     print(text)
     return 0
