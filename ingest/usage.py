@@ -9,6 +9,7 @@ file (``ingest/sql``); Python only picks the format and runs the steps.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from dataclasses import dataclass
@@ -116,8 +117,6 @@ def _check_csv_header(path: Path) -> None:
     head = _open_text(path)
     if not head:
         return
-    import csv
-
     header = next(csv.reader([head[0]]))
     unknown = [column for column in header if column.strip() not in FLAT_COLUMNS]
     if unknown:

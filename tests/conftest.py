@@ -130,5 +130,14 @@ def costs(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any]:
     return dict(zip(names, row, strict=True))
 
 
+def file_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The warehouse file behind a connection, for code that opens it by path."""
+    return str(
+        con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()[0][0]
+    )
+
+
 def D(text: str) -> Decimal:
     return Decimal(text)

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from conftest import D, ingest_records
+from conftest import D, file_of, ingest_records
 from ingest.usage import UsageFormat
 from ratecard import cli
 from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
@@ -340,9 +340,7 @@ def test_hygiene_alerts(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
 
 
 def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    db = spend.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchall()[0][0]
+    db = file_of(spend)
     spend.close()
     budgets = tmp_path / "budgets.yml"
     budgets.write_text(
@@ -382,9 +380,7 @@ def test_budgets_page(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    db = spend.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchall()[0][0]
+    db = file_of(spend)
     spend.close()
     budgets = tmp_path / "budgets.yml"
     budgets.write_text(
@@ -416,9 +412,7 @@ def test_concurrent_runs_send_each_alert_once(
     import subprocess
     import sys
 
-    db = spend.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchall()[0][0]
+    db = file_of(spend)
     spend.close()
     hook = Receiver([])
     receivers.append(hook)

@@ -12,6 +12,7 @@ import pytest
 from dashboard_data import TOTAL, build
 from streamlit.testing.v1 import AppTest
 
+from conftest import file_of
 from dashboards import queries
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
@@ -22,9 +23,7 @@ def db(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     build(priced, tmp_path)
-    path = priced.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchall()[0][0]
+    path = file_of(priced)
     priced.close()  # the dashboard opens it read-only, as in production
     monkeypatch.setenv("RATECARD_DB", path)
     yield path
