@@ -456,7 +456,3 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
     }
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the server, not an error
         subprocess.run(command, env=env, check=False)
-
-
-def main() -> None:  # pragma: no cover - the console script
-    app()
