@@ -10,7 +10,8 @@ Rules, as ``ratecard budgets check`` applies them:
   the budget's time zone) up to the check's time. Unpriced calls are counted, not summed.
 - **Forecast to period end** = spend to date + the rest of today + each remaining day of the
   period, where a day is expected to cost the average spend on its weekday over the last 28
-  full days (days without calls count as 0; only days since the scope's first call), and the
+  full days (days without calls count as 0; only days since the scope's first call, a UTC
+  day from the rollup), and the
   rest of today is that average times the share of today still to come. With no full day of
   history yet, the period-to-date run rate per elapsed day is used instead.
 - **A threshold t is crossed** when spend >= t % of the amount (exactly at the boundary
@@ -44,7 +45,7 @@ from pydantic import (
 from ingest import exact_yaml
 from pricing.sheet import first_error
 from warehouse.errors import RatecardError
-from warehouse.sql import fetch_one, sql_file
+from warehouse.sql import fetch_value, sql_file
 
 HISTORY_DAYS = 28
 
@@ -296,15 +297,21 @@ def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime
         "tz": budget.timezone,
         "as_of": as_of,
     }
-    daily = {
-        day: cost
-        for day, cost in con.execute(
-            sql_file("reports", "budget_daily"),
-            {**common, "history_start": min(history_start, period.start)},
-        ).fetchall()
-    }
-    spend, unpriced, first_day = fetch_one(
-        con, sql_file("reports", "budget_spend"), {**common, "period_start": period.start}
+    period_first = period.start.astimezone(zone).date()
+    daily: dict[date, Decimal] = {}
+    unpriced = 0
+    for day, cost, unpriced_calls in con.execute(
+        sql_file("reports", "budget_daily"),
+        {**common, "history_start": min(history_start, period.start)},
+    ).fetchall():
+        daily[day] = cost
+        if day >= period_first:
+            unpriced += int(unpriced_calls)
+    spend = sum((v for d, v in daily.items() if d >= period_first), Decimal(0))
+    first_day = fetch_value(
+        con,
+        sql_file("reports", "budget_first_day"),
+        {**scope_params(budget.scope), "as_of": as_of},
     )
     elapsed = Decimal((as_of - today_start) / (tomorrow_start - today_start)).quantize(
         Decimal("0.000001")

@@ -1,13 +1,13 @@
--- One budget's spend per local day (in the budget's time zone) from $history_start to the
--- check's time: the history its forecast averages by weekday.
+-- One budget's calls per local day (in the budget's time zone) from $history_start to the
+-- check's time: the spend of its priced calls in its currency, and its unpriced calls. The
+-- period's spend to date and the forecast's weekday history both come from these days.
 WITH
 
 in_scope AS (
-    SELECT CAST(timezone($tz, c.ts) AS DATE) AS local_day, b.total_cost
+    SELECT CAST(timezone($tz, c.ts) AS DATE) AS local_day, b.total_cost, b.priced, b.currency
     FROM calls AS c
     JOIN call_costs AS b USING (batch_id, source_line)
     WHERE c.ts >= $history_start AND c.ts < $as_of
-      AND b.priced AND b.currency = $currency
       AND ($team IS NULL OR c.team = $team)
       AND ($project IS NULL OR c.project = $project)
       AND ($key IS NULL OR c.api_key_id = $key)
@@ -16,7 +16,10 @@ in_scope AS (
 ),
 
 final AS (
-    SELECT local_day, sum(total_cost) AS spend
+    SELECT
+        local_day,
+        coalesce(sum(total_cost) FILTER (WHERE priced AND currency = $currency), 0) AS spend,
+        count(*) FILTER (WHERE NOT priced) AS unpriced_calls
     FROM in_scope
     GROUP BY local_day
 )
