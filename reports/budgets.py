@@ -11,8 +11,8 @@ Rules, as ``ratecard budgets check`` applies them:
 - **Forecast to period end** = spend to date + the rest of today + each remaining day of the
   period, where a day is expected to cost the average spend on its weekday over the last 28
   full days (days without calls count as 0; only days since the scope's first call, a UTC
-  day from the rollup), and the
-  rest of today is that average times the share of today still to come. With no full day of
+  day from the rollup), and the rest of today is that average times the share of today
+  still to come. With no full day of
   history yet, the period-to-date run rate per elapsed day is used instead.
 - **A threshold t is crossed** when spend >= t % of the amount (exactly at the boundary
   counts). The budget is **exceeded** when spend > amount, and **forecast to exceed** when
