@@ -119,7 +119,7 @@ def dashboard(db: str) -> dict[str, Any]:
         ),
         "compare": lambda: queries.repricing(db, filters, "minimax-m3"),
         "variants": lambda: (
-            queries.variants_at(db, filters),
+            queries.spend_by(db, filters, ("provider", "canonical_model", "variant")),
             queries.totals(db, filters),
             queries.repricing(db, filters, "minimax-m2.7", "highspeed", "standard"),
         ),

@@ -42,13 +42,12 @@ class Filters:
     projects: tuple[str, ...] = field(default=())
 
     def params(self) -> dict[str, object]:
-        """Parameters for the rollup filter (:data:`ROLLUP_FILTER`)."""
+        """Parameters for the rollup filter (:data:`ROLLUP_FILTER`): the scope's, with the
+        time range as the rollup's UTC days."""
         return {
+            **self.scope().params(),
             "start": self.start,
             "end": None if self.end is None else self.end + timedelta(days=1),
-            "providers": list(self.providers) or None,
-            "teams": list(self.teams) or None,
-            "projects": list(self.projects) or None,
         }
 
     def scope(self) -> CallScope:
@@ -255,13 +254,6 @@ def repricing(
 
 
 @cached
-def variants_at(db: str, filters: Filters) -> pd.DataFrame:
-    """Spend per (provider, canonical model, variant): where a what-if between variants
-    can apply."""
-    return spend_by(db, filters, ("provider", "canonical_model", "variant"))
-
-
-@cached
 def quarantine_reasons(db: str) -> pd.DataFrame:
     """Quarantined records by reason, with one example each (source, line, raw)."""
     with _read(db) as con:
@@ -336,6 +328,7 @@ def budget_statuses(db: str, budgets_file: str) -> BudgetView:
 
 @cached
 def _budget_statuses(db: str, budgets_file: str, file_version: tuple[str, int]) -> BudgetView:
+    # file_version is not read: it is in the signature so that it is part of the cache key
     try:
         budgets = load_budgets(Path(budgets_file))
     except RatecardError as exc:

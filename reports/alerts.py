@@ -27,7 +27,7 @@ import duckdb
 import httpx
 
 from reports.budgets import BudgetStatus, Channel, spend_anomaly
-from reports.money import plain
+from reports.money import plain, round_cents
 from warehouse.sql import fetch_value
 
 ATTEMPTS = 3
@@ -46,7 +46,7 @@ class Alert:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{amount.quantize(Decimal('0.01')):,} {currency}"
+    return f"{round_cents(amount):,} {currency}"  # the reports' rounding rule
 
 
 def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[Alert]:

@@ -10,7 +10,7 @@ from dashboards import comparison, figures, queries, ui
 
 db, filters = ui.current()
 st.title("Which variant pays off?")
-spend = queries.variants_at(db, filters)
+spend = queries.spend_by(db, filters, ("provider", "canonical_model", "variant"))
 spend = spend[spend["variant"].notna()]
 if spend.empty:
     ui.empty()
