@@ -104,7 +104,7 @@ class PriceLoad:
     """How many price points of those providers were in the warehouse before."""
 
 
-_COLUMNS = [f.name for f in fields(PricePoint) if f.name != "origin"]
+_COLUMNS = [f.name for f in fields(PricePoint) if f.name not in ("origin", "aliases")]
 # an open period is stored as 'infinity', so that the billing join needs no COALESCE
 _VALUES = ", ".join(
     "coalesce(?::TIMESTAMPTZ, 'infinity'::TIMESTAMPTZ)" if c == "effective_to" else "?"
@@ -134,6 +134,16 @@ def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
             {"providers": providers},
         )
         con.executemany(_INSERT, [(*(getattr(p, c) for c in _COLUMNS), batch_id) for p in points])
+        con.execute(
+            "DELETE FROM model_aliases WHERE list_contains($providers, provider)",
+            {"providers": providers},
+        )
+        aliases = sorted({(p.provider, a, p.model) for p in points for a in p.aliases})
+        if aliases:
+            con.executemany(
+                "INSERT INTO model_aliases (provider, alias, model, batch_id) VALUES (?, ?, ?, ?)",
+                [(*alias, batch_id) for alias in aliases],
+            )
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
             "records_read, loaded, duplicates, quarantined) VALUES "

@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -28,7 +30,14 @@ class UsageFormat(StrEnum):
     """The usage-log formats ``ratecard ingest usage`` reads (ARCHITECTURE.md)."""
 
     GATEWAY_LOG = "gateway-log"
-    """JSONL, one call per line, with the provider's response body under ``response``."""
+    """JSONL, one call per line, with the provider's body under ``response`` (or the raw
+    event stream under ``sse``): OpenAI Chat Completions or Responses, Anthropic Messages,
+    Runware tasks, OpenRouter usage with cost, or any of their error envelopes."""
+    RAW_BODY = "raw-body"
+    """JSONL of response bodies exactly as a provider returned them, one per line; the
+    provider is named with ``--provider``, model and time come from each body."""
+    OTEL = "otel"
+    """OpenTelemetry GenAI spans in OTLP/JSON, one export request per line."""
     FLAT_JSONL = "flat-jsonl"
     """JSONL, one normalised call per line."""
     FLAT_CSV = "flat-csv"
@@ -88,11 +97,16 @@ def _open_text(path: Path) -> list[str]:
     return lines
 
 
+_BODY_KEYS = ("usage", "choices", "data", "errors", "error", "object", "type")
+
+
 def detect_format(path: Path) -> UsageFormat:
     """Tell the format from the file name and its first records.
 
-    A .csv file is flat CSV. For JSONL, the first record that parses decides: a ``response``
-    (or ``sse``) body means a gateway log, token columns at the top level mean flat JSONL.
+    A .csv file is flat CSV. For JSONL, the first record that parses decides:
+    ``resourceSpans`` means OTLP spans, a ``response`` (or ``sse``) body a gateway log,
+    token columns at the top level flat JSONL, and a provider's own body fields (``usage``,
+    ``choices``, ``data``, ``error``, ...) a file of raw bodies.
     """
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".csv"):
@@ -103,10 +117,14 @@ def detect_format(path: Path) -> UsageFormat:
         except ValueError:
             continue
         if isinstance(record, dict):
+            if "resourceSpans" in record:
+                return UsageFormat.OTEL
             if "response" in record or "sse" in record:
                 return UsageFormat.GATEWAY_LOG
             if "input_tokens" in record or "output_tokens" in record:
                 return UsageFormat.FLAT_JSONL
+            if any(key in record for key in _BODY_KEYS):
+                return UsageFormat.RAW_BODY
     raise RatecardError(
         f"{path}: cannot tell the format from the first records; name it with --format "
         f"({', '.join(f.value for f in UsageFormat)})"
@@ -129,7 +147,24 @@ def _check_csv_header(path: Path) -> None:
         raise RatecardError(f"{path}: the header has no {missing[0]!r} column")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat) -> None:
+_FRAGMENTS = {
+    UsageFormat.GATEWAY_LOG: ["lines", "envelope_gateway_log", "bodies", "validate"],
+    UsageFormat.RAW_BODY: ["lines", "envelope_raw_body", "bodies", "validate"],
+    UsageFormat.OTEL: ["lines", "extract_otel", "validate"],
+    UsageFormat.FLAT_JSONL: ["lines", "extract_flat_jsonl", "validate"],
+    UsageFormat.FLAT_CSV: ["extract_flat_csv", "validate"],
+}
+
+
+def _body_shape() -> str:
+    """The JSON structure every provider body is parsed into (ingest/sql/body_shape.json)."""
+    text = resources.files("ingest").joinpath("sql", "body_shape.json").read_text("utf-8")
+    return json.dumps(json.loads(text), separators=(",", ":"))
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat, provider: str | None
+) -> None:
     """Fill the temp table ingest_staged with every record of the file, typed and checked.
 
     The format's extraction and the shared checks are CTE fragments (``ingest/sql``) run as
@@ -137,15 +172,14 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat) -> None
     for records that fail. JSONL lines are first stored in file order (read_lines.sql) so the
     parse runs in parallel and still knows each line's number.
     """
+    params: dict[str, object] = {}
     if fmt is UsageFormat.FLAT_CSV:
         _check_csv_header(path)
-        fragments = ["extract_flat_csv", "validate"]
-        params: dict[str, object] = {"path": str(path)}
-    else:
-        extract = "extract_gateway_log" if fmt is UsageFormat.GATEWAY_LOG else "extract_flat_jsonl"
-        fragments = ["lines", extract, "validate"]
-        params = {}
-    ctes = ",\n\n".join(sql_file("ingest", name) for name in fragments)
+        params["path"] = str(path)
+    if fmt in (UsageFormat.RAW_BODY, UsageFormat.OTEL):
+        params["provider"] = provider
+    ctes = ",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt])
+    ctes = ctes.replace("__BODY_SHAPE__", _body_shape())
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE ingest_staged AS WITH {ctes}\nSELECT * FROM staged",
         params or None,
@@ -168,13 +202,30 @@ def ingest_usage(
     path: Path,
     *,
     fmt: UsageFormat | None = None,
+    provider: str | None = None,
     bill: bool = True,
+    source: str | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
 ) -> UsageLoad:
-    """Load one usage file as a new batch, and bill it unless ``bill`` is False."""
+    """Load one usage file as a new batch, and bill it unless ``bill`` is False.
+
+    ``provider`` names the gateway for raw bodies (required) and OTLP spans (overrides the
+    span's gen_ai.provider.name). ``source`` replaces the file's path as the batch's source
+    (an HTTP pull names the page it fetched). ``before_commit`` runs inside the batch's
+    transaction with the new batch id, so that what it writes lands with the batch or not at
+    all.
+    """
     if not path.is_file():
         raise RatecardError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
-    source = str(path.resolve())
+    if fmt is UsageFormat.RAW_BODY and not provider:
+        raise RatecardError(
+            f"{path}: a file of raw response bodies does not say which gateway billed them; "
+            "name it with --provider (runapi, reapi, vtrix, runware, ...)"
+        )
+    if provider is not None:
+        provider = provider.strip().lower()
+    source = source or str(path.resolve())
     started = datetime.now(UTC)
     for table in ("ingest_rejects", "ingest_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -187,7 +238,7 @@ def ingest_usage(
     con.execute("BEGIN TRANSACTION")
     try:
         try:
-            _stage(con, path, fmt)
+            _stage(con, path, fmt, provider)
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
         con.execute(
@@ -199,16 +250,17 @@ def ingest_usage(
         # holds the count of rows really inserted to read = loaded + duplicates + quarantined
         loaded = fetch_value(
             con,
-            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, batch_id) "  # noqa: S608
-            f"SELECT {_CALL_COLUMNS}, $source, source_line, $batch FROM ingest_staged "
-            "WHERE reason IS NULL "
-            "AND source_line NOT IN (SELECT source_line FROM ingest_verdicts)",
+            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, source_item, batch_id) "  # noqa: S608
+            f"SELECT {_CALL_COLUMNS}, $source, source_line, source_item, $batch "
+            "FROM ingest_staged ANTI JOIN ingest_verdicts USING (source_line, source_item) "
+            "WHERE reason IS NULL",
             params,
         )
         con.execute(
-            "INSERT INTO quarantine (batch_id, source, source_line, call_id, reason, raw, "
-            "record_hash) SELECT $batch, $source, source_line, call_id, reason, raw, "
-            "record_hash FROM ingest_verdicts WHERE outcome = 'quarantine' ORDER BY source_line",
+            "INSERT INTO quarantine (batch_id, source, source_line, source_item, call_id, "
+            "reason, raw, record_hash) SELECT $batch, $source, source_line, source_item, "
+            "call_id, reason, raw, record_hash FROM ingest_verdicts "
+            "WHERE outcome = 'quarantine' ORDER BY source_line, source_item",
             params,
         )
         read, duplicates, quarantined = (
@@ -238,6 +290,8 @@ def ingest_usage(
         if bill:
             result = bill_batches(con, batch_id, batch_id)
             billed, unpriced = result.calls, result.unpriced
+        if before_commit is not None:
+            before_commit(con, batch_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -35,7 +35,7 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     # both read the same per-call bill (billed.sql): computing it twice against the small
     # price table is cheaper than joining millions of calls back to their costs
     billed = f"WITH {sql_file('pricing', 'billed')}\n"
-    con.execute(f"INSERT INTO call_costs {billed}{sql_file('pricing', 'bill')}", span)
+    con.execute(f"INSERT INTO call_costs BY NAME {billed}{sql_file('pricing', 'bill')}", span)
     con.execute(f"INSERT INTO daily_rollup {billed}{sql_file('pricing', 'rollup')}", span)
     con.execute(
         "UPDATE batches SET billed_with_prices = $prices "

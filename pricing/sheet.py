@@ -133,6 +133,9 @@ class ModelPrices(_Strict):
     """The model across providers (``minimax-m3``): what repricing compares on."""
     variant: str = Field(default="standard", min_length=1)
     """The variant of the canonical model (``standard``, ``highspeed``)."""
+    aliases: list[WireId] = Field(default_factory=list)
+    """Other wire ids this provider accepts for the model (``minimax:m3@0``); calls sent
+    with one are priced as this model."""
     unit: Unit
     """What every rate of this model is quoted per."""
     prices: list[PricePeriod] = Field(min_length=1)
@@ -174,6 +177,8 @@ class PriceRow(Rates):
     source: str | None = None
     checked_on: date | None = None
     note: str | None = None
+    aliases: str | None = None
+    """Other wire ids of the model, separated by ``;``."""
 
 
 CSV_COLUMNS = tuple(PriceRow.model_fields)
@@ -217,6 +222,8 @@ class PricePoint:
     """The file the point came from."""
     origin: str
     """Where in that file: ``models[2].prices[0]`` or ``line 7``; used in error messages."""
+    aliases: tuple[str, ...] = ()
+    """Other wire ids priced as ``model`` at this provider."""
 
 
 def _field_path(loc: Iterable[int | str]) -> str:
@@ -288,6 +295,7 @@ def parse_sheet(data: Any, file: str) -> list[PricePoint]:
                 note=period.note,
                 sheet=file,
                 origin=f"models[{m_index}].prices[{p_index}]",
+                aliases=tuple(model.aliases),
             )
             points.append(base)
             points.extend(
@@ -336,6 +344,7 @@ def parse_row(row: dict[str, str], file: str, line: int) -> PricePoint:
         note=parsed.note,
         sheet=file,
         origin=f"line {line}",
+        aliases=tuple(a.strip() for a in (parsed.aliases or "").split(";") if a.strip()),
     )
 
 
@@ -345,9 +354,21 @@ def check_points(points: list[PricePoint]) -> None:
     - a period ends after it starts;
     - one (provider, model) has one canonical model, variant, unit and currency;
     - its base periods do not overlap (a call must have exactly one price);
-    - each tier belongs to a base period with the same dates, once per threshold.
+    - each tier belongs to a base period with the same dates, once per threshold;
+    - an alias names one model of its provider and is not itself a model id there.
     """
     by_model: dict[tuple[str, str], list[PricePoint]] = defaultdict(list)
+    alias_of: dict[tuple[str, str], PricePoint] = {}
+    for point in points:
+        for alias in point.aliases:
+            other = alias_of.setdefault((point.provider, alias), point)
+            if other.model != point.model:
+                raise PriceSheetError(
+                    point.sheet,
+                    f"{point.origin}: aliases",
+                    f"is already an alias of {other.model} ({other.origin})",
+                    alias,
+                )
     for point in points:
         if point.effective_to is not None and point.effective_to <= point.effective_from:
             raise PriceSheetError(
@@ -357,6 +378,14 @@ def check_points(points: list[PricePoint]) -> None:
                 point.effective_to.isoformat(),
             )
         by_model[(point.provider, point.model)].append(point)
+        if (point.provider, point.model) in alias_of:
+            alias = alias_of[(point.provider, point.model)]
+            raise PriceSheetError(
+                alias.sheet,
+                f"{alias.origin}: aliases",
+                f"names a model that has its own prices at {point.provider} ({point.origin})",
+                point.model,
+            )
 
     for (provider, model), group in by_model.items():
         first = group[0]

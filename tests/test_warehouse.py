@@ -20,7 +20,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 3
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 4
     assert {
         "schema_migrations",
         "batches",
@@ -29,11 +29,14 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         "price_points",
         "call_costs",
         "daily_rollup",
+        "model_aliases",
+        "pull_cursors",
     } <= tables(con)
     assert con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall() == [
         (1, "calls_and_prices"),
         (2, "bills_and_rollups"),
         (3, "budgets_and_alerts"),
+        (4, "items_aliases_pulls"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 

@@ -9,7 +9,7 @@ WITH
 
 valid AS (
     SELECT
-        source_line, call_id,
+        source_line, source_item, call_id,
         -- what makes two records of one call_id the same call
         struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
                     cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
@@ -26,7 +26,7 @@ repeated AS (
            first_value(source_line) OVER same_call AS first_line
     FROM valid AS v
     WHERE call_id IN (SELECT call_id FROM valid GROUP BY call_id HAVING count(*) > 1)
-    WINDOW same_call AS (PARTITION BY call_id ORDER BY source_line)
+    WINDOW same_call AS (PARTITION BY call_id ORDER BY source_line, source_item)
 ),
 
 existing AS (
@@ -40,7 +40,7 @@ existing AS (
 
 seen_before AS (
     SELECT
-        v.source_line, v.call_id, v.content,
+        v.source_line, v.source_item, v.call_id, v.content,
         CASE WHEN v.content IS NOT DISTINCT FROM e.content THEN NULL
              ELSE format('conflict: call_id {} was already loaded from {} line {} with '
                          'different content; fix the record or the id', v.call_id,
@@ -52,7 +52,7 @@ seen_before AS (
 
 repeated_in_file AS (
     SELECT
-        source_line, call_id, content,
+        source_line, source_item, call_id, content,
         CASE WHEN content IS NOT DISTINCT FROM first_content THEN NULL
              ELSE format('conflict: call_id {} appears at line {} of this file with different '
                          'content; fix the record or the id', call_id, first_line)
@@ -63,7 +63,7 @@ repeated_in_file AS (
 
 judged_valid AS (
     SELECT
-        source_line, call_id, conflict AS reason,
+        source_line, source_item, call_id, conflict AS reason,
         -- a conflict has no single bad line to show: show the record as ratecard read it
         CASE WHEN conflict IS NOT NULL
             THEN CAST(to_json(struct_insert(content, call_id := call_id)) AS VARCHAR)
@@ -72,10 +72,10 @@ judged_valid AS (
 ),
 
 candidates AS (
-    SELECT source_line, call_id, reason, raw, md5(raw) AS record_hash
+    SELECT source_line, source_item, call_id, reason, raw, md5(raw) AS record_hash
     FROM judged_valid
     UNION ALL
-    SELECT source_line, NULL AS call_id, reason, raw, record_hash
+    SELECT source_line, source_item, NULL AS call_id, reason, raw, record_hash
     FROM ingest_staged
     WHERE reason IS NOT NULL
 ),
@@ -83,6 +83,7 @@ candidates AS (
 final AS (
     SELECT
         c.source_line,
+        c.source_item,
         c.call_id,
         CASE WHEN c.reason IS NULL OR q.record_hash IS NOT NULL THEN 'duplicate'
              ELSE 'quarantine' END AS outcome,

@@ -22,6 +22,7 @@ parsed AS (
 extracted AS (
     SELECT
         rn AS source_line,
+        0 AS source_item,
         line,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'

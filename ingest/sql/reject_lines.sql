@@ -1,8 +1,9 @@
 -- Lines the file reader could not read (bad bytes, too long, wrong number of CSV cells),
 -- added to the staged records as quarantined, each with the reader's reason.
-INSERT INTO ingest_staged (source_line, reason, raw, record_hash)
+INSERT INTO ingest_staged (source_line, source_item, reason, raw, record_hash)
 SELECT
     line,
+    0,
     CASE min(error_type)
         WHEN 'INVALID ENCODING' THEN 'not valid UTF-8 text'
         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than 64 MiB'

@@ -14,7 +14,7 @@ ranked AS (
 ),
 
 shift AS (
-    SELECT s.source_line, r.rejects_so_far
+    SELECT DISTINCT s.source_line, r.rejects_so_far
     FROM ingest_staged AS s
     ASOF JOIN ranked AS r ON s.source_line - $header > r.read_before
 )

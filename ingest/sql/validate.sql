@@ -80,9 +80,13 @@ checked AS (
 staged AS (
     SELECT
         source_line,
+        source_item,
         reason,
-        -- no id in the record: a hash of the line itself, stable across re-ingests
-        coalesce(nullif(trim(call_id), ''), 'h:' || md5(line)) AS call_id,
+        -- no id in the record: a hash of the line itself (and the call's place in it),
+        -- stable across re-ingests
+        coalesce(nullif(trim(call_id), ''),
+                 'h:' || md5(line) || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END)
+            AS call_id,
         ts_value AS ts,
         lower(provider_clean) AS provider,
         model_clean AS model,
@@ -101,6 +105,8 @@ staged AS (
             THEN left(regexp_replace(line, '("api_key"\s*:\s*")[^"]*"', '\1<redacted>"', 'g'),
                       100000)
         END AS raw,
-        CASE WHEN reason IS NOT NULL THEN md5(line) END AS record_hash
+        CASE WHEN reason IS NOT NULL
+            THEN md5(line) || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END
+        END AS record_hash
     FROM checked
 )

@@ -3,13 +3,16 @@
 -- (range join) and matching its input size (tier), at the per-token rates of the price_rates
 -- view (warehouse/migrations/0002). bill.sql keeps the costs; rollup.sql sums them by day,
 -- both from this one computation, so no join of calls back to their costs is needed.
+-- A wire id that a sheet lists as an alias (model_aliases) is priced as the model it names.
 scope AS (
-    SELECT call_id, batch_id, source_line, ts, provider, model, status, team, project,
-           api_key_id,
-           input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
-           reasoning_tokens, reported_cost
-    FROM calls
-    WHERE batch_id BETWEEN $first_batch AND $last_batch
+    SELECT c.call_id, c.batch_id, c.source_line, c.source_item, c.ts, c.provider, c.model,
+           coalesce(a.model, c.model) AS priced_model,
+           c.status, c.team, c.project, c.api_key_id,
+           c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
+           c.reasoning_tokens, c.reported_cost
+    FROM calls AS c
+    LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
+    WHERE c.batch_id BETWEEN $first_batch AND $last_batch
 ),
 
 matched AS (
@@ -17,7 +20,7 @@ matched AS (
     FROM scope AS s
     LEFT JOIN price_rates AS r
         ON  r.provider = s.provider
-        AND r.model = s.model
+        AND r.model = s.priced_model
         AND s.ts >= r.effective_from AND s.ts < r.effective_to
         AND s.input_tokens > r.tier_lo AND s.input_tokens <= r.tier_hi
 ),
@@ -34,8 +37,8 @@ charged AS (
 
 components AS (
     SELECT
-        call_id, batch_id, source_line, ts, provider, model, status, team, project, api_key_id,
-        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+        call_id, batch_id, source_line, source_item, ts, provider, model, priced_model, status,
+        team, project, api_key_id, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         reported_cost, canonical_model, variant, unit_tokens, currency,
         effective_from, above_input_tokens, tier_lo,
         CASE WHEN is_charged
@@ -59,6 +62,7 @@ billed AS (
         c.call_id,
         c.batch_id,
         c.source_line,
+        c.source_item,
         c.ts, c.provider, c.model, c.status, c.team, c.project, c.api_key_id,
         c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
         c.reasoning_tokens, c.reported_cost,
@@ -88,5 +92,5 @@ billed AS (
         CASE WHEN c.tier_lo IS NOT NULL THEN c.cache_savings END AS cache_savings
     FROM components AS c
     LEFT JOIN known_providers AS kp ON kp.provider = c.provider
-    LEFT JOIN known_models AS km ON km.provider = c.provider AND km.model = c.model
+    LEFT JOIN known_models AS km ON km.provider = c.provider AND km.model = c.priced_model
 )

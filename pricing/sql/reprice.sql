@@ -16,7 +16,7 @@ scope AS (
                         CAST(floor(c.input_tokens * $cache_share) AS BIGINT))
         END AS cache_read_tokens
     FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line)  -- integers: much faster than call_id
+    JOIN call_costs AS b USING (batch_id, source_line, source_item)  -- integers: much faster than call_id
     WHERE b.priced
       AND b.canonical_model = $canonical
       AND b.variant = $variant

@@ -24,7 +24,7 @@ final AS (
         coalesce(b.unpriced_reason, CASE WHEN b.call_id IS NULL THEN 'not billed yet' END)
             AS unpriced_reason
     FROM scoped AS c
-    LEFT JOIN call_costs AS b USING (batch_id, source_line)
+    LEFT JOIN call_costs AS b USING (batch_id, source_line, source_item)
     ORDER BY c.ts, c.call_id
 )
 

@@ -6,7 +6,7 @@ WITH
 in_scope AS (
     SELECT CAST(timezone($tz, c.ts) AS DATE) AS local_day, b.total_cost, b.priced, b.currency
     FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line)
+    JOIN call_costs AS b USING (batch_id, source_line, source_item)
     WHERE c.ts >= $history_start AND c.ts < $as_of
       AND ($team IS NULL OR c.team = $team)
       AND ($project IS NULL OR c.project = $project)
