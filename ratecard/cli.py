@@ -103,14 +103,23 @@ def ingest_usage_command(
     paths: Annotated[list[Path], typer.Argument(help="Usage log files (.jsonl, .csv, .gz).")],
     db: DbOption = DEFAULT_DB,
     fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="The gateway that billed the calls: required for raw-body files, "
+        "overrides the provider of OTLP spans."),
+    ] = None,
     no_bill: Annotated[bool, typer.Option("--no-bill", help="Load only; bill later.")] = False,
 ) -> None:
-    """Load usage logs, one batch per file; each record is loaded, a duplicate, or quarantined."""
+    """Load usage logs, one batch per file; each record is loaded, a duplicate, or quarantined.
+
+    Formats (detected per file): gateway-log (any provider body or SSE stream), raw-body,
+    otel (OTLP/JSON GenAI spans), flat-jsonl, flat-csv; .gz files are read as they are.
+    """
     try:
         with warehouse(db) as con:
             quarantined = 0
             for path in paths:
-                load = ingest_usage(con, path, fmt=fmt, bill=not no_bill)
+                load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
                 quarantined += load.quarantined
                 _print_load(load)
             if quarantined:

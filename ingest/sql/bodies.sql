@@ -75,7 +75,7 @@ synth AS (
                 json_merge_patch(ev_message_start -> '$.message',
                                  json_object('usage', ev_message_delta -> '$.usage'))
             WHEN ev_usage IS NOT NULL AND json_type(ev_usage, '$.taskUUID') IS NOT NULL
-                THEN json_object('data', json_array(ev_usage))
+                THEN json_object('data', json_array(CAST(ev_usage AS JSON)))
             WHEN ev_usage IS NOT NULL THEN ev_usage
         END AS stream_body,
         coalesce(ev_first ->> '$.id', ev_first ->> '$.message.id',

@@ -50,7 +50,7 @@ flat AS (
                             k := a.key,
                             v := coalesce(a.value.stringValue, a.value.intValue,
                                           a.value.doubleValue, a.value.boolValue))))
-                ))))))),
+                )))))),
             lambda x: len(list_filter(x.attrs, lambda a: starts_with(a.k, 'gen_ai.'))) > 0
         ) AS spans
     FROM parsed
@@ -81,7 +81,7 @@ extracted AS (
         coalesce(list_filter(s.attrs, lambda a: a.k = 'gen_ai.response.id')[1].v,
                  s.trace_id || ':' || s.span_id) AS call_id,
         CASE WHEN regexp_full_match(s.start_ns, '[0-9]{1,19}')
-             THEN CAST(make_timestamptz(CAST(s.start_ns AS HUGEINT) // 1000) AS VARCHAR)
+             THEN CAST(make_timestamptz(CAST(CAST(s.start_ns AS HUGEINT) // 1000 AS BIGINT)) AS VARCHAR)
              ELSE s.start_ns END AS ts_txt,
         coalesce($provider::VARCHAR,
                  list_filter(s.attrs, lambda a: a.k = 'gen_ai.provider.name')[1].v,

@@ -1,0 +1,723 @@
+"""Every wire shape a gateway produces, read into the normalised call and billed.
+
+Expected bills are worked out by hand from the frozen test sheets (tests/data/price_sheets):
+testgw bills per 1K tokens at input 0.500, cache read 0.050, cache write 0.625, output 2.000
+and 0.0015 per request, failures included; runapi 0.010 per 1K with no cache discount; reapi
+0.30 / 1.20 / cache 0.06 per 1M before 2026-10-15; runware 0.29 / 1.16 per 1M.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conftest import D, costs, ingest_records, write_jsonl
+from ingest.usage import UsageFormat, ingest_usage
+from reports.period import parse_period
+from reports.summary import summarize
+from warehouse import RatecardError
+
+TS = "2026-10-01T12:00:00Z"
+NORMALISED = "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens"
+
+
+def logged(
+    body: dict[str, Any] | str,
+    *,
+    provider: str = "testgw",
+    model: str = "tm-1",
+    status: int = 200,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A gateway-log record around a response body."""
+    return {
+        "ts": TS,
+        "provider": provider,
+        "model": model,
+        "team": "search",
+        "project": "ranker",
+        "api_key": "sk-test-1",
+        "status_code": status,
+        "response": body,
+        **extra,
+    }
+
+
+def streamed(
+    events: list[dict[str, Any] | str],
+    *,
+    provider: str = "testgw",
+    model: str = "tm-1",
+    named: bool = False,
+) -> dict[str, Any]:
+    """A gateway-log record of a streamed call: the raw text/event-stream body."""
+    lines = []
+    for event in events:
+        data = event if isinstance(event, str) else json.dumps(event)
+        if named and isinstance(event, dict):
+            lines.append(f"event: {event['type']}")
+        lines.append(f"data: {data}\n")
+    return {
+        "ts": TS,
+        "provider": provider,
+        "model": model,
+        "team": "search",
+        "project": "ranker",
+        "status_code": 200,
+        "sse": "\n".join(lines),
+    }
+
+
+def tokens(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[int, ...]:
+    row = con.execute(f"SELECT {NORMALISED} FROM calls WHERE call_id = ?", [call_id]).fetchall()  # noqa: S608
+    assert len(row) == 1, f"{call_id}: {row}"
+    return tuple(row[0])
+
+
+def call(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any]:
+    relation = con.execute("SELECT * FROM calls WHERE call_id = ?", [call_id])
+    names = [d[0] for d in relation.description]
+    rows = relation.fetchall()
+    assert len(rows) == 1, f"{call_id}: {rows}"
+    return dict(zip(names, rows[0], strict=True))
+
+
+def quarantined(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+    return [
+        (int(line), reason)
+        for line, reason in con.execute(
+            "SELECT source_line, reason FROM quarantine ORDER BY source_line"
+        ).fetchall()
+    ]
+
+
+CHAT = {
+    "id": "chat-1",
+    "object": "chat.completion",
+    "model": "tm-1",
+    "choices": [],
+    "usage": {
+        "prompt_tokens": 1000,
+        "completion_tokens": 200,
+        "total_tokens": 1200,
+        "prompt_tokens_details": {"cached_tokens": 300, "cache_write_tokens": 100},
+        "completion_tokens_details": {"reasoning_tokens": 50},
+    },
+}
+ANTHROPIC = {
+    "id": "msg-1",
+    "type": "message",
+    "role": "assistant",
+    "model": "tm-1",
+    "content": [],
+    # input_tokens EXCLUDES the cache reads and writes
+    "usage": {
+        "input_tokens": 600,
+        "cache_read_input_tokens": 300,
+        "cache_creation_input_tokens": 100,
+        "output_tokens": 200,
+    },
+}
+RESPONSES = {
+    "id": "resp-1",
+    "object": "response",
+    "created_at": 1790856000,
+    "status": "completed",
+    "model": "tm-1",
+    "error": None,
+    "output": [],
+    "usage": {
+        "input_tokens": 1000,
+        "input_tokens_details": {"cached_tokens": 300},
+        "output_tokens": 200,
+        "output_tokens_details": {"reasoning_tokens": 50},
+        "total_tokens": 1200,
+    },
+}
+
+
+def otel_line(spans: list[dict[str, Any]], resource: dict[str, str] | None = None) -> str:
+    def attrs(values: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for key, value in values.items():
+            if isinstance(value, int):
+                # OTLP/JSON writes 64-bit integers as strings
+                out.append({"key": key, "value": {"intValue": str(value)}})
+            else:
+                out.append({"key": key, "value": {"stringValue": value}})
+        return out
+
+    return json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": attrs(resource or {})},
+                    "scopeSpans": [
+                        {
+                            "scope": {"name": "test"},
+                            "spans": [
+                                {
+                                    "traceId": "t" * 32,
+                                    "spanId": span.pop("span_id"),
+                                    "name": "chat",
+                                    "kind": 3,
+                                    "startTimeUnixNano": span.pop("start", "1790856000000000000"),
+                                    "endTimeUnixNano": "1790856001000000000",
+                                    "status": span.pop("status", {}),
+                                    "attributes": attrs(span),
+                                }
+                                for span in spans
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+def test_chat_responses_anthropic_and_otel_normalise_to_the_same_call(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load = ingest_records(priced, tmp_path, [logged(CHAT), logged(ANTHROPIC), logged(RESPONSES)])
+    assert (load.records_read, load.loaded, load.quarantined) == (3, 3, 0)
+    spans = otel_line(
+        [
+            {
+                "span_id": "s1",
+                "gen_ai.provider.name": "testgw",
+                "gen_ai.request.model": "tm-1",
+                "gen_ai.response.id": "otel-1",
+                "gen_ai.usage.input_tokens": 1000,
+                "gen_ai.usage.cache_read.input_tokens": 300,
+                "gen_ai.usage.cache_creation.input_tokens": 100,
+                "gen_ai.usage.output_tokens": 200,
+                "gen_ai.usage.reasoning.output_tokens": 50,
+            }
+        ]
+    )
+    path = tmp_path / "spans.jsonl"
+    path.write_text(spans + "\n")
+    assert ingest_usage(priced, path).format is UsageFormat.OTEL
+
+    assert tokens(priced, "chat-1") == (1000, 300, 100, 200, 50)
+    assert tokens(priced, "otel-1") == (1000, 300, 100, 200, 50)
+    # Anthropic: 600 + 300 read + 100 written; it reports no reasoning count
+    assert tokens(priced, "msg-1") == (1000, 300, 100, 200, 0)
+    # Responses has no cache-write count
+    assert tokens(priced, "resp-1") == (1000, 300, 0, 200, 50)
+    # 600 x 0.5/1K + 300 x 0.05/1K + 100 x 0.625/1K + 200 x 2/1K + 0.0015 fee
+    # = 0.3 + 0.015 + 0.0625 + 0.4 + 0.0015
+    for call_id in ("chat-1", "otel-1", "msg-1"):
+        assert costs(priced, call_id)["total_cost"] == D("0.7790"), call_id
+    # 700 x 0.5/1K + 300 x 0.05/1K + 200 x 2/1K + 0.0015 = 0.35 + 0.015 + 0.4 + 0.0015
+    assert costs(priced, "resp-1")["total_cost"] == D("0.7665")
+
+
+def test_streams_of_each_surface_are_billed_from_their_final_usage(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    chat_chunk = {
+        "id": "cs-1",
+        "object": "chat.completion.chunk",
+        "usage": None,
+        "choices": [{"index": 0, "delta": {"content": "Hi"}}],
+    }
+    records = [
+        # 1 OpenAI chat: usage only in the final chunk with "choices": []
+        streamed(
+            [
+                chat_chunk,
+                chat_chunk
+                | {
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": 40,
+                        "completion_tokens": 7,
+                        "prompt_tokens_details": {"cached_tokens": 10},
+                    },
+                },
+                "[DONE]",
+            ]
+        ),
+        # 2 OpenAI Responses: the response.completed event carries the response
+        streamed(
+            [
+                {"type": "response.created", "response": {"id": "rs-1", "status": "in_progress"}},
+                {"type": "response.output_text.delta", "delta": "Hi"},
+                {
+                    "type": "response.completed",
+                    "response": {
+                        "id": "rs-1",
+                        "object": "response",
+                        "status": "completed",
+                        "usage": {
+                            "input_tokens": 20,
+                            "output_tokens": 9,
+                            "input_tokens_details": {"cached_tokens": 0},
+                            "output_tokens_details": {"reasoning_tokens": 4},
+                        },
+                    },
+                },
+            ],
+            named=True,
+        ),
+        # 3 Anthropic: message_start has input and cache; message_delta's output is
+        # cumulative and replaces the earlier count (12, then 30: 30, not 43)
+        streamed(
+            [
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": "as-1",
+                        "type": "message",
+                        "usage": {
+                            "input_tokens": 5,
+                            "cache_read_input_tokens": 15,
+                            "cache_creation_input_tokens": 0,
+                            "output_tokens": 1,
+                        },
+                    },
+                },
+                {"type": "content_block_delta", "index": 0, "delta": {"text": "Hi"}},
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": None},
+                    "usage": {"output_tokens": 12},
+                },
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn"},
+                    "usage": {"output_tokens": 30},
+                },
+                {"type": "message_stop"},
+            ],
+            named=True,
+        ),
+        # 4 a chat stream that ends with an error event: failed, whatever came before
+        streamed(
+            [
+                chat_chunk | {"id": "cs-err"},
+                {"error": {"type": "server_error", "message": "upstream died"}},
+            ]
+        ),
+        # 5 cut before any usage arrived (the last event is truncated): failed
+        streamed([chat_chunk | {"id": "cs-cut"}, '{"id": "cs-cut", "choi']),
+        # 6 Responses stream that failed
+        streamed(
+            [
+                {
+                    "type": "response.failed",
+                    "response": {
+                        "id": "rs-fail",
+                        "object": "response",
+                        "status": "failed",
+                        "error": {"code": "server_error", "message": "x"},
+                        "usage": None,
+                    },
+                }
+            ],
+            named=True,
+        ),
+        # 7 Anthropic stream ending in an error event
+        streamed(
+            [
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": "as-err",
+                        "type": "message",
+                        "usage": {"input_tokens": 5, "output_tokens": 1},
+                    },
+                },
+                {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
+            ],
+            named=True,
+        ),
+        # 8 garbage where a stream was expected: quarantined
+        {"ts": TS, "provider": "testgw", "model": "tm-1", "sse": "<html>502</html>"},
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.records_read, load.loaded, load.duplicates, load.quarantined) == (8, 7, 0, 1)
+    assert tokens(priced, "cs-1") == (40, 10, 0, 7, 0)
+    assert tokens(priced, "rs-1") == (20, 0, 0, 9, 4)
+    assert tokens(priced, "as-1") == (20, 15, 0, 30, 0)
+    # 30 x 0.5/1K + 10 x 0.05/1K + 7 x 2/1K + 0.0015 = 0.015 + 0.0005 + 0.014 + 0.0015
+    assert costs(priced, "cs-1")["total_cost"] == D("0.0310")
+    failures = {
+        r[0]: r[1:]
+        for r in priced.execute(
+            "SELECT call_id, status, error_type, input_tokens FROM calls WHERE status = 'failed'"
+        ).fetchall()
+    }
+    assert failures == {
+        "cs-err": ("failed", "server_error", 0),
+        "cs-cut": ("failed", "stream ended before usage", 0),
+        "rs-fail": ("failed", "server_error", 0),
+        "as-err": ("failed", "overloaded_error", 0),
+    }
+    assert quarantined(priced) == [
+        (8, "sse holds no readable data events (not an event stream, or every event is broken)")
+    ]
+    # testgw bills failures (its sheet opts in): the 0.0015 request fee and no tokens
+    assert costs(priced, "cs-cut")["total_cost"] == D("0.0015")
+
+
+def test_runware_tasks_results_errors_and_polls(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    def result(
+        uuid: str, prompt: int, completion: int, cost: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "taskType": "textInference",
+            "taskUUID": uuid,
+            "text": "x",
+            "finishReason": "stop",
+            "usage": {
+                "promptTokens": prompt,
+                "completionTokens": completion,
+                "totalTokens": prompt + completion,
+            },
+        }
+        if cost is not None:
+            item["cost"] = json.loads(cost)  # a JSON number, exactly as written
+        return item | extra
+
+    records = [
+        # 1 numberResults = 2: two calls from one taskUUID, numbered; AIR model id
+        logged(
+            {
+                "data": [
+                    result("task-a", 1000, 100, "0.000406"),
+                    result("task-a", 1000, 300, "0.000638"),
+                ]
+            },
+            provider="runware",
+            model="minimax:m3@0",
+        ),
+        # 2 thinking tokens counted on top of completionTokens (the total says so)
+        logged(
+            {
+                "data": [
+                    result("task-b", 100, 50)
+                    | {
+                        "usage": {
+                            "promptTokens": 100,
+                            "completionTokens": 50,
+                            "thinkingTokens": 20,
+                            "totalTokens": 170,
+                        }
+                    }
+                ]
+            },
+            provider="runware",
+            model="minimax-m3",
+        ),
+        # 3 thinking tokens already inside completionTokens
+        logged(
+            {
+                "data": [
+                    result("task-c", 100, 50)
+                    | {
+                        "usage": {
+                            "promptTokens": 100,
+                            "completionTokens": 50,
+                            "thinkingTokens": 20,
+                            "totalTokens": 150,
+                        }
+                    }
+                ]
+            },
+            provider="runware",
+            model="minimax-m3",
+        ),
+        # 4 an error response: failed, free, kept
+        logged(
+            {
+                "errors": [
+                    {"code": "invalidModel", "message": "no such model", "taskUUID": "task-d"}
+                ]
+            },
+            provider="runware",
+            model="minimax-m3",
+            status=400,
+        ),
+        # 5 an async poll: a processing item is not a call, the finished one is
+        logged(
+            {
+                "data": [
+                    {"taskType": "textInference", "taskUUID": "task-e", "status": "processing"},
+                    result("task-f", 10, 10, status="success"),
+                    {
+                        "taskType": "textInference",
+                        "taskUUID": "task-g",
+                        "status": "error",
+                        "error": {"code": "timeout"},
+                    },
+                ]
+            },
+            provider="runware",
+            model="minimax-m3",
+        ),
+        # 6 a poll where everything is still in progress: no call yet
+        logged(
+            {"data": [{"taskType": "textInference", "taskUUID": "task-h", "status": "processing"}]},
+            provider="runware",
+            model="minimax-m3",
+        ),
+        # 7 a stream whose last chunk carries usage and cost
+        streamed(
+            [
+                {"taskType": "textInference", "taskUUID": "task-i", "text": "H"},
+                result("task-i", 200, 20, "0.0000812"),
+            ],
+            provider="runware",
+            model="minimax-m3",
+        ),
+        # 8 a model id no sheet maps
+        logged(
+            {"data": [result("task-j", 10, 10)]}, provider="runware", model="minimax:m2.7@highspeed"
+        ),
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.records_read, load.loaded, load.duplicates, load.quarantined) == (10, 9, 0, 1)
+    assert tokens(priced, "task-a:1") == (1000, 0, 0, 100, 0)
+    assert tokens(priced, "task-a:2") == (1000, 0, 0, 300, 0)
+    assert call(priced, "task-a:2")["source_item"] == 1
+    assert call(priced, "task-a:1")["reported_cost"] == D("0.000406")
+    # the AIR id is an alias of minimax-m3: 1000 x 0.29/1M + 300 x 1.16/1M
+    assert costs(priced, "task-a:2")["total_cost"] == D("0.000638")
+    assert costs(priced, "task-a:2")["canonical_model"] == "minimax-m3"
+    assert tokens(priced, "task-b") == (100, 0, 0, 70, 20)
+    assert tokens(priced, "task-c") == (100, 0, 0, 50, 20)
+    assert (call(priced, "task-d")["status"], call(priced, "task-d")["error_type"]) == (
+        "failed",
+        "invalidModel",
+    )
+    assert costs(priced, "task-d")["total_cost"] == 0
+    assert call(priced, "task-f")["status"] == "ok"
+    assert (call(priced, "task-g")["status"], call(priced, "task-g")["error_type"]) == (
+        "failed",
+        "timeout",
+    )
+    assert priced.execute("SELECT count(*) FROM calls WHERE call_id = 'task-e'").fetchall() == [
+        (0,)
+    ]
+    assert tokens(priced, "task-i") == (200, 0, 0, 20, 0)
+    assert call(priced, "task-i")["reported_cost"] == D("0.0000812")
+    assert quarantined(priced) == [
+        (
+            6,
+            "no finished call in this body: every task result is "
+            "still in progress (the final poll result is the call)",
+        )
+    ]
+    unmapped = summarize(priced, ("provider",), parse_period(None, None, None)).unpriced
+    assert [(u.provider, u.model, u.calls) for u in unmapped] == [
+        ("runware", "minimax:m2.7@highspeed", 1)
+    ]
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 429, 500])
+def test_error_envelopes_are_failed_free_and_kept(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path, status: int
+) -> None:
+    records = [
+        logged(
+            {"error": {"message": "x", "type": "invalid_request_error", "code": str(status)}},
+            provider="reapi",
+            model="minimax/minimax-m3",
+            status=status,
+            call_id="openai",
+        ),
+        logged(
+            {"type": "error", "error": {"type": "rate_limit_error", "message": "x"}},
+            provider="runapi",
+            model="MiniMax-M3",
+            status=status,
+            call_id="anthropic",
+        ),
+        logged(
+            {
+                "id": "resp-x",
+                "object": "response",
+                "status": "failed",
+                "error": {"code": "server_error", "message": "x"},
+                "usage": None,
+            },
+            provider="runapi",
+            model="MiniMax-M3",
+            status=status,
+            call_id="responses",
+        ),
+        logged(
+            "<html><body>Bad gateway</body></html>",
+            provider="reapi",
+            model="minimax/minimax-m3",
+            status=status,
+            call_id="html",
+        ),
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.loaded, load.quarantined) == (4, 0)
+    rows = priced.execute(
+        "SELECT calls.call_id, status, http_status, error_type, b.total_cost FROM calls "
+        "JOIN call_costs b USING (batch_id, source_line, source_item) ORDER BY source_line"
+    ).fetchall()
+    assert rows == [
+        ("openai", "failed", status, "invalid_request_error", 0),
+        ("anthropic", "failed", status, "rate_limit_error", 0),
+        ("responses", "failed", status, "server_error", 0),
+        ("html", "failed", status, "error page (not JSON)", 0),
+    ]
+
+
+def test_an_html_page_with_a_success_status_is_quarantined(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load = ingest_records(priced, tmp_path, [logged("<html>maintenance</html>")])
+    assert (load.loaded, load.quarantined) == (0, 1)
+    assert quarantined(priced) == [
+        (1, "response is text, not a JSON body (an HTML page?), and status_code is not an error")
+    ]
+
+
+def test_openrouter_usage_cost_is_kept_exactly_as_reported(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    body = {
+        "id": "gen-1",
+        "object": "chat.completion",
+        "model": "minimax/minimax-m3",
+        "usage": {
+            "prompt_tokens": 100,
+            "completion_tokens": 10,
+            "cost": 0.0000123456789,
+            "prompt_tokens_details": {"cached_tokens": 0},
+        },
+    }
+    # the number as the gateway wrote it, never through a float
+    line = json.dumps(logged({}, provider="reapi", model="minimax/minimax-m3")).replace(
+        '"response": {}',
+        '"response": ' + json.dumps(body).replace("1.23456789e-05", "0.0000123456789"),
+    )
+    ingest_records(priced, tmp_path, [line])
+    assert call(priced, "gen-1")["reported_cost"] == D("0.0000123456789")
+
+
+def test_raw_bodies_take_the_provider_from_the_command_line(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    chat_body = CHAT | {"id": "raw-1", "created": 1790856000}  # 2026-10-01 12:00 UTC
+    responses_body = RESPONSES | {"id": "raw-2"}
+    path = write_jsonl(tmp_path / "bodies.jsonl", [chat_body, responses_body, ANTHROPIC])
+    with pytest.raises(RatecardError, match="--provider"):
+        ingest_usage(priced, path)
+    load = ingest_usage(priced, path, provider="TestGW")
+    assert load.format is UsageFormat.RAW_BODY
+    assert (load.loaded, load.quarantined) == (2, 1)
+    assert str(call(priced, "raw-1")["ts"].isoformat()) == "2026-10-01T12:00:00+00:00"
+    assert call(priced, "raw-1")["provider"] == "testgw"
+    assert str(call(priced, "raw-2")["ts"].isoformat()) == "2026-10-01T12:00:00+00:00"
+    # an Anthropic body carries no time: nothing to bill it at, so it waits in quarantine
+    assert quarantined(priced) == [(3, "missing ts")]
+
+
+def test_otel_spans_failures_names_and_items(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    line = otel_line(
+        [
+            {
+                "span_id": "a1",
+                "gen_ai.system": "TestGW",
+                "gen_ai.request.model": "tm-1",
+                "gen_ai.response.model": "tm-1-2026",
+                "gen_ai.usage.input_tokens": 4_000_000_000,
+                "gen_ai.usage.output_tokens": 10,
+            },
+            {"span_id": "a2", "name": "HTTP POST"},  # no gen_ai attributes: not a call
+            {
+                "span_id": "a3",
+                "gen_ai.provider.name": "testgw",
+                "gen_ai.request.model": "tm-1",
+                "error.type": "timeout",
+                "status": {"code": 2, "message": "deadline"},
+            },
+            {
+                "span_id": "a4",
+                "gen_ai.provider.name": "testgw",
+                "gen_ai.request.model": "tm-1",
+                "status": {"code": "STATUS_CODE_ERROR", "message": "refused"},
+            },
+        ],
+        resource={"ratecard.team": "search", "ratecard.project": "ranker"},
+    )
+    unrelated = otel_line([{"span_id": "b1", "http.method": "GET"}])
+    path = tmp_path / "spans.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(line + "\n" + unrelated + "\n")
+    load = ingest_usage(priced, path)
+    assert (load.format, load.records_read, load.loaded, load.quarantined) == (
+        UsageFormat.OTEL,
+        4,
+        3,
+        1,
+    )
+    rows = priced.execute(
+        "SELECT call_id, source_item, provider, model, status, error_type, input_tokens, team, "
+        "ts FROM calls ORDER BY source_item"
+    ).fetchall()
+    trace = "t" * 32
+    assert [r[:8] for r in rows] == [
+        (f"{trace}:a1", 0, "testgw", "tm-1", "ok", None, 4_000_000_000, "search"),
+        (f"{trace}:a3", 1, "testgw", "tm-1", "failed", "timeout", 0, "search"),
+        (f"{trace}:a4", 2, "testgw", "tm-1", "failed", "refused", 0, "search"),
+    ]
+    assert rows[0][8].isoformat() == "2026-10-01T12:00:00+00:00"
+    assert quarantined(priced) == [(2, "no GenAI span (gen_ai.* attributes) in this OTLP export")]
+
+
+def test_bad_counts_in_every_shape_are_quarantined_with_the_reason(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    records = [
+        logged(ANTHROPIC | {"id": "m1", "usage": {"input_tokens": -5, "output_tokens": 1}}),
+        logged(
+            ANTHROPIC
+            | {
+                "id": "m2",
+                "usage": {"input_tokens": 5, "cache_read_input_tokens": "lots", "output_tokens": 1},
+            }
+        ),
+        logged(RESPONSES | {"id": "r1", "usage": {"input_tokens": 10, "output_tokens": 2.5}}),
+        logged(
+            RESPONSES
+            | {
+                "id": "r2",
+                "usage": {
+                    "input_tokens": 10,
+                    "output_tokens": 2,
+                    "input_tokens_details": {"cached_tokens": 11},
+                },
+            }
+        ),
+        logged(
+            {"data": [{"taskUUID": "t1", "usage": {"promptTokens": [1], "completionTokens": 1}}]}
+        ),
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.loaded, load.quarantined) == (0, 5)
+    assert quarantined(priced) == [
+        (1, "input tokens are negative: -5"),
+        (2, "cache-read tokens are not a whole number: lots"),
+        (3, "output tokens are not a whole number: 2.5"),
+        (4, "cache tokens (11 read + 0 written) exceed input tokens (10)"),
+        (5, "input tokens are not a whole number: [1]"),
+    ]
