@@ -116,7 +116,16 @@ _INSERT = f"INSERT INTO price_points ({', '.join(_COLUMNS)}, batch_id) VALUES ({
 
 def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
     """Check the sheets at ``paths`` and replace their providers' prices, in one transaction."""
-    points = read_sheets(paths)
+    return load_points(con, read_sheets(paths))
+
+
+def load_points(
+    con: duckdb.DuckDBPyConnection, points: list[PricePoint], fmt: str = "price-sheet"
+) -> PriceLoad:
+    """Replace the prices of the providers in ``points`` (already checked) in one
+    transaction, with their aliases; ``fmt`` names where they came from in the batch row."""
+    if not points:
+        raise RatecardError("no price points to load")
     providers = sorted({p.provider for p in points})
     started = datetime.now(UTC)
     con.execute("BEGIN TRANSACTION")
@@ -147,8 +156,9 @@ def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
             "records_read, loaded, duplicates, quarantined) VALUES "
-            "($batch, 'prices', $source, 'price-sheet', $started, now(), $n, $n, 0, 0)",
+            "($batch, 'prices', $source, $format, $started, now(), $n, $n, 0, 0)",
             {
+                "format": fmt,
                 "batch": batch_id,
                 "source": ", ".join(sorted({p.sheet for p in points})),
                 "started": started,

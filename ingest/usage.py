@@ -147,6 +147,11 @@ def _check_csv_header(path: Path) -> None:
         raise RatecardError(f"{path}: the header has no {missing[0]!r} column")
 
 
+LINE_DELIM = "\x1f\x1e\x1d\x1c"
+"""The column delimiter for reading a JSONL file as one text column per line: four control
+characters that valid JSON never holds raw (a single one could sit alone on a garbage line,
+which the reader would then take for a blank line)."""
+
 _FRAGMENTS = {
     UsageFormat.GATEWAY_LOG: ["lines", "envelope_gateway_log", "bodies", "validate"],
     UsageFormat.RAW_BODY: ["lines", "envelope_raw_body", "bodies", "validate"],
@@ -187,7 +192,7 @@ def _stage(
     if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
         header = 1 if fmt is UsageFormat.FLAT_CSV else 0
         con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
-        con.execute(sql_file("ingest", "reject_lines"))
+        con.execute(sql_file("ingest", "reject_lines"), {"csv": fmt is UsageFormat.FLAT_CSV})
 
 
 _CALL_COLUMNS = (
@@ -232,7 +237,7 @@ def ingest_usage(
     try:
         if fmt is not UsageFormat.FLAT_CSV:
             # outside the transaction, so that rowids count from 0 (see lines.sql)
-            con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": "\x1f"})
+            con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": LINE_DELIM})
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
     con.execute("BEGIN TRANSACTION")

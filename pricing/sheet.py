@@ -379,10 +379,10 @@ def check_points(points: list[PricePoint]) -> None:
             )
         by_model[(point.provider, point.model)].append(point)
         if (point.provider, point.model) in alias_of:
-            alias = alias_of[(point.provider, point.model)]
+            claimed = alias_of[(point.provider, point.model)]
             raise PriceSheetError(
-                alias.sheet,
-                f"{alias.origin}: aliases",
+                claimed.sheet,
+                f"{claimed.origin}: aliases",
                 f"names a model that has its own prices at {point.provider} ({point.origin})",
                 point.model,
             )

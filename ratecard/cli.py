@@ -23,7 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.prices import load_prices
+from ingest.catalogs import ALL_TIME, Catalog, read_catalog
+from ingest.prices import load_points, load_prices
+from ingest.pull import pull_usage
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
 from pricing.engine import bill_unbilled, rebill
 from ratecard import sample
@@ -54,7 +56,11 @@ ingest_app = typer.Typer(
 )
 export_app = typer.Typer(help="Write warehouse data to files.", no_args_is_help=True)
 budgets_app = typer.Typer(help="Budgets, forecasts and alerts.", no_args_is_help=True)
+pull_app = typer.Typer(
+    help="Load usage exports and public price catalogs over HTTP.", no_args_is_help=True
+)
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(pull_app, name="pull")
 app.add_typer(export_app, name="export")
 app.add_typer(budgets_app, name="budgets")
 
@@ -105,8 +111,10 @@ def ingest_usage_command(
     fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
     provider: Annotated[
         str | None,
-        typer.Option(help="The gateway that billed the calls: required for raw-body files, "
-        "overrides the provider of OTLP spans."),
+        typer.Option(
+            help="The gateway that billed the calls: required for raw-body files, "
+            "overrides the provider of OTLP spans."
+        ),
     ] = None,
     no_bill: Annotated[bool, typer.Option("--no-bill", help="Load only; bill later.")] = False,
 ) -> None:
@@ -143,6 +151,110 @@ def ingest_prices_command(
             out.print(
                 f"loaded {load.points} price points for {', '.join(load.providers)} "
                 f"(replacing {load.replaced})"
+            )
+            if fetch_value(con, "SELECT count(*) FROM calls"):
+                out.print(
+                    "Calls already billed keep their old prices until `ratecard bill --rebill`."
+                )
+    except RatecardError as exc:
+        raise _fail(exc) from None
+
+
+@pull_app.command("usage")
+def pull_usage_command(
+    url: Annotated[str, typer.Argument(help="The export's URL (JSON pages with a cursor).")],
+    db: DbOption = DEFAULT_DB,
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            "--token-env",
+            help="Name of the environment variable holding the bearer token "
+            "(the token itself is never taken on the command line).",
+        ),
+    ] = None,
+    fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="The gateway, for exports of raw bodies or spans.")
+    ] = None,
+    cursor_param: Annotated[str, typer.Option(help="The query parameter for the cursor.")] = (
+        "cursor"
+    ),
+    restart: Annotated[
+        bool, typer.Option(help="Ignore the saved cursor and read from the first page.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 30.0,
+) -> None:
+    """Pull a paginated usage export, one batch per page, resuming where the last pull
+    stopped (the cursor is saved with each page)."""
+    try:
+        with warehouse(db) as con:
+            result = pull_usage(
+                con,
+                url,
+                token_env=token_env,
+                fmt=fmt,
+                provider=provider,
+                cursor_param=cursor_param,
+                restart=restart,
+                timeout=timeout,
+                progress=lambda line: err.print(line, highlight=False),
+            )
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
+    out.print(
+        f"{url}: {result.pages:,} pages from {start}; read {result.records_read:,} = loaded "
+        f"{result.loaded:,} + duplicates {result.duplicates:,} + quarantined "
+        f"{result.quarantined:,}"
+        + (f", [yellow]{result.unpriced:,} unpriced[/yellow]" if result.unpriced else ""),
+        highlight=False,
+    )
+
+
+@pull_app.command("prices")
+def pull_prices_command(
+    catalog: Annotated[Catalog, typer.Argument(help="Which public catalog.")],
+    db: DbOption = DEFAULT_DB,
+    source: Annotated[
+        str | None, typer.Option("--from", help="A URL or local file; the public URL if unset.")
+    ] = None,
+    match: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep models whose id or name contains this (repeatable)."),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="Store under this provider name (genai-prices: the provider to take)."),
+    ] = None,
+    effective_from: Annotated[
+        str | None,
+        typer.Option(help="Apply undated catalog prices from this day (YYYY-MM-DD); all time."),
+    ] = None,
+) -> None:
+    """Import a public price catalog (OpenRouter, LiteLLM, genai-prices) as price points; it
+    replaces the prices of the providers it covers."""
+    try:
+        start = (
+            ALL_TIME
+            if effective_from is None
+            else _instant("--effective-from", f"{effective_from}T00:00:00Z")
+        )
+        result = read_catalog(catalog, source, match=match, provider=provider, effective_from=start)
+        for entry, reason in result.skipped:
+            err.print(f"  skipped {entry}: {reason}", highlight=False)
+        if not result.points:
+            raise RatecardError(
+                f"{result.source}: no model to import"
+                + (f" matching {', '.join(match)}" if match else "")
+            )
+        with warehouse(db) as con:
+            load = load_points(con, result.points, fmt=f"catalog:{catalog.value}")
+            models = len({(p.provider, p.model) for p in result.points})
+            out.print(
+                f"{result.source}: {models:,} models, {load.points:,} price points for "
+                f"{', '.join(load.providers)} (replacing {load.replaced:,}); "
+                f"{len(result.skipped):,} entries skipped",
+                highlight=False,
             )
             if fetch_value(con, "SELECT count(*) FROM calls"):
                 out.print(

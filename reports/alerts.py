@@ -26,13 +26,12 @@ from typing import Any
 import duckdb
 import httpx
 
+from ingest import http
 from reports.budgets import BudgetStatus, Channel, spend_anomaly
 from reports.money import plain, round_cents
 from warehouse.sql import fetch_value
 
-ATTEMPTS = 3
-BACKOFF_SECONDS = 0.5
-MAX_RETRY_AFTER = 10.0
+RETRIES = http.RetryPolicy(attempts=3, backoff=0.5, max_wait=10.0)
 
 
 @dataclass(frozen=True)
@@ -318,30 +317,13 @@ def _send(
     url = channel.webhook or os.environ.get(channel.webhook_env or "")
     if not url:
         return False, 0, f"environment variable {channel.webhook_env} is not set"
-    error = None
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            answer = client.post(
-                url, json=body, headers={"Idempotency-Key": f"{key}|{channel.name}"}
-            )
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
-        else:
-            if answer.status_code < 300:
-                return True, attempt, None
-            error = f"HTTP {answer.status_code}"
-            if answer.status_code != 429 and answer.status_code < 500:
-                return False, attempt, error  # the receiver refuses it: retrying won't help
-            wait = _retry_after(answer) or BACKOFF_SECONDS * 2 ** (attempt - 1)
-        if attempt < ATTEMPTS:
-            sleep(min(wait, MAX_RETRY_AFTER))
-    return False, ATTEMPTS, error
-
-
-def _retry_after(answer: httpx.Response) -> float | None:
-    value = answer.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    outcome = http.request(
+        client,
+        "POST",
+        url,
+        json=body,
+        headers={"Idempotency-Key": f"{key}|{channel.name}"},
+        policy=RETRIES,
+        sleep=sleep,
+    )
+    return outcome.ok, outcome.attempts, outcome.error

@@ -4,7 +4,7 @@ write usage records the way gateways and clients log them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def error(
     }
 
 
-def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
+def write_jsonl(path: Path, records: Sequence[dict[str, Any] | str]) -> Path:
     """One record per line; strings are written as they are (for broken lines)."""
     with path.open("w", encoding="utf-8") as handle:
         for record in records:
@@ -111,7 +111,7 @@ def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
 def ingest_records(
     con: duckdb.DuckDBPyConnection,
     tmp_path: Path,
-    records: list[dict[str, Any] | str],
+    records: Sequence[dict[str, Any] | str],
     name: str = "usage.jsonl",
     fmt: UsageFormat | None = None,
 ) -> UsageLoad:

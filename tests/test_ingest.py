@@ -163,6 +163,24 @@ def test_unreadable_bytes_are_quarantined_with_their_line(
     ]
 
 
+def test_consecutive_unreadable_lines_keep_the_numbers_after_them(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # found by the property test: two rejected lines in a row shifted the next record by one
+    path = tmp_path / "run.jsonl"
+    bad = b'{"x": "\xff"}'
+    lines = [json.dumps(chat(call_id="r1")).encode(), bad, bad, bad]
+    lines.append(json.dumps(chat(call_id="r5")).encode())
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined) == (5, 2, 3)
+    assert table(priced, "SELECT call_id, source_line FROM calls ORDER BY 2") == [
+        ("r1", 1),
+        ("r5", 5),
+    ]
+    assert table(priced, "SELECT source_line FROM quarantine ORDER BY 1") == [(2,), (3,), (4,)]
+
+
 def test_flat_csv_with_optional_columns_left_out(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
@@ -240,4 +258,20 @@ def test_calls_without_an_id_get_a_stable_one(
     ingest_records(priced, tmp_path, [failure])
     assert table(priced, "SELECT call_id FROM calls") == [
         ("h:" + hashlib.md5(line.encode()).hexdigest(),)
+    ]
+
+
+def test_control_characters_on_a_line_are_quarantined_not_taken_for_blank(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # found by the property test: a line of one 0x1F byte was read as a blank line
+    path = tmp_path / "control.jsonl"
+    path.write_bytes(
+        b"\x1f\n\n" + json.dumps(chat(call_id="c1")).encode() + b"\n\x1f\x1e\x1d\x1c{}\n"
+    )
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined) == (3, 1, 2)
+    assert table(priced, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
+        (1, "not valid JSON (truncated or malformed line)"),
+        (4, "not valid JSON (raw control characters in the line)"),
     ]

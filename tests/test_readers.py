@@ -74,7 +74,7 @@ def streamed(
 
 
 def tokens(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[int, ...]:
-    row = con.execute(f"SELECT {NORMALISED} FROM calls WHERE call_id = ?", [call_id]).fetchall()  # noqa: S608
+    row = con.execute(f"SELECT {NORMALISED} FROM calls WHERE call_id = ?", [call_id]).fetchall()
     assert len(row) == 1, f"{call_id}: {row}"
     return tuple(row[0])
 

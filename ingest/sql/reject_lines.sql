@@ -7,7 +7,9 @@ SELECT
     CASE min(error_type)
         WHEN 'INVALID ENCODING' THEN 'not valid UTF-8 text'
         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than 64 MiB'
-        WHEN 'TOO MANY COLUMNS' THEN 'more cells than the header has columns'
+        WHEN 'TOO MANY COLUMNS' THEN CASE WHEN $csv
+            THEN 'more cells than the header has columns'
+            ELSE 'not valid JSON (raw control characters in the line)' END
         WHEN 'MISSING COLUMNS' THEN 'fewer cells than the header has columns'
         ELSE 'unreadable line: ' || min(error_message)
     END,

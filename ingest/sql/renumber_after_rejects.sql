@@ -6,11 +6,18 @@ WITH
 
 rejects AS (SELECT DISTINCT line FROM ingest_rejects),
 
-ranked AS (
+numbered AS (
     SELECT
         line - $header - row_number() OVER (ORDER BY line) AS read_before,
         row_number() OVER (ORDER BY line) AS rejects_so_far
     FROM rejects
+),
+
+-- consecutive rejected lines share read_before: keep the last, which counts them all
+ranked AS (
+    SELECT read_before, max(rejects_so_far) AS rejects_so_far
+    FROM numbered
+    GROUP BY read_before
 ),
 
 shift AS (

@@ -17,11 +17,15 @@ CREATE TABLE model_aliases (
     PRIMARY KEY (provider, alias)
 );
 
--- Where each paginated usage pull stopped: the cursor of the next page to fetch, saved in the
--- transaction that loads the page before it, so a pull resumes without duplicates or gaps.
+-- Where each paginated usage pull stands, saved in the transaction that loads a page, so an
+-- interrupted pull resumes without gaps or double loads. `cursor` is the cursor of the next
+-- page to fetch (NULL: the first page); once the export has been read to its end it stays at
+-- the last page's cursor, so the next pull re-reads that page (its calls are duplicates) and
+-- picks up whatever the export has appended since.
 CREATE TABLE pull_cursors (
     url         VARCHAR PRIMARY KEY,
-    next_cursor VARCHAR,            -- NULL: the export was read to its end
+    cursor      VARCHAR,
+    finished    BOOLEAN NOT NULL,   -- the last page fetched said there was no next one
     pages       BIGINT NOT NULL,
     records     BIGINT NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL

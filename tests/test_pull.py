@@ -1,0 +1,474 @@
+"""Pulling usage exports and price catalogs over HTTP, against a real server on 127.0.0.1.
+
+The server (a thread of http.server) serves a three-page usage export and a catalog, and
+can be told to answer a page with 429 + Retry-After, 500, a dropped connection or a slow
+response, or to fail until told otherwise. Only the waits between retries are recorded
+instead of slept, so the tests stay fast; every request is real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from conftest import chat, file_of
+from ingest.catalogs import Catalog, read_catalog
+from ingest.http import RetryPolicy
+from ingest.prices import load_points
+from ingest.pull import pull_usage
+from ratecard.cli import app
+from warehouse import RatecardError
+
+TOKEN = "export-token-123"
+PAGES: dict[str | None, tuple[list[Any], str | None]] = {
+    None: ([chat(call_id="p1a"), chat(call_id="p1b")], "c2"),
+    "c2": ([chat(call_id="p2a"), chat(call_id="p2b")], "c3"),
+    "c3": ([chat(call_id="p3a")], None),
+}
+OPENROUTER = {
+    "data": [
+        {
+            "id": "minimax/minimax-m3",
+            "canonical_slug": "minimax/minimax-m3-20260101",
+            "name": "MiniMax: MiniMax M3",
+            "pricing": {
+                "prompt": "0.0000003",
+                "completion": "0.0000012",
+                "input_cache_read": "0.00000006",
+                "request": "0",
+            },
+        },
+        {"id": "openrouter/auto", "name": "Auto", "pricing": {"prompt": "-1", "completion": "-1"}},
+        {
+            "id": "other/model",
+            "name": "Other",
+            "pricing": {"prompt": "0.000001", "completion": "0.000002"},
+        },
+    ]
+}
+
+
+class Export:
+    """What the server serves, what it was asked, and the faults it is told to play."""
+
+    def __init__(self) -> None:
+        self.pages = dict(PAGES)
+        self.faults: dict[str | None, list[str]] = {}
+        self.requests: list[tuple[str, str | None, str | None]] = []
+        self.always_fail: set[str | None] = set()
+
+
+class Handler(BaseHTTPRequestHandler):
+    export: Export
+
+    def log_message(self, *args: Any) -> None:  # keep the test output quiet
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        cursor = parse_qs(url.query).get("cursor", [None])[0]
+        self.export.requests.append((url.path, cursor, self.headers.get("Authorization")))
+        if url.path == "/catalog/openrouter":
+            self._send(200, OPENROUTER)
+            return
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._send(401, {"error": "bad token"})
+            return
+        if cursor in self.export.always_fail:
+            self._send(503, {"error": "down"})
+            return
+        queue = self.export.faults.get(cursor, [])
+        fault = queue.pop(0) if queue else None
+        if fault == "429":
+            self._send(429, {"error": "slow down"}, {"Retry-After": "1"})
+        elif fault == "500":
+            self._send(500, {"error": "boom"})
+        elif fault == "drop":
+            self.close_connection = True  # no answer at all: the client sees a disconnect
+        else:
+            if fault == "slow":
+                time.sleep(1.0)  # longer than the client's timeout
+            records, next_cursor = self.export.pages[cursor]
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._send(200, {"data": records, "next_cursor": next_cursor})
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Export]]:
+    export = Export()
+    handler = type("BoundHandler", (Handler,), {"export": export})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", export
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class Waits(list[float]):
+    """Stands in for time.sleep: records each wait between retries."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+FAST = RetryPolicy(attempts=4, backoff=0.05, max_wait=5.0)
+
+
+def loaded_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT call_id FROM calls ORDER BY call_id").fetchall()]
+
+
+def test_pages_are_followed_with_the_token_from_the_environment(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, export = server
+    monkeypatch.setenv("EXPORT_TOKEN", TOKEN)
+    result = pull_usage(priced, f"{base}/usage", token_env="EXPORT_TOKEN", policy=FAST)
+    assert (result.pages, result.records_read, result.loaded, result.finished) == (3, 5, 5, True)
+    assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b", "p3a"]
+    assert [(path, cursor) for path, cursor, _ in export.requests] == [
+        ("/usage", None),
+        ("/usage", "c2"),
+        ("/usage", "c3"),
+    ]
+    assert {auth for _, _, auth in export.requests} == {f"Bearer {TOKEN}"}
+    assert priced.execute(
+        "SELECT cursor, finished, pages, records FROM pull_cursors"
+    ).fetchall() == [("c3", True, 3, 5)]
+    # each page is a batch named after the page it came from
+    assert priced.execute(
+        "SELECT source, loaded FROM batches WHERE kind = 'usage' ORDER BY batch_id"
+    ).fetchall() == [
+        (f"{base}/usage (first page)", 2),
+        (f"{base}/usage (cursor c2)", 2),
+        (f"{base}/usage (cursor c3)", 1),
+    ]
+
+    # the export grows; the next pull re-reads the last page and goes on from there
+    export.pages["c3"] = (PAGES["c3"][0], "c4")
+    export.pages["c4"] = ([chat(call_id="p4a")], None)
+    again = pull_usage(priced, f"{base}/usage", token_env="EXPORT_TOKEN", policy=FAST)
+    assert (again.resumed_from, again.pages, again.loaded, again.duplicates) == ("c3", 2, 1, 1)
+    assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b", "p3a", "p4a"]
+
+
+def test_429_500_a_dropped_connection_and_a_slow_answer_are_retried(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, export = server
+    monkeypatch.setenv("EXPORT_TOKEN", TOKEN)
+    export.faults = {None: ["429", "500"], "c2": ["drop"], "c3": ["slow"]}
+    waits = Waits()
+    result = pull_usage(
+        priced, f"{base}/usage", token_env="EXPORT_TOKEN", policy=FAST, timeout=0.3, sleep=waits
+    )
+    assert (result.pages, result.loaded, result.duplicates) == (3, 5, 0)
+    assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b", "p3a"]
+    # Retry-After: 1 is honoured; the others back off 0.05 s, then 0.1 s
+    assert waits == [1.0, 0.1, 0.05, 0.05]
+    assert [cursor for _, cursor, _ in export.requests] == [
+        None,
+        None,
+        None,
+        "c2",
+        "c2",
+        "c3",
+        "c3",
+    ]
+
+
+def test_an_interrupted_pull_resumes_without_gaps_or_duplicates(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, export = server
+    monkeypatch.setenv("EXPORT_TOKEN", TOKEN)
+    export.always_fail = {"c3"}
+    with pytest.raises(
+        RatecardError,
+        match=r"cursor c3\): HTTP 503 after 4 attempt\(s\); run "
+        "the same command again later",
+    ):
+        pull_usage(priced, f"{base}/usage", token_env="EXPORT_TOKEN", policy=FAST, sleep=Waits())
+    assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b"]
+    assert priced.execute("SELECT cursor, finished FROM pull_cursors").fetchall() == [("c3", False)]
+    export.always_fail = set()
+    result = pull_usage(priced, f"{base}/usage", token_env="EXPORT_TOKEN", policy=FAST)
+    assert (result.resumed_from, result.pages, result.loaded, result.duplicates) == ("c3", 1, 1, 0)
+    assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b", "p3a"]
+
+
+def test_a_missing_or_wrong_token_says_what_to_do(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, _ = server
+    monkeypatch.delenv("EXPORT_TOKEN", raising=False)
+    with pytest.raises(RatecardError, match="environment variable EXPORT_TOKEN is not set"):
+        pull_usage(priced, f"{base}/usage", token_env="EXPORT_TOKEN")
+    monkeypatch.setenv("EXPORT_TOKEN", "wrong")
+    with pytest.raises(
+        RatecardError,
+        match=r"HTTP 401 after 1 attempt\(s\); check the token "
+        r"in \$EXPORT_TOKEN",
+    ):
+        pull_usage(priced, f"{base}/usage", token_env="EXPORT_TOKEN", policy=FAST)
+    assert loaded_ids(priced) == []
+
+
+def test_pull_usage_and_prices_from_the_command_line(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], tmp_path: Path
+) -> None:
+    base, _ = server
+    db = file_of(priced)
+    priced.close()
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["pull", "usage", f"{base}/usage", "--db", db, "--token-env", "EXPORT_TOKEN"],
+        env={"EXPORT_TOKEN": TOKEN},
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 pages from the first page; read 5 = loaded 5 + duplicates 0 + quarantined 0" in (
+        result.stdout
+    )
+    result = runner.invoke(
+        app,
+        [
+            "pull",
+            "prices",
+            "openrouter",
+            "--from",
+            f"{base}/catalog/openrouter",
+            "--match",
+            "minimax",
+            "--db",
+            db,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 models, 1 price points for openrouter" in result.stdout
+    con = duckdb.connect(db, read_only=True)
+    try:
+        assert con.execute(
+            "SELECT provider, model, canonical_model, unit_tokens, input_rate, output_rate, "
+            "cache_read_rate, request_rate FROM price_points WHERE provider = 'openrouter'"
+        ).fetchall() == [
+            (
+                "openrouter",
+                "minimax/minimax-m3",
+                "minimax-m3",
+                1_000_000,
+                Decimal("0.3"),
+                Decimal("1.2"),
+                Decimal("0.06"),
+                None,
+            )
+        ]
+        assert con.execute(
+            "SELECT alias, model FROM model_aliases WHERE provider = 'openrouter'"
+        ).fetchall() == [("minimax/minimax-m3-20260101", "minimax/minimax-m3")]
+    finally:
+        con.close()
+
+
+def test_openrouter_catalog_skips_variable_prices_and_keeps_exact_rates() -> None:
+    result = read_catalog(Catalog.OPENROUTER, "openrouter.json", text=json.dumps(OPENROUTER))
+    assert [(p.model, p.input_rate, p.output_rate) for p in result.points] == [
+        ("minimax/minimax-m3", Decimal("0.3"), Decimal("1.2")),
+        ("other/model", Decimal("1"), Decimal("2")),
+    ]
+    assert result.skipped == [
+        ("openrouter/auto", "variable pricing (a negative price): not a rate")
+    ]
+
+
+def test_litellm_catalog_with_long_context_tiers() -> None:
+    catalog = {
+        "sample_spec": {"input_cost_per_token": 0},
+        "minimax/MiniMax-M2": {
+            "litellm_provider": "minimax",
+            "mode": "chat",
+            "input_cost_per_token": 3e-07,
+            "output_cost_per_token": 1.2e-06,
+            "cache_read_input_token_cost": 3e-08,
+            "cache_creation_input_token_cost": 3.75e-07,
+            "input_cost_per_token_above_200k_tokens": 6e-07,
+            "output_cost_per_token_above_200k_tokens": 2.4e-06,
+        },
+        "minimax/speech-02-hd": {
+            "litellm_provider": "minimax",
+            "mode": "audio_speech",
+            "input_cost_per_character": 0.0001,
+        },
+        "gpt-4o": {
+            "litellm_provider": "openai",
+            "input_cost_per_token": 2.5e-06,
+            "output_cost_per_token": 1e-05,
+        },
+    }
+    # the numbers exactly as LiteLLM's file writes them (exponent notation)
+    text = json.dumps(catalog)
+    result = read_catalog(Catalog.LITELLM, "litellm.json", text=text, match=["minimax"])
+    rows = [
+        (
+            p.provider,
+            p.model,
+            p.above_input_tokens,
+            p.input_rate,
+            p.output_rate,
+            p.cache_read_rate,
+            p.cache_write_rate,
+            p.aliases,
+        )
+        for p in result.points
+    ]
+    assert rows == [
+        (
+            "minimax",
+            "MiniMax-M2",
+            None,
+            Decimal("0.3"),
+            Decimal("1.2"),
+            Decimal("0.03"),
+            Decimal("0.375"),
+            ("minimax/MiniMax-M2",),
+        ),
+        # above 200K the tier repeats the rates it does not change
+        (
+            "minimax",
+            "MiniMax-M2",
+            200_000,
+            Decimal("0.6"),
+            Decimal("2.4"),
+            Decimal("0.03"),
+            Decimal("0.375"),
+            ("minimax/MiniMax-M2",),
+        ),
+    ]
+
+
+def test_genai_prices_catalog_with_history_and_per_dimension_tiers(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    data = [
+        {
+            "id": "acme",
+            "name": "Acme",
+            "models": [
+                {
+                    "id": "acme-1",
+                    "match": {"or": [{"equals": "acme-1"}, {"equals": "Acme-One"}]},
+                    "prices": [
+                        {"prices": {"input_mtok": "1", "output_mtok": "4"}},
+                        {
+                            "constraint": {"start_date": "2026-06-01"},
+                            "prices": {
+                                "input_mtok": {
+                                    "base": "0.5",
+                                    "tiers": [{"start": 100000, "price": "1"}],
+                                },
+                                "output_mtok": "2",
+                                "cache_read_mtok": {
+                                    "base": "0.05",
+                                    "tiers": [{"start": 200000, "price": "0.1"}],
+                                },
+                                "requests_kcount": "1.5",
+                            },
+                        },
+                    ],
+                },
+                {
+                    "id": "acme-night",
+                    "match": {"equals": "acme-night"},
+                    "prices": [
+                        {
+                            "constraint": {"start_time": "00:00:00", "end_time": "06:00:00"},
+                            "prices": {"input_mtok": "1", "output_mtok": "1"},
+                        }
+                    ],
+                },
+            ],
+        }
+    ]
+    result = read_catalog(Catalog.GENAI_PRICES, "genai.json", text=json.dumps(data))
+    rows = [
+        (
+            p.effective_from.date().isoformat(),
+            p.effective_to.date().isoformat() if p.effective_to else None,
+            p.above_input_tokens,
+            p.input_rate,
+            p.output_rate,
+            p.cache_read_rate,
+            p.request_rate,
+        )
+        for p in result.points
+    ]
+    assert rows == [
+        ("1970-01-01", "2026-06-01", None, Decimal("1"), Decimal("4"), None, None),
+        (
+            "2026-06-01",
+            None,
+            None,
+            Decimal("0.5"),
+            Decimal("2"),
+            Decimal("0.05"),
+            Decimal("0.0015"),
+        ),
+        (
+            "2026-06-01",
+            None,
+            100_000,
+            Decimal("1"),
+            Decimal("2"),
+            Decimal("0.05"),
+            Decimal("0.0015"),
+        ),
+        (
+            "2026-06-01",
+            None,
+            200_000,
+            Decimal("1"),
+            Decimal("2"),
+            Decimal("0.1"),
+            Decimal("0.0015"),
+        ),
+    ]
+    assert result.points[0].aliases == ("Acme-One",)
+    assert result.skipped == [
+        ("acme: models[1] acme-night", "a time-of-day price cannot be a price point")
+    ]
+    load = load_points(con, result.points, fmt="catalog:genai-prices")
+    assert (load.providers, load.points) == (("acme",), 4)
+
+
+def test_a_catalog_that_is_not_json_or_not_the_right_shape(tmp_path: Path) -> None:
+    with pytest.raises(RatecardError, match="not JSON"):
+        read_catalog(Catalog.OPENROUTER, "x", text="<html>")
+    with pytest.raises(RatecardError, match="not an OpenRouter model list"):
+        read_catalog(Catalog.OPENROUTER, "x", text="[]")
+    with pytest.raises(RatecardError, match="no such file"):
+        read_catalog(Catalog.LITELLM, str(tmp_path / "missing.json"))
