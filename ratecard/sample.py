@@ -8,8 +8,10 @@ the benchmarks ten million with the same code.
 What the traffic holds, so that every page and report has something real to show:
 - seven team/project workloads with their own keys, models, gateways, prompt sizes, cache
   hit rates and reasoning habits; weekday and weekend levels and a steady growth;
-- gateway-log records (RunAPI, ReAPI, Vtrix) with OpenAI chat-completion bodies, and Runware
-  calls as flat records with the cost Runware reported;
+- gateway-log records of every surface the gateways serve: OpenAI chat completions (some as
+  event streams, a few cut short), RunAPI's OpenAI Responses and Anthropic Messages bodies,
+  and Runware textInference task results with the cost Runware reported (some under the AIR
+  model id ``minimax:m3@0``);
 - 3-5 % failed calls with each status in the ReAPI document (400, 401, 402, 429, 500);
 - cache hits where the gateway caches (ReAPI, Runware), reasoning tokens on M3, calls above
   the 512K long-context tier, both sides of the 2026-10-15 ReAPI price change;
@@ -85,7 +87,12 @@ WORKLOADS = (
 )
 # fmt: on
 
-CACHING_PROVIDERS = frozenset({"reapi", "runware"})
+CACHING_PROVIDERS = frozenset({"reapi"})  # Runware's task usage reports no cached tokens
+RUNAPI_SURFACES = (0.6, 0.25, 0.15)  # chat completions, responses, anthropic messages
+STREAM_SHARE = 0.1  # chat calls logged as their event stream
+CUT_STREAM_SHARE = 0.01  # of those, streams cut before the usage arrived
+AIR_ID_SHARE = 0.3  # Runware calls logged with the AIR model id
+COST_MARK = "__runware_cost__"
 FAILURES = (
     (400, "invalid_request_error", "Bad request shape or unsupported parameter"),
     (401, "authentication_error", "Missing or invalid API key"),
@@ -109,7 +116,7 @@ class SampleFiles:
     gateway_log: Path
     """RunAPI, ReAPI and Vtrix calls as gateway-log JSONL."""
     runware_log: Path
-    """Runware calls as flat JSONL with the reported cost."""
+    """Runware calls as gateway-log JSONL of task results with the reported cost."""
     calls: int
     """Calls generated (each written once; duplicates and cut lines come on top)."""
 
@@ -258,43 +265,69 @@ def _call(rng: random.Random, workload: Workload, ts: datetime, keys: list[str])
     if is_m3 and rng.random() < workload.reasoning_rate:
         reasoning = int(completion * rng.uniform(0.2, 0.7))
 
-    record: dict[str, object]
+    envelope: dict[str, object] = {
+        "ts": stamp,
+        "provider": provider,
+        "model": model,
+        "team": workload.team,
+        "project": workload.project,
+        "api_key": key,
+    }
     if provider == "runware":
-        record = {
-            "call_id": _uuid(rng),
-            "ts": stamp,
-            "provider": provider,
-            "model": model,
-            "team": workload.team,
-            "project": workload.project,
-            "api_key": key,
-        }
-        if failure:
-            record.update(
-                status="failed",
-                status_code=failure[0],
-                error_type=failure[1],
-                input_tokens=0,
-                output_tokens=0,
-                reported_cost="0",
-            )
-        else:
-            record.update(
-                status="ok",
-                input_tokens=prompt,
-                cache_read_tokens=cached,
-                output_tokens=completion,
-                reasoning_tokens=reasoning,
-                reported_cost=str(_runware_cost(prompt, cached, completion)),
-            )
-        return json.dumps(record, separators=(",", ":")) + "\n", provider
-
-    body: dict[str, object]
+        if rng.random() < AIR_ID_SHARE:
+            envelope["model"] = "minimax:m3@0"  # the task API's AIR id for the same model
+        body = _runware_body(rng, failure, prompt, completion, reasoning)
+        status = failure[0] if failure else 200
+        line = _line(envelope | {"status_code": status, "response": body})
+        # the cost as the JSON number Runware prints, its digits exact (never via a float)
+        cost = _runware_cost(prompt, 0, completion)
+        return line.replace(f'"{COST_MARK}"', f"{cost:f}"), provider
+    surface = "chat"
+    if provider == "runapi":  # RunAPI serves the OpenAI Responses and Anthropic surfaces too
+        surface = rng.choices(("chat", "responses", "anthropic"), RUNAPI_SURFACES)[0]
     if failure:
         status, kind, message = failure
-        body = {"error": {"message": message, "type": kind, "code": str(status)}}
+        if surface == "anthropic":
+            error: dict[str, object] = {
+                "type": "error",
+                "error": {"type": kind, "message": message},
+            }
+        else:
+            error = {"error": {"message": message, "type": kind, "code": str(status)}}
+        return _line(envelope | {"status_code": status, "response": error}), provider
+    call_id = f"{rng.getrandbits(96):024x}"
+    if surface == "responses":
+        body = {
+            "id": f"resp_{call_id}",
+            "object": "response",
+            "created_at": int(ts.timestamp()),
+            "status": "completed",
+            "model": model,
+            "usage": {
+                "input_tokens": prompt,
+                "input_tokens_details": {"cached_tokens": cached},
+                "output_tokens": completion,
+                "output_tokens_details": {"reasoning_tokens": reasoning},
+                "total_tokens": prompt + completion,
+            },
+        }
+    elif surface == "anthropic":
+        body = {
+            "id": f"msg_{call_id}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": "…"}],
+            "stop_reason": "end_turn",
+            # Anthropic counts input WITHOUT the cache reads
+            "usage": {
+                "input_tokens": prompt - cached,
+                "cache_read_input_tokens": cached,
+                "cache_creation_input_tokens": 0,
+                "output_tokens": completion,
+            },
+        }
     else:
-        status = 200
         usage: dict[str, object] = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
@@ -305,7 +338,7 @@ def _call(rng: random.Random, workload: Workload, ts: datetime, keys: list[str])
         if reasoning:
             usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
         body = {
-            "id": f"chatcmpl-{rng.getrandbits(96):024x}",
+            "id": f"chatcmpl-{call_id}",
             "object": "chat.completion",
             "created": int(ts.timestamp()),
             "model": model,
@@ -318,17 +351,62 @@ def _call(rng: random.Random, workload: Workload, ts: datetime, keys: list[str])
             ],
             "usage": usage,
         }
-    record = {
-        "ts": stamp,
-        "provider": provider,
-        "model": model,
-        "team": workload.team,
-        "project": workload.project,
-        "api_key": key,
-        "status_code": status,
-        "response": body,
+        if rng.random() < STREAM_SHARE:
+            return _line(envelope | {"status_code": 200, "sse": _stream(rng, body)}), provider
+    return _line(envelope | {"status_code": 200, "response": body}), provider
+
+
+def _line(record: dict[str, object]) -> str:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def _stream(rng: random.Random, body: dict[str, object]) -> str:
+    """A chat completion as the event stream it arrived in: content chunks with
+    ``"usage": null``, the usage in a final chunk with no choices, then ``[DONE]``; or, for a
+    few, a stream cut off before the usage came (a failed call)."""
+    head = {"id": body["id"], "object": "chat.completion.chunk", "model": body["model"]}
+    chunks = [
+        head | {"choices": [{"index": 0, "delta": {"content": "…"}}], "usage": None}
+        for _ in range(rng.randint(1, 3))
+    ]
+    events = [f"data: {json.dumps(c, separators=(',', ':'))}\n\n" for c in chunks]
+    if rng.random() < CUT_STREAM_SHARE:
+        return "".join(events)
+    final = head | {"choices": [], "usage": body["usage"]}
+    events.append(f"data: {json.dumps(final, separators=(',', ':'))}\n\n")
+    return "".join(events) + "data: [DONE]\n\n"
+
+
+def _runware_body(
+    rng: random.Random,
+    failure: tuple[int, str, str] | None,
+    prompt: int,
+    completion: int,
+    reasoning: int,
+) -> dict[str, object]:
+    """A Runware textInference response, with the cost it reports when includeCost is set."""
+    task = _uuid(rng)
+    if failure:
+        return {"errors": [{"code": failure[1], "message": failure[2], "taskUUID": task}]}
+    usage: dict[str, object] = {
+        "promptTokens": prompt,
+        "completionTokens": completion,
+        "totalTokens": prompt + completion,
     }
-    return json.dumps(record, separators=(",", ":")) + "\n", provider
+    if reasoning:
+        usage["thinkingTokens"] = reasoning  # already inside completionTokens
+    return {
+        "data": [
+            {
+                "taskType": "textInference",
+                "taskUUID": task,
+                "text": "…",
+                "finishReason": "stop",
+                "cost": COST_MARK,
+                "usage": usage,
+            }
+        ]
+    }
 
 
 def _runware_cost(prompt: int, cached: int, completion: int) -> Decimal:

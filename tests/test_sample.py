@@ -48,10 +48,21 @@ def test_the_traffic_holds_what_the_demo_shows(tmp_path: Path) -> None:
     assert {"MiniMax-M2.5-highspeed", "MiniMax-M2.7-highspeed", "MiniMax-M1"} <= {
         r["model"] for r in records
     }
-    usages = [r["response"]["usage"] for r in records if "usage" in r.get("response", {})]
+    bodies = [r["response"] for r in records if isinstance(r.get("response"), dict)]
+    usages = [b["usage"] for b in bodies if "prompt_tokens" in b.get("usage", {})]
     assert any(u["prompt_tokens"] > 512_000 for u in usages)
     assert any(u.get("prompt_tokens_details", {}).get("cached_tokens", 0) > 0 for u in usages)
     assert any("completion_tokens_details" in u for u in usages)
+    # every surface the gateways serve: chat, Responses, Anthropic, Runware tasks, streams
+    assert {b.get("object") for b in bodies} >= {"chat.completion", "response"}
+    assert any(b.get("type") == "message" for b in bodies)
+    assert any(b.get("type") == "error" for b in bodies)
+    tasks = [item for b in bodies for item in b.get("data", [])]
+    assert tasks and all(isinstance(t["cost"], float) and t["taskUUID"] for t in tasks)
+    assert any(b.get("errors") for b in bodies)
+    assert any(r["model"] == "minimax:m3@0" for r in records)
+    streams = [r["sse"] for r in records if "sse" in r]
+    assert streams and any("[DONE]" not in s for s in streams)
     days = sorted(r["ts"][:10] for r in records)
     assert days[0] < "2026-10-15" <= days[-1], "traffic spans the ReAPI price change"
     assert len(set(days)) == 90
