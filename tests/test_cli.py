@@ -77,6 +77,19 @@ def test_ingest_summary_and_export(tmp_path: Path) -> None:
     assert code == 0 and "re-priced 1 calls" in output
 
 
+def test_raw_bodies_need_and_take_a_provider(tmp_path: Path) -> None:
+    db = str(tmp_path / "w.duckdb")
+    run("ingest", "prices", str(TEST_SHEETS), "--db", db)
+    body = chat(provider="runapi", model="MiniMax-M3", prompt=1_000, completion=500)["response"]
+    bodies = write_jsonl(tmp_path / "bodies.jsonl", [body | {"created": 1790856000}])
+    code, output = run("ingest", "usage", str(bodies), "--db", db)
+    assert code == 2 and "name it with --provider" in output
+    code, output = run("ingest", "usage", str(bodies), "--provider", "runapi", "--db", db)
+    assert code == 0 and "(raw-body): read 1 = loaded 1" in output
+    code, output = run("summary", "--db", db, "--by", "provider", "--exact")
+    assert code == 0 and "0.015" in output  # (1,000 + 500) x 0.010 / 1K
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
