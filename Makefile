@@ -10,9 +10,12 @@ RUN := $(UV) run --no-sync
 export UV_PYTHON_DOWNLOADS := never
 
 DB ?= data/warehouse/ratecard.duckdb
+# the FOCUS validator needs Python >= 3.12 (pyenv's, where the system's is older)
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+FOCUS_VALIDATOR := $(TOOLS)/focus-validator/bin/focus-validator
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo dashboard test browser check lint format typecheck imports pytest schema bench clean
+.PHONY: help demo dashboard test browser focus-validator check lint format typecheck imports pytest schema bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,13 +31,22 @@ demo: $(UV) ## Install, build the sample warehouse and open the dashboard (DB=pa
 dashboard: $(UV) ## Open the dashboard over an existing warehouse (DB=path)
 	$(RUN) ratecard dashboard --db $(DB)
 
-test: $(UV) browser ## Install the dev tools and run every check and test (what CI runs)
+test: $(UV) browser $(FOCUS_VALIDATOR) ## Install the dev tools and run every check and test (what CI runs)
 	$(UV) sync --locked
 	$(MAKE) --no-print-directory check pytest
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+focus-validator: $(FOCUS_VALIDATOR) ## The FinOps FOCUS validator in its own Python 3.12 venv
+
+$(FOCUS_VALIDATOR): tools/focus-validator.txt
+	@test -n "$(PYTHON312)" || { echo "the FOCUS validator needs Python 3.12: set PYTHON312=/path/to/python3.12"; exit 1; }
+	rm -rf $(TOOLS)/focus-validator
+	$(PYTHON312) -m venv $(TOOLS)/focus-validator
+	$(TOOLS)/focus-validator/bin/python -m pip install --quiet -r tools/focus-validator.txt
+	touch $@
 
 check: lint typecheck imports ## Lint, type-check and check the import layering
 

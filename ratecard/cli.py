@@ -31,7 +31,12 @@ from pricing.engine import bill_unbilled, rebill
 from ratecard import sample
 from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
+from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
+from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
+from reports.finance import build_report, daily_spend
+from reports.finance import parse_by as parse_finance_by
+from reports.focus import export_focus
 from reports.money import plain, round_cents, round_column
 from reports.period import parse_period
 from reports.summary import Summary, parse_by, summarize
@@ -385,6 +390,56 @@ def export_calls_command(
     except RatecardError as exc:
         raise _fail(exc) from None
     out.print(f"wrote {rows:,} calls to {out_path}", highlight=False)
+
+
+@app.command()
+def report(
+    out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    db: DbOption = DEFAULT_DB,
+    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    by: Annotated[
+        str, typer.Option(help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)}.")
+    ] = "team,project",
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
+    timezone: Annotated[
+        str, typer.Option(help="Whose midnight the period's days start at (IANA name).")
+    ] = "UTC",
+) -> None:
+    """The month-end cost report (CSV, XLSX, Parquet, HTML), or a FOCUS 1.2 dataset.
+
+    One line per group with calls, failed (free) and unpriced calls, tokens, each cost
+    component, the total and its share; amounts half-up to the cent, with any rounding
+    residue on its own line so the lines add up to the total.
+    """
+    try:
+        chosen = parse_period(period, start, end)
+        with warehouse(db, read_only=True) as con:
+            if fmt is ReportFormat.FOCUS:
+                if timezone != "UTC":
+                    raise RatecardError("--format focus: FOCUS charge periods are UTC days")
+                rows = export_focus(con, out_path, chosen)
+                out.print(f"wrote {rows:,} FOCUS 1.2 rows to {out_path}", highlight=False)
+                return
+            result = build_report(con, parse_finance_by(by), chosen, timezone)
+            if fmt is ReportFormat.CSV:
+                write_csv(result, out_path)
+            elif fmt is ReportFormat.XLSX:
+                write_xlsx(result, out_path)
+            elif fmt is ReportFormat.PARQUET:
+                write_parquet(result, out_path)
+            else:
+                write_html(result, daily_spend(con, chosen, timezone), out_path)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    unpriced = result.count("unpriced_calls")
+    out.print(
+        f"wrote {len(result.lines):,} lines to {out_path}: {result.count('calls'):,} calls, "
+        f"{round_cents(result.total):,} {result.currency}"
+        + (f", [yellow]{unpriced:,} unpriced calls (no cost)[/yellow]" if unpriced else ""),
+        highlight=False,
+    )
 
 
 @app.command()

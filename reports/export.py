@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from reports.files import check_target, write_atomically
 from reports.period import Period
-from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
 
 
@@ -26,25 +26,21 @@ def export_calls(
     con: duckdb.DuckDBPyConnection, out: Path, fmt: ExportFormat, period: Period | None = None
 ) -> int:
     """Write the billed calls of ``period`` to ``out``; return how many rows were written."""
-    if out.is_dir():
-        raise RatecardError(f"--out {out}: is a directory; name a file")
-    if not out.parent.exists():
-        raise RatecardError(f"--out {out}: the folder {out.parent} does not exist")
+    check_target(out)
     period = period or Period()
     relation = con.sql(
         sql_file("reports", "billed_calls"),
         params={"start": period.start, "end": period.end_exclusive},
     )
-    partial = out.with_name(f".{out.name}.partial")
-    try:
+
+    def write(partial: Path) -> None:
         if fmt is ExportFormat.CSV:
             # ISO 8601 in UTC, which spreadsheets and pandas read without a format string
             relation.write_csv(str(partial), header=True, timestamp_format="%Y-%m-%dT%H:%M:%S.%fZ")
         else:
             relation.write_parquet(str(partial), compression="zstd")
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
+
+    write_atomically(out, write)
     return int(
         fetch_value(
             con,

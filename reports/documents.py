@@ -1,0 +1,287 @@
+"""The finance report as files: CSV, XLSX, Parquet and one self-contained HTML page.
+
+Every form shows the same printed table (:func:`reports.finance.presented`): the group lines
+rounded half-up to the cent, a "rounding residue" line when the rounded lines do not add up
+to the rounded total, and the total. CSV and XLSX label those two lines in the first column;
+Parquet has a ``line`` column (``group``, ``rounding residue``, ``total``) instead. Amounts
+are written from Decimal: plain digits in CSV, DECIMAL(18,2) in Parquet, and the decimal
+text in XLSX (spreadsheet programs read it as their own number type). The HTML page embeds
+its charts as SVG and its styles inline: it opens anywhere, with no network.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+import duckdb
+
+from reports.files import write_atomically
+from reports.finance import AMOUNTS, Report, Table, movers, presented, share
+from reports.money import plain, round_cents
+
+
+class ReportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+    HTML = "html"
+    FOCUS = "focus"
+    """A FinOps FOCUS 1.2 dataset (CSV, or Parquet when --out ends in .parquet)."""
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _rows(table: Table) -> list[tuple[object, ...]]:
+    rows = list(table.rows)
+    if table.residue is not None:
+        rows.append(table.residue)
+    rows.append(table.total)
+    return rows
+
+
+def write_csv(report: Report, out: Path) -> None:
+    table = presented(report)
+
+    def write(path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.header)
+            writer.writerows([_cell(v) for v in row] for row in _rows(table))
+
+    write_atomically(out, write)
+
+
+def _about(report: Report) -> list[tuple[str, str]]:
+    return [
+        ("period", f"{report.period.start} to {report.period.end} ({report.timezone})"),
+        ("grouped by", ", ".join(report.by)),
+        ("currency", report.currency),
+        (
+            "rounding",
+            "each amount half-up to the cent; a 'rounding residue' line makes the printed "
+            "lines add up to the printed total",
+        ),
+        ("failed calls", "free, counted in failed_calls"),
+        ("unpriced calls", "no price in the sheets: counted, no cost (never $0)"),
+        ("generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+
+
+def write_xlsx(report: Report, out: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    table = presented(report)
+    amount_columns = {table.header.index(name) for name in _printed_amounts(table)}
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Report"
+    sheet.append(list(table.header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in _rows(table):
+        sheet.append([v if v != "" else None for v in row])
+    for row_cells in sheet.iter_rows(min_row=2):
+        for index, cell in enumerate(row_cells):
+            if index in amount_columns:
+                cell.number_format = "#,##0.00"
+            elif isinstance(cell.value, int):
+                cell.number_format = "#,##0"
+    last = sheet.max_row
+    for cell in sheet[last]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    about = workbook.create_sheet("About")
+    for key, value in _about(report):
+        about.append([key, value])
+    write_atomically(out, lambda path: workbook.save(path))
+
+
+def _printed_amounts(table: Table) -> list[str]:
+    renamed = {"cache_read_cost": "cached_input_cost"}
+    return [renamed.get(name, name) for name in AMOUNTS]
+
+
+def write_parquet(report: Report, out: Path) -> None:
+    table = presented(report)
+    groups = len(report.by)
+    columns = [
+        "line VARCHAR",
+        *(f'"{name}" VARCHAR' for name in table.header[:groups]),
+        *(f'"{name}" BIGINT' for name in table.header[groups : groups + 8]),
+        *(f'"{name}" DECIMAL(18, 2)' for name in table.header[groups + 8 : groups + 14]),
+        f'"{table.header[-1]}" DECIMAL(7, 2)',
+    ]
+    rows: list[tuple[object, ...]] = [("group", *row) for row in table.rows]
+    if table.residue is not None:
+        rows.append(("rounding residue", *([None] * groups), *table.residue[groups:]))
+    rows.append(("total", *([None] * groups), *table.total[groups:]))
+
+    def write(path: Path) -> None:
+        con = duckdb.connect()
+        try:
+            con.execute(f"CREATE TABLE report ({', '.join(columns)})")
+            marks = ", ".join("?" for _ in columns)
+            con.executemany(f"INSERT INTO report VALUES ({marks})", rows)  # noqa: S608
+            con.execute("COPY report TO $path (FORMAT parquet)", {"path": str(path)})
+        finally:
+            con.close()
+
+    write_atomically(out, write)
+
+
+# ---- HTML ------------------------------------------------------------------------------------
+
+_STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1d2433}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+.muted{color:#5b6578}.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
+.card{border:1px solid #d8dde6;border-radius:8px;padding:.75rem 1rem;min-width:9rem}
+.card b{display:block;font-size:1.3rem}table{border-collapse:collapse;font-size:12.5px}
+th,td{padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
+th{background:#f4f6fa;position:sticky;top:0}td.g,th.g{text-align:left}
+tr.residue td{color:#8a5a00;font-style:italic}
+tr.total td{font-weight:600;border-top:2px solid #1d2433}
+.up{color:#b42318}.down{color:#067647}svg text{font:11px system-ui,sans-serif;fill:#1d2433}
+"""
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{round_cents(amount):,.2f} {currency}"
+
+
+def _label(group: Sequence[str | None]) -> str:
+    return " / ".join(v if v is not None else "(none)" for v in group)
+
+
+def _bars(items: list[tuple[str, Decimal]], currency: str, width: int = 640) -> str:
+    """A horizontal bar chart as inline SVG: one labelled bar per item."""
+    if not items:
+        return '<p class="muted">No spend in the period.</p>'
+    top = max((v for _, v in items), default=Decimal(0)) or Decimal(1)
+    row, label_w, value_w = 22, 220, 120
+    bar_w = width - label_w - value_w
+    parts = [f'<svg width="{width}" height="{row * len(items) + 4}" role="img">']
+    for i, (label, value) in enumerate(items):
+        y = i * row + 2
+        length = int(bar_w * max(value, Decimal(0)) / top)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'
+            f"{html.escape(label[:34])}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{length}" height="{row - 6}" '
+            f'fill="#3b6fd8"><title>{html.escape(label)}: {plain(value)} {currency}</title></rect>'
+            f'<text x="{label_w + length + 6}" y="{y + 15}">{_money(value, currency)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _columns(days: list[tuple[str, Decimal]], currency: str, height: int = 160) -> str:
+    """Spend per day as an inline SVG column chart."""
+    if not days:
+        return '<p class="muted">No spend in the period.</p>'
+    top = max(v for _, v in days) or Decimal(1)
+    step = max(8, min(24, 720 // len(days)))
+    parts = [f'<svg width="{step * len(days) + 60}" height="{height + 30}" role="img">']
+    parts.append(f'<text x="0" y="12">{_money(top, currency)}</text>')
+    for i, (day, value) in enumerate(days):
+        h = int((height - 20) * max(value, Decimal(0)) / top)
+        x = 60 + i * step
+        parts.append(
+            f'<rect x="{x}" y="{height - h}" width="{step - 2}" height="{h}" fill="#3b6fd8">'
+            f"<title>{day}: {plain(value)} {currency}</title></rect>"
+        )
+        if i % max(1, len(days) // 8) == 0:
+            parts.append(f'<text x="{x}" y="{height + 16}">{day[5:]}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _change(now: Decimal, before: Decimal, currency: str) -> str:
+    diff = now - before
+    css = "up" if diff > 0 else "down" if diff < 0 else ""
+    pct = f" ({share(diff, before):+}%)" if before else ""
+    sign = "+" if diff > 0 else ""
+    return f'<span class="{css}">{sign}{_money(diff, currency)}{pct}</span>'
+
+
+def render_html(report: Report, daily: list[tuple[str, Decimal]]) -> str:
+    table = presented(report)
+    cur = report.currency
+    total = report.total
+    cards = [
+        ("Spend", _money(total, cur)),
+        ("vs previous period", _change(total, report.previous_total, cur)),
+        ("Calls", f"{report.count('calls'):,}"),
+        ("Failed calls (free)", f"{report.count('failed_calls'):,}"),
+        ("Unpriced calls", f"{report.count('unpriced_calls'):,}"),
+    ]
+    movers_rows = "".join(
+        f'<tr><td class="g">{html.escape(_label(m.group))}</td>'
+        f"<td>{_money(m.previous, cur)}</td><td>{_money(m.current, cur)}</td>"
+        f"<td>{_change(m.current, m.previous, cur)}</td></tr>"
+        for m in movers(report)
+    )
+    head = "".join(
+        f'<th class="{"g" if i < len(report.by) else ""}">{html.escape(name)}</th>'
+        for i, name in enumerate(table.header)
+    )
+
+    def tr(row: Sequence[object], css: str = "") -> str:
+        cells = []
+        for i, value in enumerate(row):
+            text = (
+                "" if value is None else (f"{value:,}" if isinstance(value, int) else _cell(value))
+            )
+            cls = "g" if i < len(report.by) else ""
+            cells.append(f'<td class="{cls}">{html.escape(text)}</td>')
+        return f'<tr class="{css}">{"".join(cells)}</tr>'
+
+    body = "".join(tr(row) for row in table.rows)
+    if table.residue is not None:
+        body += tr(table.residue, "residue")
+    body += tr(table.total, "total")
+    by_group = [(_label(line.group), line.total) for line in report.lines[:15]]
+    about = "".join(
+        f'<tr><td class="g">{html.escape(k)}</td><td class="g">{html.escape(v)}</td></tr>'
+        for k, v in _about(report)
+    )
+    title = f"LLM spend {report.period.start} to {report.period.end}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{_STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="muted">Days in {html.escape(report.timezone)}, by {html.escape(", ".join(report.by))};
+compared with {report.previous_period.start} to {report.previous_period.end}.</p>
+<div class="cards">{"".join(f"<div class='card'>{k}<b>{v}</b></div>" for k, v in cards)}</div>
+<h2>Spend per day</h2>{_columns(daily, cur)}
+<h2>Spend by {html.escape(", ".join(report.by))}</h2>{_bars(by_group, cur)}
+<h2>Top movers against the previous period</h2>
+<table><tr><th class="g">group</th><th>previous</th><th>this period</th><th>change</th></tr>
+{movers_rows or '<tr><td class="g" colspan="4">No change.</td></tr>'}</table>
+<h2>Report</h2><table><tr>{head}</tr>{body}</table>
+<h2>About these numbers</h2><table>{about}</table>
+</body></html>
+"""
+
+
+def write_html(report: Report, daily: list[tuple[str, Decimal]], out: Path) -> None:
+    page = render_html(report, daily)
+
+    def write(path: Path) -> None:
+        path.write_text(page, encoding="utf-8")
+
+    write_atomically(out, write)

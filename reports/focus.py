@@ -1,0 +1,53 @@
+"""FinOps FOCUS 1.2 cost-and-usage export (``ratecard report --format focus``).
+
+The dataset is built in SQL (``reports/sql/focus.sql``; the columns and their meaning are
+documented there) and written as CSV, or as Parquet when the file name ends in
+``.parquet``, through a temporary file renamed at the end. It passes the FinOps
+Foundation's validator (``focus-validator`` 2.2, FOCUS 1.2, with the applicability criteria
+in :data:`APPLICABILITY`): ``tests/test_focus.py`` runs it in the suite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+
+from reports.files import write_atomically
+from reports.period import Period
+from warehouse.errors import RatecardError
+from warehouse.sql import fetch_value, sql_file
+
+APPLICABILITY = (
+    "USAGE_MEASUREMENT_SUPPORTED",
+    "PUBLIC_PRICE_LIST_SUPPORTED",
+    "UNIT_PRICING_SUPPORTED",
+    "TAGGING_SUPPORTED",
+    "ACCOUNT_NAMING_SUPPORTED",
+)
+"""What ratecard's data supports, in the validator's terms: usage is measured (tokens,
+requests), unit list prices come from price sheets, rows carry team and project tags, and
+billing accounts are named (one per provider)."""
+
+
+def export_focus(con: duckdb.DuckDBPyConnection, out: Path, period: Period) -> int:
+    """Write the FOCUS rows of ``period`` (UTC days) to ``out``; return how many."""
+    if period.start is None or period.end is None:
+        raise RatecardError("a FOCUS export needs a period: --period YYYY-MM, or --from and --to")
+    params = {
+        "start": datetime.combine(period.start, time(0), tzinfo=UTC),
+        "end": datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=UTC),
+    }
+    query = sql_file("reports", "focus")
+    relation = con.sql(query, params=params)
+    parquet = out.suffix.lower() == ".parquet"
+
+    def write(path: Path) -> None:
+        if parquet:
+            relation.write_parquet(str(path), compression="zstd")
+        else:
+            relation.write_csv(str(path), header=True, timestamp_format="%Y-%m-%dT%H:%M:%SZ")
+
+    write_atomically(out, write)
+    return int(fetch_value(con, f"SELECT count(*) FROM ({query})", params))  # noqa: S608
