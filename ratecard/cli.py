@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -39,6 +40,8 @@ from reports.finance import parse_by as parse_finance_by
 from reports.focus import export_focus
 from reports.money import plain, round_cents, round_column
 from reports.period import parse_period
+from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
+from reports.reconcile import reconcile as run_reconcile
 from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect
 from warehouse.sql import fetch_value
@@ -440,6 +443,97 @@ def report(
         + (f", [yellow]{unpriced:,} unpriced calls (no cost)[/yellow]" if unpriced else ""),
         highlight=False,
     )
+
+
+@app.command()
+def reconcile(
+    db: DbOption = DEFAULT_DB,
+    invoice: Annotated[
+        Path | None,
+        typer.Option(help="An invoice CSV: provider, period (YYYY-MM), model, amount, currency."),
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="Calls of a month, YYYY-MM.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    call_tolerance: Annotated[
+        str, typer.Option(help="Largest difference per call that is not a discrepancy.")
+    ] = str(CALL_TOLERANCE),
+    invoice_tolerance: Annotated[
+        str, typer.Option(help="Largest difference per invoice line that is not one.")
+    ] = str(INVOICE_TOLERANCE),
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Also write every discrepancy to this CSV.")
+    ] = None,
+) -> None:
+    """Compare the bill with what providers said: per call where the log carries a reported
+    cost, and per line of an invoice file. Exits 1 while any discrepancy remains."""
+    try:
+        tolerances = [
+            _amount(name, text)
+            for name, text in (
+                ("--call-tolerance", call_tolerance),
+                ("--invoice-tolerance", invoice_tolerance),
+            )
+        ]
+        with warehouse(db, read_only=True) as con:
+            result = run_reconcile(
+                con,
+                period=parse_period(period, start, end),
+                invoice=invoice,
+                call_tolerance=tolerances[0],
+                invoice_tolerance=tolerances[1],
+            )
+        if out_path is not None:
+            write_discrepancies(result.discrepancies, out_path)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    found = result.discrepancies
+    out.print(
+        f"checked {result.calls_checked:,} calls with a reported cost and "
+        f"{result.invoice_lines:,} invoice lines: {len(found):,} discrepancies",
+        highlight=False,
+    )
+    if not found:
+        return
+    table = Table(title="Discrepancies", title_justify="left")
+    for name in (
+        "kind",
+        "provider",
+        "model",
+        "where",
+        "computed",
+        "stated",
+        "difference",
+        "likely cause",
+    ):
+        table.add_column(
+            name, justify="right" if name in {"computed", "stated", "difference"} else "left"
+        )
+    for d in found[:50]:
+        table.add_row(
+            d.kind,
+            d.provider,
+            d.model,
+            d.where,
+            "—" if d.computed is None else plain(d.computed),
+            "—" if d.stated is None else plain(d.stated),
+            "—" if d.difference is None else plain(d.difference),
+            d.cause,
+        )
+    out.print(table)
+    if len(found) > 50:
+        out.print(f"… and {len(found) - 50:,} more" + ("" if out_path else " (--out FILE)"))
+    raise typer.Exit(1)
+
+
+def _amount(option: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise RatecardError(f"{option}: not an amount: {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise RatecardError(f"{option}: must be a non-negative amount, not {text!r}")
+    return value
 
 
 @app.command()

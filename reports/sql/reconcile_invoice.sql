@@ -1,0 +1,47 @@
+-- What ratecard computed for one invoice line: the calls of provider $provider whose wire or
+-- canonical model (with its variant) is $model in [$start, $end), with the sums the likely
+-- causes of a
+-- difference need (see reconcile.py):
+--   cost                  ratecard's bill of the priced calls
+--   cache_discount        what the cache-read discount took off (cache_savings)
+--   failed_if_charged     the failed calls billed as if they had succeeded
+--   reported              the provider's own per-call costs, where the log carries them
+WITH
+
+scoped AS (
+    SELECT
+        c.status, c.reported_cost, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
+        c.output_tokens, b.priced, b.total_cost, b.cache_savings, b.price_from, b.tier_above,
+        c.provider, coalesce(a.model, c.model) AS priced_model
+    FROM calls AS c
+    JOIN call_costs AS b USING (batch_id, source_line, source_item)
+    LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
+    WHERE c.provider = $provider
+      -- the wire id, or the canonical model with its variant (minimax-m2.5-highspeed);
+      -- invoices are typed by people: case does not matter
+      AND (lower(c.model) = lower($model)
+           OR lower(b.canonical_model || CASE WHEN b.variant = 'standard' THEN ''
+                                              ELSE '-' || b.variant END) = lower($model))
+      AND c.ts >= $start AND c.ts < $end
+)
+
+SELECT
+    count(*) AS calls,
+    count(*) FILTER (WHERE NOT s.priced) AS unpriced_calls,
+    coalesce(sum(s.total_cost), 0) AS cost,
+    coalesce(sum(s.cache_savings), 0) AS cache_discount,
+    coalesce(sum(
+        CASE WHEN s.status = 'failed' THEN
+            (s.input_tokens - s.cache_read_tokens - s.cache_write_tokens) * r.input_pt
+            + s.cache_read_tokens * r.cache_read_pt + s.cache_write_tokens * r.cache_write_pt
+            + s.output_tokens * r.output_pt + r.request_fee
+        END), 0) AS failed_if_charged,
+    count(*) FILTER (WHERE s.status = 'failed') AS failed_calls,
+    count(s.reported_cost) AS reported_calls,
+    sum(s.reported_cost) AS reported
+FROM scoped AS s
+LEFT JOIN price_rates AS r
+    ON  r.provider = s.provider
+    AND r.model = s.priced_model
+    AND r.effective_from = s.price_from
+    AND r.above_input_tokens IS NOT DISTINCT FROM s.tier_above
