@@ -24,7 +24,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "month_end_rev
 
 
 def test_the_stored_notebook_has_no_outputs() -> None:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
 
@@ -43,7 +43,7 @@ def test_the_month_end_review_runs_against_sample_traffic(
 
     monkeypatch.setenv("RATECARD_DB", str(db))
     monkeypatch.setenv("RATECARD_MONTH", "2026-10")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
     ).execute()
