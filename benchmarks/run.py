@@ -13,6 +13,7 @@ smoke mode (--calls 20000 --runs 1) so it never rots; the full run stays out of 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from ratecard import sample
 from ratecard.sample import SEED, START, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,14 +73,20 @@ def step(measure: Measure, *args: str) -> dict[str, Any]:
     return result
 
 
+def generator_version() -> str:
+    """A digest of the generator's source: cached data from another version is not reused."""
+    return hashlib.sha256(Path(sample.__file__).read_bytes()).hexdigest()[:10]
+
+
 def data(out: Path, calls: int) -> tuple[list[Path], Path]:
     """The benchmark's usage files, and a later batch of INCREMENT calls for step 3."""
-    folder = out / f"data-{calls}"
+    version = generator_version()
+    folder = out / f"data-{calls}-{version}"
     files = [folder / "gateway.jsonl", folder / "runware.jsonl"]
     if not all(f.exists() for f in files):
         print(f"generating {calls:,} calls into {folder} …", flush=True)
         generate(folder, calls, workers=os.cpu_count() or 1)
-    batch = out / f"batch-{INCREMENT}"
+    batch = out / f"batch-{INCREMENT}-{version}"
     if not (batch / "gateway.jsonl").exists():
         # a day after the main traffic, with another seed: new calls, no duplicates
         generate(batch, INCREMENT, seed=SEED + 1, start=START + timedelta(days=90), days=1)
