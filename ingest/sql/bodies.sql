@@ -14,51 +14,50 @@
 --                             a Responses body with status failed: a failed call, free
 -- A streamed call (`sse`) is first reduced to the body its events add up to.
 
--- the JSON payloads of the stream's `data:` lines, in order
-streams AS (
-    SELECT
-        *,
-        CASE WHEN sse IS NOT NULL THEN
-            list_transform(
-                list_filter(string_split(replace(sse, chr(13), ''), chr(10)),
-                            lambda x: starts_with(x, 'data:')),
-                lambda x: trim(x[6:]))
-        END AS data_lines
-    FROM envelopes
-),
-
+-- the JSON payloads of the stream's `data:` lines, in order, each parsed once into the
+-- fields the stream rules below read (only for rows with a stream: the CASE keeps the list
+-- work off every other row). `[DONE]` ends an OpenAI stream; a broken event (a cut
+-- connection) is skipped.
 events AS (
     SELECT
         *,
-        -- `[DONE]` ends an OpenAI stream; a broken event (a cut connection) is skipped
-        list_filter(data_lines,
-                    lambda x: x <> '[DONE]' AND starts_with(x, '{') AND json_valid(x)) AS ev
-    FROM streams
+        CASE WHEN sse IS NOT NULL THEN list_transform(
+            list_filter(
+                list_transform(
+                    list_filter(string_split(replace(sse, chr(13), ''), chr(10)),
+                                lambda x: starts_with(x, 'data:')),
+                    lambda x: trim(x[6:])),
+                lambda x: x <> '[DONE]' AND starts_with(x, '{') AND json_valid(x)),
+            lambda x: struct_pack(text := x, f := json_transform(x, '{
+                "type": "VARCHAR", "id": "VARCHAR", "taskUUID": "VARCHAR", "error": "JSON",
+                "errors": "JSON", "usage": "JSON", "response": "JSON", "message": "JSON",
+                "data": "JSON"}')))
+        END AS ev
+    FROM envelopes
 ),
 
 stream_parts AS (
     SELECT
         *,
-        -- an error event ends the call as failed, whatever came before it
-        list_filter(ev, lambda e: coalesce(json_type(e, '$.error'), 'NULL') <> 'NULL'
-                                  OR json_type(e, '$.errors') = 'ARRAY'
-                                  OR (e ->> '$.type') IN ('error', 'response.failed'))[-1]
-            AS ev_error,
-        -- OpenAI Responses: the final event carries the whole response
-        list_filter(ev, lambda e: (e ->> '$.type') IN ('response.completed',
-                                                        'response.incomplete'))[-1]
-            AS ev_response,
-        -- Anthropic: message_start has the input and cache counts, the last message_delta
-        -- the cumulative output count, which replaces (never adds to) the earlier one
-        list_filter(ev, lambda e: (e ->> '$.type') = 'message_start')[1] AS ev_message_start,
-        list_filter(ev, lambda e: (e ->> '$.type') = 'message_delta'
-                                  AND json_type(e, '$.usage') = 'OBJECT')[-1]
-            AS ev_message_delta,
-        -- OpenAI chat (final chunk, `"choices": []`) and Runware (final chunk with cost)
-        list_filter(ev, lambda e: json_type(e, '$.usage') = 'OBJECT'
-                                  AND (e ->> '$.type') IS DISTINCT FROM 'message_delta')[-1]
-            AS ev_usage,
-        ev[1] AS ev_first
+        CASE WHEN sse IS NOT NULL THEN struct_pack(
+            -- an error event ends the call as failed, whatever came before it
+            error := list_filter(ev, lambda e: coalesce(json_type(e.f.error), 'NULL') <> 'NULL'
+                                               OR json_type(e.f.errors) = 'ARRAY'
+                                               OR e.f.type IN ('error', 'response.failed'))[-1],
+            -- OpenAI Responses: the final event carries the whole response
+            response := list_filter(ev, lambda e: e.f.type IN ('response.completed',
+                                                               'response.incomplete'))[-1],
+            -- Anthropic: message_start has the input and cache counts, the last
+            -- message_delta the cumulative output count, which replaces (never adds to) the
+            -- earlier one
+            message_start := list_filter(ev, lambda e: e.f.type = 'message_start')[1],
+            message_delta := list_filter(ev, lambda e: e.f.type = 'message_delta'
+                                                       AND json_type(e.f.usage) = 'OBJECT')[-1],
+            -- OpenAI chat (final chunk, `"choices": []`) and Runware (final chunk with cost)
+            usage := list_filter(ev, lambda e: json_type(e.f.usage) = 'OBJECT'
+                                               AND e.f.type IS DISTINCT FROM 'message_delta')[-1],
+            first := ev[1]
+        ) END AS st
     FROM events
 ),
 
@@ -67,20 +66,22 @@ synth AS (
         *,
         CASE
             WHEN sse IS NULL THEN NULL
-            WHEN ev_error IS NOT NULL THEN
-                CASE WHEN (ev_error ->> '$.type') = 'response.failed'
-                     THEN ev_error -> '$.response' ELSE ev_error END
-            WHEN ev_response IS NOT NULL THEN ev_response -> '$.response'
-            WHEN ev_message_start IS NOT NULL AND ev_message_delta IS NOT NULL THEN
-                json_merge_patch(ev_message_start -> '$.message',
-                                 json_object('usage', ev_message_delta -> '$.usage'))
-            WHEN ev_usage IS NOT NULL AND json_type(ev_usage, '$.taskUUID') IS NOT NULL
-                THEN json_object('data', json_array(CAST(ev_usage AS JSON)))
-            WHEN ev_usage IS NOT NULL THEN ev_usage
+            WHEN st.error IS NOT NULL THEN
+                CASE WHEN st.error.f.type = 'response.failed'
+                     THEN st.error.f.response ELSE st.error.text END
+            WHEN st.response IS NOT NULL THEN st.response.f.response
+            WHEN st.message_start IS NOT NULL AND st.message_delta IS NOT NULL THEN
+                json_merge_patch(st.message_start.f.message,
+                                 json_object('usage', st.message_delta.f.usage))
+            WHEN st.usage IS NOT NULL AND st.usage.f.taskUUID IS NOT NULL
+                THEN json_object('data', json_array(CAST(st.usage.text AS JSON)))
+            WHEN st.usage IS NOT NULL THEN st.usage.text
         END AS stream_body,
-        coalesce(ev_first ->> '$.id', ev_first ->> '$.message.id',
-                 ev_first ->> '$.response.id', ev_first ->> '$.taskUUID',
-                 ev_first ->> '$.data[0].taskUUID') AS stream_id
+        CASE WHEN sse IS NOT NULL THEN
+            coalesce(st.first.f.id, st.first.f.message ->> '$.id',
+                     st.first.f.response ->> '$.id', st.first.f.taskUUID,
+                     st.first.f.data ->> '$[0].taskUUID')
+        END AS stream_id
     FROM stream_parts
 ),
 

@@ -83,10 +83,10 @@ staged AS (
         source_item,
         reason,
         -- no id in the record: a hash of the line itself (and the call's place in it),
-        -- stable across re-ingests
-        coalesce(nullif(trim(call_id), ''),
-                 'h:' || md5(line) || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END)
-            AS call_id,
+        -- stable across re-ingests. A CASE, so that only those records pay for the hash.
+        CASE WHEN nullif(trim(call_id), '') IS NOT NULL THEN trim(call_id)
+             ELSE 'h:' || md5(line) || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END
+        END AS call_id,
         ts_value AS ts,
         lower(provider_clean) AS provider,
         model_clean AS model,
@@ -106,7 +106,9 @@ staged AS (
                       100000)
         END AS raw,
         CASE WHEN reason IS NOT NULL
-            THEN md5(line) || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END
+            -- (line || ''): the same hash as the call id's, written so that DuckDB does not
+            -- hoist one md5 for every record out of the two expressions
+            THEN md5(line || '') || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END
         END AS record_hash
     FROM checked
 )
