@@ -41,6 +41,7 @@ from reports.focus import export_focus
 from reports.money import plain, round_cents, round_column
 from reports.period import parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
+from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
 from reports.reconcile import reconcile as run_reconcile
 from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect
@@ -102,12 +103,23 @@ def _fail(exc: RatecardError) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
+    """The line every ingest prints: where each record it read went."""
+    return (
+        f"read {read:,} = loaded {loaded:,} + duplicates {duplicates:,} + "
+        f"quarantined {quarantined:,}"
+    )
+
+
+def _unpriced(calls: int) -> str:
+    return f", [yellow]{calls:,} unpriced[/yellow]" if calls else ""
+
+
 def _print_load(load: UsageLoad) -> None:
+    counts = _conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
     out.print(
-        f"{load.source} ({load.format.value}): read {load.records_read:,} = "
-        f"loaded {load.loaded:,} + duplicates {load.duplicates:,} + "
-        f"quarantined {load.quarantined:,}; billed {load.billed:,}"
-        + (f", [yellow]{load.unpriced:,} unpriced[/yellow]" if load.unpriced else ""),
+        f"{load.source} ({load.format.value}): {counts}; billed {load.billed:,}"
+        + _unpriced(load.unpriced),
         highlight=False,
     )
 
@@ -210,11 +222,11 @@ def pull_usage_command(
     except RatecardError as exc:
         raise _fail(exc) from None
     start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
+    counts = _conservation(
+        result.records_read, result.loaded, result.duplicates, result.quarantined
+    )
     out.print(
-        f"{url}: {result.pages:,} pages from {start}; read {result.records_read:,} = loaded "
-        f"{result.loaded:,} + duplicates {result.duplicates:,} + quarantined "
-        f"{result.quarantined:,}"
-        + (f", [yellow]{result.unpriced:,} unpriced[/yellow]" if result.unpriced else ""),
+        f"{url}: {result.pages:,} pages from {start}; {counts}" + _unpriced(result.unpriced),
         highlight=False,
     )
 
@@ -287,10 +299,7 @@ def bill(
         with warehouse(db) as con:
             result = rebill(con) if rebill_all else bill_unbilled(con)
             verb = "re-priced" if rebill_all else "billed"
-            out.print(
-                f"{verb} {result.calls:,} calls"
-                + (f", [yellow]{result.unpriced:,} unpriced[/yellow]" if result.unpriced else "")
-            )
+            out.print(f"{verb} {result.calls:,} calls" + _unpriced(result.unpriced))
     except RatecardError as exc:
         raise _fail(exc) from None
 
@@ -496,30 +505,11 @@ def reconcile(
     if not found:
         return
     table = Table(title="Discrepancies", title_justify="left")
-    for name in (
-        "kind",
-        "provider",
-        "model",
-        "where",
-        "computed",
-        "stated",
-        "difference",
-        "likely cause",
-    ):
-        table.add_column(
-            name, justify="right" if name in {"computed", "stated", "difference"} else "left"
-        )
+    for name in RECONCILE_COLUMNS:
+        numeric = name in {"computed", "stated", "difference"}
+        table.add_column(name, justify="right" if numeric else "left")
     for d in found[:50]:
-        table.add_row(
-            d.kind,
-            d.provider,
-            d.model,
-            d.where,
-            "—" if d.computed is None else plain(d.computed),
-            "—" if d.stated is None else plain(d.stated),
-            "—" if d.difference is None else plain(d.difference),
-            d.cause,
-        )
+        table.add_row(*d.cells(missing="—"))
     out.print(table)
     if len(found) > 50:
         out.print(f"… and {len(found) - 50:,} more" + ("" if out_path else " (--out FILE)"))

@@ -62,6 +62,21 @@ class Discrepancy:
             return None
         return self.stated - self.computed
 
+    def cells(self, missing: str = "") -> list[str]:
+        """The discrepancy as text, in the order of :data:`COLUMNS`; exact amounts."""
+        amounts = (self.computed, self.stated, self.difference)
+        return [
+            self.kind,
+            self.provider,
+            self.model,
+            self.where,
+            *(missing if a is None else plain(a) for a in amounts),
+            self.cause,
+        ]
+
+
+COLUMNS = ("kind", "provider", "model", "where", "computed", "stated", "difference", "cause")
+
 
 @dataclass(frozen=True)
 class InvoiceLine:
@@ -305,21 +320,7 @@ def write_discrepancies(found: tuple[Discrepancy, ...], out: Path) -> None:
     def write(path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(
-                ["kind", "provider", "model", "where", "computed", "stated", "difference", "cause"]
-            )
-            for d in found:
-                writer.writerow(
-                    [
-                        d.kind,
-                        d.provider,
-                        d.model,
-                        d.where,
-                        "" if d.computed is None else plain(d.computed),
-                        "" if d.stated is None else plain(d.stated),
-                        "" if d.difference is None else plain(d.difference),
-                        d.cause,
-                    ]
-                )
+            writer.writerow(COLUMNS)
+            writer.writerows(d.cells() for d in found)
 
     write_atomically(out, write)
