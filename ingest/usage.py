@@ -239,6 +239,12 @@ def ingest_usage(
             # outside the transaction, so that rowids count from 0 (see lines.sql)
             con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": LINE_DELIM})
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        if "state machine" in str(exc):
+            raise RatecardError(
+                f"{path}: the file mixes line endings (LF and CRLF) or holds a raw carriage "
+                "return, which JSON lines never do; convert it first, e.g. "
+                f"`tr -d '\\r' < {path.name} > fixed.jsonl`"
+            ) from exc
         raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
     con.execute("BEGIN TRANSACTION")
     try:

@@ -37,6 +37,7 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     billed = f"WITH {sql_file('pricing', 'billed')}\n"
     con.execute(f"INSERT INTO call_costs BY NAME {billed}{sql_file('pricing', 'bill')}", span)
     con.execute(f"INSERT INTO daily_rollup {billed}{sql_file('pricing', 'rollup')}", span)
+    con.execute(f"INSERT INTO hourly_spend {billed}{sql_file('pricing', 'hourly')}", span)
     con.execute(
         "UPDATE batches SET billed_with_prices = $prices "
         "WHERE kind = 'usage' AND batch_id BETWEEN $first_batch AND $last_batch",
@@ -79,6 +80,7 @@ def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
     try:
         con.execute("DELETE FROM call_costs")
         con.execute("DELETE FROM daily_rollup")
+        con.execute("DELETE FROM hourly_spend")
         first, last = fetch_one(
             con,
             "SELECT coalesce(min(batch_id), 0), coalesce(max(batch_id), -1) FROM batches "

@@ -282,6 +282,19 @@ def scope_params(scope: Scope) -> dict[str, object]:
     }
 
 
+def whole_hour_offsets(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
+    """Whether ``zone`` is a whole number of hours from UTC throughout [start, end] (checked
+    at every day's start and at the end: offsets change at most a few times a year)."""
+    moment = start
+    while moment < end:
+        offset = moment.astimezone(zone).utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return False
+        moment += timedelta(hours=12)
+    offset = end.astimezone(zone).utcoffset()
+    return offset is not None and not offset.total_seconds() % 3600
+
+
 def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime) -> BudgetStatus:
     """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``."""
     period = current_period(budget, as_of)
@@ -300,9 +313,16 @@ def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime
     period_first = period.start.astimezone(zone).date()
     daily: dict[date, Decimal] = {}
     unpriced = 0
+    start = min(history_start, period.start)
+    # whole UTC hours from the hourly sums where each lies within one local day
+    hours_end = (
+        as_of.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if whole_hour_offsets(zone, start, as_of)
+        else start
+    )
     for day, cost, unpriced_calls in con.execute(
         sql_file("reports", "budget_daily"),
-        {**common, "history_start": min(history_start, period.start)},
+        {**common, "history_start": start, "hours_end": hours_end},
     ).fetchall():
         daily[day] = cost
         if day >= period_first:

@@ -449,3 +449,32 @@ def test_concurrent_runs_send_each_alert_once(
         "threshold|ml|2026-10-01T00:00:00+00:00|50",
         "threshold|ml|2026-10-01T00:00:00+00:00|80",
     ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Asia/Kolkata", "America/St_Johns"])
+def test_hourly_sums_and_calls_give_the_same_days(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path, zone: str
+) -> None:
+    """Budget days come from whole UTC hours where the zone allows it (Paris: +1/+2 h) and
+    from the calls themselves where it does not (Kolkata +5:30, St John's -2:30): the same
+    spend per local day either way, checked against the calls summed here directly."""
+    records: list[dict[str, Any] | str] = []
+    for n in range(96):  # a call every 43 minutes over three days, across local midnights
+        moment = datetime(2026, 10, 13, tzinfo=UTC) + timedelta(minutes=43 * n)
+        records.append(
+            call(moment.date(), 1 + n % 3, hour=moment.hour)
+            | {"call_id": f"h{n}", "ts": moment.isoformat().replace("+00:00", "Z")}
+        )
+    ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
+    as_of = datetime(2026, 10, 15, 20, 17, tzinfo=UTC)  # mid-hour: that hour from the calls
+    status = check_budget(priced, ml_budget("1000", timezone=zone), as_of)
+    expected = {
+        day: Decimal(cost)
+        for day, cost in priced.execute(
+            "SELECT CAST(timezone($tz, c.ts) AS DATE), sum(b.total_cost) FROM calls c "
+            "JOIN call_costs b USING (batch_id, source_line, source_item) "
+            "WHERE c.ts < $as_of GROUP BY 1",
+            {"tz": zone, "as_of": as_of},
+        ).fetchall()
+    }
+    assert {d: v for d, v in status.daily.items() if v} == expected

@@ -275,3 +275,24 @@ def test_control_characters_on_a_line_are_quarantined_not_taken_for_blank(
         (1, "not valid JSON (truncated or malformed line)"),
         (4, "not valid JSON (raw control characters in the line)"),
     ]
+
+
+def test_tabs_are_blanks_as_json_says(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    # found by the property test: a line of one tab was counted as a record
+    path = tmp_path / "tabs.jsonl"
+    path.write_bytes(b"\t\n\t" + json.dumps(chat(call_id="t1")).encode() + b"\n \t \n")
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined) == (1, 1, 0)
+
+
+def test_a_file_with_mixed_line_endings_is_refused_with_what_to_do(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # a known limit of the line reader: a raw CR (never in valid JSON) or LF and CRLF mixed
+    # in one file stop the read; nothing is loaded, and the message says how to fix the file
+    path = tmp_path / "cr.jsonl"
+    good = json.dumps(chat(call_id="g1")).encode()
+    path.write_bytes(good + b"\r\n" + json.dumps(chat(call_id="g2")).encode() + b"\n")
+    with pytest.raises(RatecardError, match=r"cr.jsonl: .*mixes line endings .*tr -d"):
+        ingest_usage(priced, path)
+    assert table(priced, "SELECT count(*) FROM calls") == [(0,)]

@@ -3,6 +3,7 @@ forward with its data, a newer one is refused."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 4
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 5
     assert {
         "schema_migrations",
         "batches",
@@ -37,6 +38,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (2, "bills_and_rollups"),
         (3, "budgets_and_alerts"),
         (4, "items_aliases_pulls"),
+        (5, "hourly_spend"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -75,3 +77,34 @@ def test_read_only_opening_never_creates_or_migrates(tmp_path: Path) -> None:
     old.close()
     with pytest.raises(RatecardError, match="older than this ratecard"):
         connect(path, read_only=True)
+
+
+def test_a_billed_warehouse_gets_its_hourly_sums_when_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v4.duckdb"
+    old = duckdb.connect(str(path))
+    migrate(old, target=4)
+    for line, (ts, cost) in enumerate(
+        [
+            ("2026-10-01 10:05:00+00", "0.5"),
+            ("2026-10-01 10:55:00+00", "0.25"),
+            ("2026-10-01 11:00:00+00", "1"),
+        ],
+        start=1,
+    ):
+        old.execute(
+            "INSERT INTO calls (call_id, ts, provider, model, status, input_tokens, "
+            "cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, source, "
+            "source_line, batch_id, team) VALUES (?, ?, 'reapi', 'm', 'ok', 1, 0, 0, 1, 0, 'f', "
+            "?, 7, 'ml')",
+            [f"c{line}", ts, line],
+        )
+        old.execute(
+            "INSERT INTO call_costs (call_id, batch_id, source_line, priced, currency, "
+            "total_cost) VALUES (?, 7, ?, true, 'USD', ?)",
+            [f"c{line}", line, cost],
+        )
+    old.close()
+    con = connect(path)
+    assert con.execute(
+        "SELECT strftime(hour, '%H:%M'), calls, total_cost FROM hourly_spend ORDER BY hour"
+    ).fetchall() == [("10:00", 2, Decimal("0.75")), ("11:00", 1, Decimal("1"))]

@@ -26,7 +26,7 @@ envelopes AS (
         line,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            WHEN NOT starts_with(ltrim(line), '{') THEN 'not a JSON object'
+            WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
         END AS problem,
         r.call_id AS env_call_id,
         r.ts AS env_ts,
@@ -44,5 +44,5 @@ envelopes AS (
             THEN json_type(line, '$.response') END AS response_type
     FROM parsed
     -- a line of spaces is blank, not a record
-    WHERE is_json OR trim(line) <> ''
+    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 )

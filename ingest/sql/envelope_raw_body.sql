@@ -17,7 +17,7 @@ envelopes AS (
         line,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            WHEN NOT starts_with(ltrim(line), '{') THEN 'not a JSON object'
+            WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
         END AS problem,
         NULL::VARCHAR AS env_call_id,
         NULL::VARCHAR AS env_ts,
@@ -30,5 +30,5 @@ envelopes AS (
         NULL::VARCHAR AS sse,
         NULL::VARCHAR AS response_type
     FROM parsed
-    WHERE is_json OR trim(line) <> ''
+    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 )

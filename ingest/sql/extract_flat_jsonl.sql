@@ -26,7 +26,7 @@ extracted AS (
         line,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            WHEN NOT starts_with(ltrim(line), '{') THEN 'not a JSON object'
+            WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
         END AS problem,
         r.call_id, r.ts AS ts_txt, r.provider, r.model,
         r.status AS status_txt, r.status_code AS http_status_txt, r.error_type,
@@ -36,5 +36,5 @@ extracted AS (
         r.reasoning_tokens AS reasoning_txt, r.reported_cost AS reported_cost_txt,
         r.team, r.project, r.api_key, r.api_key_id, r.tags
     FROM parsed
-    WHERE is_json OR trim(line) <> ''
+    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 )

@@ -54,7 +54,7 @@ flat AS (
             lambda x: len(list_filter(x.attrs, lambda a: starts_with(a.k, 'gen_ai.'))) > 0
         ) AS spans
     FROM parsed
-    WHERE is_json OR trim(line) <> ''
+    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 ),
 
 exploded AS (
@@ -63,7 +63,7 @@ exploded AS (
         line,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            WHEN NOT starts_with(ltrim(line), '{') THEN 'not a JSON object'
+            WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
             WHEN coalesce(len(spans), 0) = 0
                 THEN 'no GenAI span (gen_ai.* attributes) in this OTLP export'
         END AS problem,

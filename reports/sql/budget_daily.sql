@@ -1,27 +1,43 @@
 -- One budget's calls per local day (in the budget's time zone) from $history_start to the
 -- check's time: the spend of its priced calls in its currency, and its unpriced calls. The
 -- period's spend to date and the forecast's weekday history both come from these days.
+-- Whole UTC hours before $hours_end come from hourly_spend (each lies within one local day
+-- when the zone's offset is a whole number of hours; budgets.py only sets $hours_end past
+-- $history_start then), the rest from the calls themselves.
 WITH
 
-in_scope AS (
-    SELECT CAST(timezone($tz, c.ts) AS DATE) AS local_day, b.total_cost, b.priced, b.currency
+from_hours AS (
+    SELECT
+        CAST(timezone($tz, h.hour) AS DATE) AS local_day,
+        sum(h.total_cost) FILTER (WHERE h.currency = $currency) AS spend,
+        sum(h.unpriced_calls) AS unpriced_calls
+    FROM hourly_spend AS h
+    WHERE h.hour >= $history_start AND h.hour < $hours_end
+      AND ($team IS NULL OR h.team = $team)
+      AND ($project IS NULL OR h.project = $project)
+      AND ($key IS NULL OR h.api_key_id = $key)
+      AND ($provider IS NULL OR h.provider = $provider)
+      AND ($model IS NULL OR h.model = $model OR h.canonical_model = $model)
+    GROUP BY 1
+),
+
+from_calls AS (
+    SELECT
+        CAST(timezone($tz, c.ts) AS DATE) AS local_day,
+        sum(b.total_cost) FILTER (WHERE b.priced AND b.currency = $currency) AS spend,
+        count(*) FILTER (WHERE NOT b.priced) AS unpriced_calls
     FROM calls AS c
     JOIN call_costs AS b USING (batch_id, source_line, source_item)
-    WHERE c.ts >= $history_start AND c.ts < $as_of
+    WHERE c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
       AND ($team IS NULL OR c.team = $team)
       AND ($project IS NULL OR c.project = $project)
       AND ($key IS NULL OR c.api_key_id = $key)
       AND ($provider IS NULL OR c.provider = $provider)
       AND ($model IS NULL OR c.model = $model OR b.canonical_model = $model)
-),
-
-final AS (
-    SELECT
-        local_day,
-        coalesce(sum(total_cost) FILTER (WHERE priced AND currency = $currency), 0) AS spend,
-        count(*) FILTER (WHERE NOT priced) AS unpriced_calls
-    FROM in_scope
-    GROUP BY local_day
+    GROUP BY 1
 )
 
-SELECT * FROM final ORDER BY local_day
+SELECT local_day, coalesce(sum(spend), 0) AS spend, coalesce(sum(unpriced_calls), 0)
+FROM (SELECT * FROM from_hours UNION ALL SELECT * FROM from_calls)
+GROUP BY local_day
+ORDER BY local_day
