@@ -141,3 +141,18 @@ def file_of(con: duckdb.DuckDBPyConnection) -> str:
 
 def D(text: str) -> Decimal:
     return Decimal(text)
+
+
+def sample_warehouse(folder: Path, calls: int = 3_000) -> Path:
+    """A warehouse file of the demo's sample traffic under the shipped price sheets."""
+    from ratecard import sample
+    from ratecard.cli import PRICE_SHEETS
+
+    files = sample.generate(folder / "sample", calls)
+    db = folder / "sample.duckdb"
+    con = connect(db)
+    load_prices(con, [PRICE_SHEETS])
+    for path in (files.gateway_log, files.runware_log):
+        ingest_usage(con, path)
+    con.close()
+    return db

@@ -12,10 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from ingest.prices import load_prices
-from ingest.usage import ingest_usage
-from ratecard import sample
-from ratecard.cli import PRICE_SHEETS
+from conftest import sample_warehouse
 from reports.finance import build_report, presented
 from reports.period import parse_period
 from warehouse import connect
@@ -32,12 +29,8 @@ def test_the_stored_notebook_has_no_outputs() -> None:
 def test_the_month_end_review_runs_against_sample_traffic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = sample.generate(tmp_path / "sample", 3_000)
-    db = tmp_path / "w.duckdb"
+    db = sample_warehouse(tmp_path)
     con = connect(db)
-    load_prices(con, [PRICE_SHEETS])
-    for path in (files.gateway_log, files.runware_log):
-        ingest_usage(con, path)
     expected = presented(build_report(con, ("team", "project"), parse_period("2026-10")))
     con.close()
 

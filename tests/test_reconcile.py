@@ -17,11 +17,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from conftest import D, file_of, ingest_records
-from ingest.prices import load_prices
-from ingest.usage import UsageFormat, ingest_usage
-from ratecard import sample
-from ratecard.cli import PRICE_SHEETS, app
+from conftest import D, file_of, ingest_records, sample_warehouse
+from ingest.usage import UsageFormat
+from ratecard.cli import app
 from reports.reconcile import Discrepancy, reconcile
 from warehouse import RatecardError, connect
 
@@ -277,12 +275,8 @@ def test_a_bad_invoice_names_the_line(
 
 
 def test_clean_sample_traffic_reconciles_and_the_command_exits_0(tmp_path: Path) -> None:
-    files = sample.generate(tmp_path / "sample", 3_000)
-    db = tmp_path / "w.duckdb"
+    db = sample_warehouse(tmp_path)
     con = connect(db)
-    load_prices(con, [PRICE_SHEETS])
-    for path in (files.gateway_log, files.runware_log):
-        ingest_usage(con, path)
     # an invoice per provider, model and month, as the provider would send it: our bill,
     # rounded to the cent; Runware bills minimax-m3 once, whichever id the calls used
     rows = con.execute(
