@@ -32,12 +32,18 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     The batches must not have been billed yet (their call_costs rows would double up).
     """
     span = {"first_batch": first, "last_batch": last}
-    # both read the same per-call bill (billed.sql): computing it twice against the small
-    # price table is cheaper than joining millions of calls back to their costs
+    # the costs and the hourly sums both read the same per-call bill (billed.sql): computing
+    # it twice against the small price table is cheaper than joining millions of calls back
+    # to their costs; the daily rollup and the budgets' hours are sums of the hourly sums
     billed = f"WITH {sql_file('pricing', 'billed')}\n"
     con.execute(f"INSERT INTO call_costs BY NAME {billed}{sql_file('pricing', 'bill')}", span)
-    con.execute(f"INSERT INTO daily_rollup {billed}{sql_file('pricing', 'rollup')}", span)
-    con.execute(f"INSERT INTO hourly_spend {billed}{sql_file('pricing', 'hourly')}", span)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE billed_hours AS {billed}{sql_file('pricing', 'rollup')}",
+        span,
+    )
+    con.execute(f"INSERT INTO daily_rollup {sql_file('pricing', 'rollup_days')}")
+    con.execute(f"INSERT INTO hourly_spend {sql_file('pricing', 'rollup_hours')}")
+    con.execute("DROP TABLE billed_hours")
     con.execute(
         "UPDATE batches SET billed_with_prices = $prices "
         "WHERE kind = 'usage' AND batch_id BETWEEN $first_batch AND $last_batch",

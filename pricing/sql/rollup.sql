@@ -1,8 +1,10 @@
--- daily_rollup rows: partial sums per UTC day and attribution of the `billed` CTE
--- (billed.sql, which the engine puts in front of this query). Amounts stay exact.
+-- Partial sums per UTC hour and attribution of the `billed` CTE (billed.sql, which the engine
+-- puts in front of this query), into a temporary table from which rollup_days.sql and
+-- rollup_hours.sql fill daily_rollup and hourly_spend: the bill is computed once for both.
+-- Amounts stay exact (sums of sums of DECIMAL).
 SELECT
     batch_id,
-    CAST(ts AS DATE) AS day,  -- the session runs in UTC
+    date_trunc('hour', ts) AS hour,  -- the session runs in UTC
     provider, model, canonical_model, variant, team, project, api_key_id, currency,
     unpriced_reason,
     count(*) AS calls,
