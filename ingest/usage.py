@@ -283,6 +283,9 @@ def ingest_usage(
                 "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_verdicts",
             )
         )
+        # the file's lines and staged records are done with: free their memory for billing
+        for table in ("ingest_lines", "ingest_staged", "ingest_verdicts"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
             "records_read, loaded, duplicates, quarantined) VALUES ($batch, 'usage', $source, "
