@@ -39,15 +39,24 @@ def export_focus(con: duckdb.DuckDBPyConnection, out: Path, period: Period) -> i
         "start": datetime.combine(period.start, time(0), tzinfo=UTC),
         "end": datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=UTC),
     }
-    query = sql_file("reports", "focus")
-    relation = con.sql(query, params=params)
     parquet = out.suffix.lower() == ".parquet"
+    options = (
+        "FORMAT parquet, COMPRESSION zstd"
+        if parquet
+        else "FORMAT csv, HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%SZ'"
+    )
+    written = 0
 
     def write(path: Path) -> None:
-        if parquet:
-            relation.write_parquet(str(path), compression="zstd")
-        else:
-            relation.write_csv(str(path), header=True, timestamp_format="%Y-%m-%dT%H:%M:%SZ")
+        nonlocal written
+        # COPY answers with the number of rows it wrote: the dataset is computed once
+        written = int(
+            fetch_value(
+                con,
+                f"COPY ({sql_file('reports', 'focus')}) TO $path ({options})",
+                {**params, "path": str(path)},
+            )
+        )
 
     write_atomically(out, write)
-    return int(fetch_value(con, f"SELECT count(*) FROM ({query})", params))  # noqa: S608
+    return written

@@ -125,7 +125,7 @@ def check_calls(
     found = []
     for row in rows:
         call_id, ts, provider, model, status, reported, cost, unpriced_reason = row[:8]
-        cached, without_cache, if_charged = row[8:]
+        cached, without_cache = row[8:]
         if unpriced_reason is not None:
             cause = f"cannot compare: {unpriced_reason}"
         elif status == "failed" and reported > tolerance:
@@ -134,8 +134,6 @@ def check_calls(
             cause = (
                 "cache discount missing: the reported cost bills cached tokens at the input rate"
             )
-        elif _close(reported, if_charged, tolerance) and status == "failed":
-            cause = "failed call charged (failed calls are free)"
         else:
             cause = f"price differs from the sheet: reported {_pct(reported - cost, cost)}"
         found.append(

@@ -9,7 +9,7 @@ WITH
 reported AS (
     SELECT
         c.call_id, c.ts, c.provider, c.model, c.status, c.reported_cost,
-        c.cache_read_tokens, c.input_tokens, c.cache_write_tokens, c.output_tokens,
+        c.cache_read_tokens,
         b.priced, b.unpriced_reason, b.total_cost, b.price_from, b.tier_above,
         coalesce(a.model, c.model) AS priced_model
     FROM calls AS c
@@ -23,10 +23,7 @@ rated AS (
     SELECT
         p.*,
         p.total_cost + p.cache_read_tokens * (r.input_pt - r.cache_read_pt)
-            AS cost_without_cache_discount,
-        (p.input_tokens - p.cache_read_tokens - p.cache_write_tokens) * r.input_pt
-            + p.cache_read_tokens * r.cache_read_pt + p.cache_write_tokens * r.cache_write_pt
-            + p.output_tokens * r.output_pt + r.request_fee AS cost_if_charged
+            AS cost_without_cache_discount
     FROM reported AS p
     LEFT JOIN price_rates AS r
         ON  r.provider = p.provider
@@ -37,7 +34,7 @@ rated AS (
 
 SELECT
     call_id, ts, provider, model, status, reported_cost, total_cost, unpriced_reason,
-    cache_read_tokens, cost_without_cache_discount, cost_if_charged
+    cache_read_tokens, cost_without_cache_discount
 FROM rated
 WHERE NOT priced OR abs(reported_cost - total_cost) > $tolerance
 ORDER BY ts, call_id
