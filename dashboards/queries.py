@@ -338,4 +338,7 @@ def _budget_statuses(db: str, budgets_file: str, file_version: tuple[str, int]) 
         if latest is None:
             return BudgetView(None, ())
         as_of = latest + timedelta(microseconds=1)
-        return BudgetView(as_of, tuple(check_budget(con, b, as_of) for b in budgets.budgets))
+        return BudgetView(
+            as_of,
+            tuple(check_budget(con, b, as_of, last_call=latest) for b in budgets.budgets),
+        )

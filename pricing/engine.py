@@ -34,7 +34,8 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     span = {"first_batch": first, "last_batch": last}
     # the costs and the hourly sums both read the same per-call bill (billed.sql): computing
     # it twice against the small price table is cheaper than joining millions of calls back
-    # to their costs; the daily rollup and the budgets' hours are sums of the hourly sums
+    # to their costs; the daily rollup, the budgets' hours and the repricing hours are
+    # sums of the hourly sums
     billed = f"WITH {sql_file('pricing', 'billed')}\n"
     con.execute(f"INSERT INTO call_costs BY NAME {billed}{sql_file('pricing', 'bill')}", span)
     con.execute(
@@ -43,6 +44,7 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     )
     con.execute(f"INSERT INTO daily_rollup {sql_file('pricing', 'rollup_days')}")
     con.execute(f"INSERT INTO hourly_spend {sql_file('pricing', 'rollup_hours')}")
+    con.execute(f"INSERT INTO reprice_hours {sql_file('pricing', 'rollup_reprice')}")
     con.execute("DROP TABLE billed_hours")
     con.execute(
         "UPDATE batches SET billed_with_prices = $prices "
@@ -87,6 +89,7 @@ def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
         con.execute("DELETE FROM call_costs")
         con.execute("DELETE FROM daily_rollup")
         con.execute("DELETE FROM hourly_spend")
+        con.execute("DELETE FROM reprice_hours")
         first, last = fetch_one(
             con,
             "SELECT coalesce(min(batch_id), 0), coalesce(max(batch_id), -1) FROM batches "

@@ -5,17 +5,46 @@ Calls are matched to other providers through their canonical model and variant (
 ``minimax/minimax-m3`` at ReAPI are both ``minimax-m3``, ``standard``). Each call is priced
 at the target's price in force at the call's time, with the target's unit, tiers, cache
 rates and failure rule (``pricing/sql/reprice.sql``).
+
+The bill of a call is linear in its token counts, so the calls of one UTC hour whose input
+sizes lie in one tier of the target's prices cost that tier's rates times their summed
+tokens. Repricing therefore reads ``reprice_hours`` (token sums per hour and input-size
+band, kept by billing) whenever that gives the per-call answer exactly: the time range is
+whole UTC hours, every target price starts and ends on a whole hour, and every tier
+threshold is a band edge (``input_band`` in warehouse/migrations/0006). Otherwise, and for
+the cache what-if (a share of each call's own input), it prices call by call. Both paths
+give the same amounts to the last decimal (tests/test_reprice.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
 
-from warehouse.sql import sql_file
+from warehouse.sql import fetch_value, sql_file
+
+# The target prices that the hourly sums cannot price exactly: starting or ending within
+# an hour, or with a tier threshold inside an input-size band.
+_PRICES_OFF_THE_GRID = """
+SELECT count(*) FROM price_rates
+WHERE canonical_model = $canonical AND variant = $target_variant
+  AND NOT (
+      date_trunc('hour', effective_from) = effective_from
+      AND (isinf(effective_to) OR date_trunc('hour', effective_to) = effective_to)
+      AND (tier_lo = -1 OR input_band(tier_lo + 1) = tier_lo)
+      AND (tier_hi = 9223372036854775807 OR input_band(tier_hi + 1) = tier_hi)
+  )
+"""
+
+
+def _whole_hour(moment: datetime | None) -> bool:
+    if moment is None:
+        return True
+    utc = moment.astimezone(UTC)
+    return utc == utc.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -73,16 +102,18 @@ def reprice(
 
     ``cache_share`` (0..1) replaces each call's cache reads by that share of its input.
     """
-    rows = con.execute(
-        sql_file("pricing", "reprice"),
-        {
-            **scope.params(),
-            "canonical": canonical,
-            "variant": variant,
-            "target_variant": target_variant or variant,
-            "cache_share": cache_share,
-        },
-    ).fetchall()
+    params: dict[str, object] = {
+        **scope.params(),
+        "canonical": canonical,
+        "variant": variant,
+        "target_variant": target_variant or variant,
+    }
+    if from_hours(con, canonical, target_variant or variant, scope, cache_share=cache_share):
+        source = sql_file("pricing", "reprice_hours")
+    else:
+        source = sql_file("pricing", "reprice_calls")
+        params["cache_share"] = cache_share
+    rows = con.execute(f"WITH {source},\n{sql_file('pricing', 'reprice')}", params).fetchall()
     return [
         Repriced(
             actual_provider=row[0],
@@ -96,3 +127,21 @@ def reprice(
         )
         for row in rows
     ]
+
+
+def from_hours(
+    con: duckdb.DuckDBPyConnection,
+    canonical: str,
+    target_variant: str,
+    scope: CallScope,
+    *,
+    cache_share: Decimal | None = None,
+) -> bool:
+    """Whether repricing ``canonical`` at ``target_variant`` prices can read the hourly sums
+    and still give every call's exact price (see the module's docstring)."""
+    if cache_share is not None or not (_whole_hour(scope.start) and _whole_hour(scope.end)):
+        return False
+    off_grid = fetch_value(
+        con, _PRICES_OFF_THE_GRID, {"canonical": canonical, "target_variant": target_variant}
+    )
+    return int(off_grid) == 0

@@ -295,8 +295,19 @@ def whole_hour_offsets(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
     return offset is not None and not offset.total_seconds() % 3600
 
 
-def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime) -> BudgetStatus:
-    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``."""
+def check_budget(
+    con: duckdb.DuckDBPyConnection,
+    budget: Budget,
+    as_of: datetime,
+    *,
+    last_call: datetime | None = None,
+) -> BudgetStatus:
+    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``.
+
+    ``last_call``, the warehouse's latest call time when the caller knows it: when it is
+    before ``as_of``, the hour containing ``as_of`` holds no later call and is read from the
+    hourly sums too, instead of from the calls.
+    """
     period = current_period(budget, as_of)
     zone = ZoneInfo(budget.timezone)
     local_now = as_of.astimezone(zone)
@@ -315,11 +326,11 @@ def check_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: datetime
     unpriced = 0
     start = min(history_start, period.start)
     # whole UTC hours from the hourly sums where each lies within one local day
-    hours_end = (
-        as_of.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        if whole_hour_offsets(zone, start, as_of)
-        else start
-    )
+    hours_end = start
+    if whole_hour_offsets(zone, start, as_of):
+        hours_end = as_of.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if last_call is not None and last_call < as_of:
+            hours_end += timedelta(hours=1)
     for day, cost, unpriced_calls in con.execute(
         sql_file("reports", "budget_daily"),
         {**common, "history_start": start, "hours_end": hours_end},
@@ -356,7 +367,8 @@ def check_budgets(
     con: duckdb.DuckDBPyConnection, budgets: Sequence[Budget], as_of: datetime
 ) -> list[BudgetStatus]:
     """Check every budget and record the results in ``budget_checks``."""
-    results = [check_budget(con, budget, as_of) for budget in budgets]
+    last_call = fetch_value(con, "SELECT max(ts) FROM calls")
+    results = [check_budget(con, budget, as_of, last_call=last_call) for budget in budgets]
     con.executemany(
         "INSERT INTO budget_checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [

@@ -466,15 +466,22 @@ def test_hourly_sums_and_calls_give_the_same_days(
             | {"call_id": f"h{n}", "ts": moment.isoformat().replace("+00:00", "Z")}
         )
     ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
-    as_of = datetime(2026, 10, 15, 20, 17, tzinfo=UTC)  # mid-hour: that hour from the calls
-    status = check_budget(priced, ml_budget("1000", timezone=zone), as_of)
-    expected = {
-        day: Decimal(cost)
-        for day, cost in priced.execute(
-            "SELECT CAST(timezone($tz, c.ts) AS DATE), sum(b.total_cost) FROM calls c "
-            "JOIN call_costs b USING (batch_id, source_line, source_item) "
-            "WHERE c.ts < $as_of GROUP BY 1",
-            {"tz": zone, "as_of": as_of},
-        ).fetchall()
-    }
-    assert {d: v for d, v in status.daily.items() if v} == expected
+    last_call = datetime(2026, 10, 15, 20, 5, tzinfo=UTC)  # n = 95
+    # mid-hour after the last call: with last_call known, that hour from the sums too; and
+    # 19:10, with a call at 19:22 in the same hour: that hour from the calls, whatever is known
+    for as_of in (
+        datetime(2026, 10, 15, 20, 17, tzinfo=UTC),
+        datetime(2026, 10, 15, 19, 10, tzinfo=UTC),
+    ):
+        expected = {
+            day: Decimal(cost)
+            for day, cost in priced.execute(
+                "SELECT CAST(timezone($tz, c.ts) AS DATE), sum(b.total_cost) FROM calls c "
+                "JOIN call_costs b USING (batch_id, source_line, source_item) "
+                "WHERE c.ts < $as_of GROUP BY 1",
+                {"tz": zone, "as_of": as_of},
+            ).fetchall()
+        }
+        for known in (None, last_call):
+            status = check_budget(priced, ml_budget("1000", timezone=zone), as_of, last_call=known)
+            assert {d: v for d, v in status.daily.items() if v} == expected, (as_of, known)

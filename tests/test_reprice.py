@@ -1,23 +1,52 @@
-"""Repricing the same calls at every provider, worked out by hand (tests/dashboard_data.py)."""
+"""Repricing the same calls at every provider, worked out by hand (tests/dashboard_data.py),
+from the hourly sums and call by call; and the cases the hourly sums must not price."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from dashboard_data import build
 
-from conftest import D
-from pricing.reprice import CallScope, reprice
+from conftest import D, chat, ingest_records, sample_warehouse
+from ingest.prices import load_prices
+from pricing import reprice as repricing
+from pricing.reprice import CallScope, Repriced, from_hours, reprice
+from warehouse import connect
 
 
-@pytest.fixture
-def warehouse(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+@pytest.fixture(params=["hours", "calls"])
+def warehouse(
+    request: pytest.FixtureRequest,
+    priced: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> duckdb.DuckDBPyConnection:
+    """The hand-worked calls, repriced from the hourly sums where allowed, or per call."""
     build(priced, tmp_path)
+    if request.param == "calls":
+        monkeypatch.setattr(repricing, "from_hours", lambda *args, **kwargs: False)
+    else:
+        assert from_hours(priced, "minimax-m3", "standard", CallScope())
     return priced
+
+
+def per_call(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> list[Repriced]:
+    """``reprice`` made to price call by call."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repricing, "from_hours", lambda *a, **k: False)
+        return reprice(con, *args, **kwargs)
+
+
+def from_sums(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> list[Repriced]:
+    """``reprice`` made to read the hourly sums, whether or not they can price exactly."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repricing, "from_hours", lambda *a, **k: True)
+        return reprice(con, *args, **kwargs)
 
 
 def by_target(rows: list) -> dict[str, tuple[int, int, Decimal, Decimal]]:  # type: ignore[type-arg]
@@ -72,8 +101,6 @@ def test_highspeed_repriced_at_standard(warehouse: duckdb.DuckDBPyConnection) ->
 
 
 def test_scope_and_missing_prices(warehouse: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    from ingest.prices import load_prices
-
     late = tmp_path / "late.yml"
     late.write_text(
         "provider: late\nname: Late\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
@@ -102,3 +129,125 @@ def test_scope_and_missing_prices(warehouse: duckdb.DuckDBPyConnection, tmp_path
     assert [(r.calls, r.priced_calls, r.unpriced_calls, r.repriced_cost) for r in late_rows] == [
         (1, 0, 1, D("0"))
     ]
+
+
+def sheet(folder: Path, prices: str) -> Path:
+    """A one-model sheet for provider `odd` selling minimax-m3, with these price periods."""
+    path = folder / "odd.yml"
+    path.write_text(
+        "provider: odd\nname: Odd\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
+        f"  - {{id: m3, canonical: minimax-m3, unit: 1M, prices: [{prices}]}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def odd_cost(rows: list[Repriced]) -> tuple[int, Decimal]:
+    (row,) = [r for r in rows if r.target_provider == "odd"]
+    return row.priced_calls, row.repriced_cost
+
+
+def test_a_tier_threshold_inside_a_band_is_priced_per_call(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # odd doubles its rates above 300,000 input tokens: 300,000 is no band edge, so the
+    # band (272,000, 512,000] holds calls on both sides of it
+    load_prices(
+        priced,
+        [
+            sheet(
+                tmp_path,
+                "{effective_from: 2026-01-01, input: 1, output: 1, tiers: "
+                "[{above_input_tokens: 300000, input: 2, output: 2}]}",
+            )
+        ],
+    )
+    ingest_records(
+        priced,
+        tmp_path,
+        [chat(prompt=350_000, completion=10, call_id="big"), chat(prompt=280_000, call_id="mid")],
+    )
+    assert not from_hours(priced, "minimax-m3", "standard", CallScope())
+    # big: 350,010 tokens at 2/1M = 0.70002; mid: 280,010 at 1/1M = 0.28001
+    assert odd_cost(reprice(priced, "minimax-m3", "standard", CallScope())) == (2, D("0.98003"))
+    # what the sums would have said: both at the base rate of their band's smallest call
+    assert odd_cost(from_sums(priced, "minimax-m3", "standard", CallScope())) == (
+        2,
+        D("0.63002"),
+    )
+
+
+def test_a_price_change_within_an_hour_is_priced_per_call(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_prices(
+        priced,
+        [
+            sheet(
+                tmp_path,
+                "{effective_from: 2026-01-01, effective_to: '2026-10-01T12:30:00Z', input: 1, "
+                "output: 1}, "
+                "{effective_from: '2026-10-01T12:30:00Z', input: 2, output: 2}",
+            )
+        ],
+    )
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            chat(ts="2026-10-01T12:10:00Z", prompt=1_000, completion=0, call_id="before"),
+            chat(ts="2026-10-01T12:40:00Z", prompt=1_000, completion=0, call_id="after"),
+        ],
+    )
+    assert not from_hours(priced, "minimax-m3", "standard", CallScope())
+    # before: 1,000 x 1/1M; after: 1,000 x 2/1M
+    assert odd_cost(reprice(priced, "minimax-m3", "standard", CallScope())) == (2, D("0.003"))
+    assert odd_cost(from_sums(priced, "minimax-m3", "standard", CallScope())) == (2, D("0.002"))
+
+
+def test_only_whole_utc_hours_and_no_what_if_read_the_sums(
+    priced: duckdb.DuckDBPyConnection,
+) -> None:
+    def allowed(start: datetime, share: Decimal | None = None) -> bool:
+        scope = CallScope(start=start)
+        return from_hours(priced, "minimax-m3", "standard", scope, cache_share=share)
+
+    assert allowed(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    assert allowed(datetime(2026, 10, 1, 12, tzinfo=timezone(timedelta(hours=2))))
+    assert not allowed(datetime(2026, 10, 1, 12, 30, tzinfo=UTC))
+    assert not allowed(datetime(2026, 10, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))))
+    assert not allowed(datetime(2026, 10, 1, 12, tzinfo=UTC), D("0.5"))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_warehouse(tmp_path_factory.mktemp("reprice"))
+
+
+def test_the_sums_price_the_sample_traffic_exactly_as_per_call(sample: Path) -> None:
+    con = connect(sample, read_only=True)
+    combos = con.execute(
+        "SELECT DISTINCT canonical_model, variant FROM reprice_hours ORDER BY ALL"
+    ).fetchall()
+    tiered = con.execute(
+        "SELECT count(*) FROM reprice_hours WHERE input_band >= 512000"
+    ).fetchall()[0][0]
+    failed = con.execute("SELECT sum(calls) FROM reprice_hours WHERE failed").fetchall()[0][0]
+    assert len(combos) >= 4 and tiered > 0 and failed > 0  # the comparison covers them
+    october = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+    scopes = [
+        CallScope(),
+        CallScope(start=october[0], end=october[1]),
+        CallScope(providers=("reapi", "runware")),
+        CallScope(teams=("search",), start=october[0]),
+    ]
+    compared = 0
+    for canonical, variant in combos:
+        for target in {variant, "standard"}:
+            for scope in scopes:
+                assert from_hours(con, canonical, target, scope)
+                expected = per_call(con, canonical, variant, scope, target_variant=target)
+                assert reprice(con, canonical, variant, scope, target_variant=target) == expected
+                compared += sum(r.priced_calls for r in expected)
+    assert compared > 3_000
+    con.close()

@@ -21,7 +21,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 5
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 6
     assert {
         "schema_migrations",
         "batches",
@@ -39,6 +39,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (3, "budgets_and_alerts"),
         (4, "items_aliases_pulls"),
         (5, "hourly_spend"),
+        (6, "reprice_hours"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -99,8 +100,9 @@ def test_a_billed_warehouse_gets_its_hourly_sums_when_migrated(tmp_path: Path) -
             [f"c{line}", ts, line],
         )
         old.execute(
-            "INSERT INTO call_costs (call_id, batch_id, source_line, priced, currency, "
-            "total_cost) VALUES (?, 7, ?, true, 'USD', ?)",
+            "INSERT INTO call_costs (call_id, batch_id, source_line, priced, canonical_model, "
+            "variant, currency, total_cost) VALUES (?, 7, ?, true, 'minimax-m3', 'standard', "
+            "'USD', ?)",
             [f"c{line}", line, cost],
         )
     old.close()
@@ -108,3 +110,42 @@ def test_a_billed_warehouse_gets_its_hourly_sums_when_migrated(tmp_path: Path) -
     assert con.execute(
         "SELECT strftime(hour, '%H:%M'), calls, total_cost FROM hourly_spend ORDER BY hour"
     ).fetchall() == [("10:00", 2, Decimal("0.75")), ("11:00", 1, Decimal("1"))]
+
+
+def test_a_billed_warehouse_gets_its_repricing_sums_when_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v5.duckdb"
+    old = duckdb.connect(str(path))
+    migrate(old, target=5)
+    calls = [
+        # ts, status, input, cache read, output, cost (None: unpriced)
+        ("2026-10-01 10:05:00+00", "ok", 1_000, 200, 10, "0.5"),
+        ("2026-10-01 10:55:00+00", "ok", 3_000, 0, 30, "0.25"),
+        ("2026-10-01 10:56:00+00", "failed", 2_000, 0, 0, "0"),
+        ("2026-10-01 10:57:00+00", "ok", 600_000, 0, 5, "2"),  # band (524,288, 1,000,000]
+        ("2026-10-01 10:58:00+00", "ok", 9, 0, 9, None),
+    ]
+    for line, (ts, status, tokens, cached, output, cost) in enumerate(calls, start=1):
+        old.execute(
+            "INSERT INTO calls (call_id, ts, provider, model, status, input_tokens, "
+            "cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, source, "
+            "source_line, batch_id, team) VALUES (?, ?, 'reapi', 'm', ?, ?, ?, 0, ?, 0, 'f', "
+            "?, 7, 'ml')",
+            [f"c{line}", ts, status, tokens, cached, output, line],
+        )
+        old.execute(
+            "INSERT INTO call_costs (call_id, batch_id, source_line, priced, canonical_model, "
+            "variant, currency, total_cost) VALUES (?, 7, ?, ?, 'minimax-m3', 'standard', "
+            "'USD', ?)",
+            [f"c{line}", line, cost is not None, cost],
+        )
+    old.close()
+    con = connect(path)
+    assert con.execute(
+        "SELECT strftime(hour, '%H:%M'), failed, input_band, calls, input_tokens, "
+        "cache_read_tokens, output_tokens, total_cost FROM reprice_hours "
+        "ORDER BY failed, input_band"
+    ).fetchall() == [
+        ("10:00", False, -1, 2, 4_000, 200, 40, Decimal("0.75")),
+        ("10:00", False, 524_288, 1, 600_000, 0, 5, Decimal("2")),
+        ("10:00", True, -1, 1, 2_000, 0, 0, Decimal("0")),
+    ]

@@ -1,12 +1,15 @@
 -- Partial sums per UTC hour and attribution of the `billed` CTE (billed.sql, which the engine
 -- puts in front of this query), into a temporary table from which rollup_days.sql and
 -- rollup_hours.sql fill daily_rollup and hourly_spend: the bill is computed once for both.
--- Amounts stay exact (sums of sums of DECIMAL).
+-- Amounts stay exact (sums of sums of DECIMAL). Failed calls and each input-size band
+-- (warehouse/migrations/0006) are kept apart, for repricing (rollup_reprice.sql).
 SELECT
     batch_id,
     date_trunc('hour', ts) AS hour,  -- the session runs in UTC
     provider, model, canonical_model, variant, team, project, api_key_id, currency,
     unpriced_reason,
+    status = 'failed' AS failed,
+    input_band(input_tokens) AS input_band,
     count(*) AS calls,
     count(*) FILTER (WHERE status = 'failed') AS failed_calls,
     count(*) FILTER (WHERE NOT priced) AS unpriced_calls,

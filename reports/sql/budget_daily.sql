@@ -3,7 +3,8 @@
 -- period's spend to date and the forecast's weekday history both come from these days.
 -- Whole UTC hours before $hours_end come from hourly_spend (each lies within one local day
 -- when the zone's offset is a whole number of hours; budgets.py only sets $hours_end past
--- $history_start then), the rest from the calls themselves.
+-- $history_start then), the rest from the calls themselves. $hours_end is past $as_of when
+-- no call is at or after $as_of: then the calls are not read at all.
 WITH
 
 from_hours AS (
@@ -28,7 +29,8 @@ from_calls AS (
         count(*) FILTER (WHERE NOT b.priced) AS unpriced_calls
     FROM calls AS c
     JOIN call_costs AS b USING (batch_id, source_line, source_item)
-    WHERE c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
+    WHERE $hours_end < $as_of
+      AND c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
       AND ($team IS NULL OR c.team = $team)
       AND ($project IS NULL OR c.project = $project)
       AND ($key IS NULL OR c.api_key_id = $key)

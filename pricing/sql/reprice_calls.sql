@@ -1,0 +1,31 @@
+-- CTE fragment for reprice.sql: the billed calls of $canonical/$variant in the scope, one
+-- row each, as `scope`. Used when repricing cannot read reprice_hours (pricing/reprice.py).
+--
+-- $cache_share, when not NULL, is a what-if: that share of every call's input tokens is read
+-- from the cache (whole tokens, rounded down) instead of what the logs say.
+scope AS (
+    SELECT
+        c.ts AS at,
+        c.input_tokens AS size,
+        c.provider AS actual_provider,
+        c.status = 'failed' AS failed,
+        1 AS calls,
+        c.input_tokens,
+        CASE WHEN $cache_share IS NULL THEN c.cache_read_tokens
+             ELSE least(c.input_tokens - c.cache_write_tokens,
+                        CAST(floor(c.input_tokens * $cache_share) AS BIGINT))
+        END AS cache_read_tokens,
+        c.cache_write_tokens,
+        c.output_tokens,
+        b.total_cost AS actual_cost
+    FROM calls AS c
+    JOIN call_costs AS b USING (batch_id, source_line, source_item)  -- integers: much faster than call_id
+    WHERE b.priced
+      AND b.canonical_model = $canonical
+      AND b.variant = $variant
+      AND ($start IS NULL OR c.ts >= $start)
+      AND ($end IS NULL OR c.ts < $end)
+      AND ($providers IS NULL OR list_contains($providers, c.provider))
+      AND ($teams IS NULL OR list_contains($teams, c.team))
+      AND ($projects IS NULL OR list_contains($projects, c.project))
+)

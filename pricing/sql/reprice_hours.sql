@@ -1,0 +1,28 @@
+-- CTE fragment for reprice.sql: the same calls as reprice_calls.sql, summed per UTC hour and
+-- input-size band (reprice_hours, warehouse/migrations/0006), as `scope`. Only valid when
+-- $start and $end are whole UTC hours and every target price begins and ends on a whole
+-- hour and has its tier thresholds among the band edges (pricing/reprice.py checks): then
+-- all the calls of a row fall under one target price, and their bill there is that price's
+-- rates times their summed tokens. A row matches prices as its smallest call would: at the
+-- hour's start, with one more input token than the band's lower edge.
+scope AS (
+    SELECT
+        hour AS at,
+        input_band + 1 AS size,
+        provider AS actual_provider,
+        failed,
+        calls,
+        input_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        output_tokens,
+        total_cost AS actual_cost
+    FROM reprice_hours
+    WHERE canonical_model = $canonical
+      AND variant = $variant
+      AND ($start IS NULL OR hour >= $start)
+      AND ($end IS NULL OR hour < $end)
+      AND ($providers IS NULL OR list_contains($providers, provider))
+      AND ($teams IS NULL OR list_contains($teams, team))
+      AND ($projects IS NULL OR list_contains($projects, project))
+)
