@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.comparison import Quote
 from reports.budgets import BudgetStatus
+from reports.compare import Quote
 from reports.money import plain, round_cents
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]

@@ -32,6 +32,7 @@ from pricing.engine import bill_unbilled, rebill
 from ratecard import sample
 from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
+from reports.compare import Comparison, compare, write_comparisons_csv
 from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
 from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
@@ -384,6 +385,121 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
             f"[yellow]{result.stale_calls:,} calls were billed with older price sheets"
             "[/yellow]: run `ratecard bill --rebill`."
         )
+
+
+@app.command("compare")
+def compare_command(
+    model: Annotated[str, typer.Option("--model", help="The canonical model, e.g. minimax-m3.")],
+    db: DbOption = DEFAULT_DB,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Only the calls that ran on this variant (default: each variant)."),
+    ] = None,
+    at_variant: Annotated[
+        str | None,
+        typer.Option(
+            "--at-variant", help="Price the calls at this variant (default: the one they ran on)."
+        ),
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    timezone: Annotated[
+        str, typer.Option(help="Whose midnight the period's days start at (IANA name).")
+    ] = "UTC",
+    provider: Annotated[
+        list[str] | None, typer.Option(help="Only calls that ran here (repeatable).")
+    ] = None,
+    team: Annotated[
+        list[str] | None, typer.Option(help="Only this team's calls (repeatable).")
+    ] = None,
+    project: Annotated[
+        list[str] | None, typer.Option(help="Only this project's calls (repeatable).")
+    ] = None,
+    cache_share: Annotated[
+        str | None,
+        typer.Option(
+            help="What-if: this share (0 to 1) of every call's input read from the cache."
+        ),
+    ] = None,
+    exact: Annotated[bool, typer.Option(help="Amounts at full precision.")] = False,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Also write the quotes to this CSV (exact).")
+    ] = None,
+) -> None:
+    """The same traffic repriced at every provider selling the model: each call at that
+    provider's prices in force at its time, with its unit, tiers, cache and failure rules."""
+    try:
+        share = None if cache_share is None else _amount("--cache-share", cache_share)
+        chosen = parse_period(period, start, end)
+        with warehouse(db, read_only=True) as con:
+            comparisons = compare(
+                con,
+                model,
+                chosen,
+                timezone=timezone,
+                variant=variant,
+                target_variant=at_variant,
+                providers=provider or (),
+                teams=team or (),
+                projects=project or (),
+                cache_share=share,
+            )
+        if out_path is not None:
+            write_comparisons_csv(comparisons, out_path)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    for comparison in comparisons:
+        print_comparison(comparison, f"{chosen.label()} ({timezone})", exact=exact)
+    if share is not None:
+        out.print(
+            f"What-if: {share:%} of every call's input read from the cache; actual is what "
+            "the calls really cost.",
+            highlight=False,
+        )
+    if out_path is not None:
+        out.print(f"wrote the quotes to {out_path}", highlight=False)
+
+
+def print_comparison(comparison: Comparison, period: str, *, exact: bool = False) -> None:
+    at = (
+        comparison.variant
+        if comparison.target_variant == comparison.variant
+        else f"{comparison.variant} calls at {comparison.target_variant}"
+    )
+    title = f"{comparison.canonical} {at}, repriced at every provider, {period}"
+    if not comparison.quotes:
+        out.print(f"{title}: no priced calls in this selection.", highlight=False)
+        return
+
+    def money(amount: Decimal) -> str:
+        return plain(amount) if exact else f"{round_cents(amount):,.2f}"
+
+    table = Table(title=title, title_justify="left")
+    for name in ("provider", "currency", "calls", "no price there", "actual", "repriced"):
+        table.add_column(name, justify="left" if name in {"provider", "currency"} else "right")
+    table.add_column("difference", justify="right")
+    table.add_column("difference %", justify="right")
+    for quote in comparison.quotes:
+        percent = quote.difference_percent
+        table.add_row(
+            f"[bold]{quote.provider}[/bold] (cheapest)" if quote.cheapest else quote.provider,
+            quote.currency or "",
+            f"{quote.calls:,}",
+            f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
+            money(quote.actual_cost),
+            money(quote.repriced_cost),
+            money(quote.difference),
+            "—" if percent is None else f"{percent:+.1f}%",
+        )
+    out.print(table)
+    out.print(
+        "Actual: what the calls each provider can price cost where they ran. "
+        + ("" if exact else "Amounts rounded half-up to the cent. ")
+        + "A provider without a price for some calls quotes only the rest and is not ranked.",
+        style="dim",
+        highlight=False,
+    )
 
 
 @export_app.command("calls")

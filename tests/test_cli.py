@@ -1,5 +1,5 @@
 """The command line as a user runs it: the demo, ingest with its conservation line, summary,
-export, and errors that name the problem and exit with status 2."""
+export, compare, and errors that name the problem and exit with status 2."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
+from dashboard_data import build
 from typer.testing import CliRunner
 
 from conftest import TEST_SHEETS, chat, write_jsonl
@@ -118,3 +120,95 @@ def test_a_bad_sheet_stops_the_load_with_file_field_and_value(tmp_path: Path) ->
     code, output = run("ingest", "prices", str(sheet), "--db", str(tmp_path / "w.duckdb"))
     assert code == 2
     assert f"{sheet}: line 2: input" in output and "-1" in output
+
+
+@pytest.fixture
+def compared(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> str:
+    """The hand-worked calls of tests/dashboard_data.py in a closed warehouse file."""
+    build(priced, tmp_path)
+    priced.close()
+    return str(tmp_path / "warehouse.duckdb")
+
+
+def quotes_csv(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["provider"]: row for row in csv.DictReader(handle)}
+
+
+def test_compare_reprices_the_traffic_at_every_provider(compared: str, tmp_path: Path) -> None:
+    out = tmp_path / "quotes.csv"
+    code, output = run("compare", "--model", "minimax-m3", "--db", compared, "--out", str(out))
+    assert code == 0, output
+    # calls a, c and the free failure d cost 1.52936 where they ran (tests/test_reprice.py)
+    rows = quotes_csv(out)
+    assert {p: (r["calls"], r["actual_cost"], r["repriced_cost"]) for p, r in rows.items()} == {
+        "reapi": ("3", "1.52936", "0.11936"),
+        "runapi": ("3", "1.52936", "2.6"),
+        "runware": ("3", "1.52936", "0.11832"),
+        "vtrix": ("3", "1.52936", "0.1452"),
+    }
+    assert [p for p, r in rows.items() if r["cheapest"] == "true"] == ["runware"]
+    assert rows["runware"]["difference"] == "-1.41104"
+    assert {r["variant"] + ">" + r["priced_at_variant"] for r in rows.values()} == {
+        "standard>standard"
+    }
+    # the table: to the cent, the cheapest marked; -1.41104 / 1.52936 = -92.26 %
+    (line,) = [line for line in output.splitlines() if "runware" in line]
+    assert "(cheapest)" in line
+    assert [cell for cell in line.replace("│", " ").split() if cell[-1].isdigit() or "%" in cell][
+        -4:
+    ] == ["1.53", "0.12", "-1.41", "-92.3%"]
+
+
+def test_compare_scopes_variants_and_what_ifs(compared: str, tmp_path: Path) -> None:
+    out = tmp_path / "quotes.csv"
+    base = ["compare", "--db", compared, "--out", str(out)]
+    # b: 200,000 MiniMax-M2.7 highspeed tokens at 0.020/1K, at the standard 0.010/1K
+    code, output = run(*base, "--model", "minimax-m2.7", "--at-variant", "standard")
+    assert code == 0, output
+    assert "minimax-m2.7 highspeed calls at standard" in output
+    runapi = quotes_csv(out)["runapi"]
+    assert (runapi["actual_cost"], runapi["repriced_cost"]) == ("4", "2")
+    # only reapi's October calls: c as billed (0.02936) and the free failure d
+    code, output = run(*base, "--model", "minimax-m3", "--period", "2026-10", "--provider", "reapi")
+    assert code == 0, output
+    reapi = quotes_csv(out)["reapi"]
+    assert (reapi["calls"], reapi["actual_cost"], reapi["repriced_cost"]) == (
+        "2",
+        "0.02936",
+        "0.02936",
+    )
+    # half of every call's input from the cache (tests/test_reprice.py)
+    code, output = run(*base, "--model", "minimax-m3", "--cache-share", "0.5", "--exact")
+    assert code == 0, output
+    assert "What-if: 50% of every call's input" in output
+    assert {p: r["repriced_cost"] for p, r in quotes_csv(out).items()} == {
+        "reapi": "0.1052",
+        "runapi": "2.6",
+        "runware": "0.1044",
+        "vtrix": "0.1452",
+    }
+    # a day without calls of the model: said, not an error
+    code, output = run(*base, "--model", "minimax-m3", "--from", "2026-10-05", "--to", "2026-10-06")
+    assert code == 0 and "no priced calls in this selection" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "nope"], "models with priced calls: minimax-m2.7, minimax-m3"),
+        (["--model", "minimax-m3", "--variant", "highspeed"], "they ran on standard"),
+        (
+            ["--model", "minimax-m3", "--at-variant", "turbo"],
+            "no price sheet sells minimax-m3 turbo; variants on sale: standard",
+        ),
+        (["--model", "minimax-m3", "--cache-share", "1.5"], "--cache-share: a share from 0 to 1"),
+        (["--model", "minimax-m3", "--cache-share", "half"], "--cache-share: not an amount"),
+        (["--model", "minimax-m3", "--timezone", "Mars/Base"], "Mars/Base"),
+    ],
+)
+def test_compare_errors_name_the_option_and_value(
+    compared: str, args: list[str], message: str
+) -> None:
+    code, output = run("compare", "--db", compared, *args)
+    assert code == 2 and message in output, output

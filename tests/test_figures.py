@@ -8,9 +8,10 @@ from decimal import Decimal
 import pandas as pd
 
 from conftest import D
-from dashboards.comparison import Quote, quotes, variant_move
+from dashboards.comparison import variant_move
 from dashboards.figures import comparison, money, spend_over_time
 from pricing.reprice import Repriced
+from reports.compare import Quote, quotes
 
 
 def row(actual: str, target: str, calls: int, priced: int, cost: str, repriced: str) -> Repriced:

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboards import comparison, figures, queries, ui
+from dashboards import figures, queries, ui
+from reports import compare
 
 db, filters = ui.current()
 st.title("Where should we buy?")
@@ -39,7 +40,7 @@ if right.toggle("What if the cache-hit rate were…", key="compare_what_if"):
     )
     share = Decimal(percent) / 100
 
-quotes = comparison.quotes(queries.repricing(db, filters, canonical, cache_share=share))
+quotes = compare.quotes(queries.repricing(db, filters, canonical, cache_share=share))
 if not quotes or not any(q.calls for q in quotes):
     ui.empty(f"No priced {canonical} calls in this selection.")
     st.stop()
