@@ -261,8 +261,9 @@ def ingest_usage(
         # holds the count of rows really inserted to read = loaded + duplicates + quarantined
         loaded = fetch_value(
             con,
-            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, source_item, batch_id) "  # noqa: S608
-            f"SELECT {_CALL_COLUMNS}, $source, source_line, source_item, $batch "
+            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, source_item, batch_id, "  # noqa: S608
+            f"call_key) SELECT {_CALL_COLUMNS}, $source, source_line, source_item, $batch, "
+            "id_key(call_id) "
             "FROM ingest_staged ANTI JOIN ingest_verdicts USING (source_line, source_item) "
             "WHERE reason IS NULL",
             params,

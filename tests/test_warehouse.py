@@ -21,7 +21,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 6
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 7
     assert {
         "schema_migrations",
         "batches",
@@ -40,6 +40,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (4, "items_aliases_pulls"),
         (5, "hourly_spend"),
         (6, "reprice_hours"),
+        (7, "call_keys"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -149,3 +150,30 @@ def test_a_billed_warehouse_gets_its_repricing_sums_when_migrated(tmp_path: Path
         ("10:00", False, 524_288, 1, 600_000, 0, 5, Decimal("2")),
         ("10:00", True, -1, 1, 2_000, 0, 0, Decimal("0")),
     ]
+
+
+def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: Path) -> None:
+    from conftest import chat, ingest_records
+
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    assert con.execute(
+        # md5("abc") begins 900150983cd24fb0
+        "SELECT id_key('abc'), CAST('0x900150983cd24fb0' AS UBIGINT)"
+    ).fetchall() == [(10376663631224000432, 10376663631224000432)]
+    first = ingest_records(con, tmp_path, [chat(call_id="k1"), chat(call_id="k2")])
+    assert first.loaded == 2
+    con.close()
+    # back to schema 6: the calls as ingest loaded them then, without keys
+    old = duckdb.connect(str(path))
+    old.execute("ALTER TABLE calls DROP COLUMN call_key")
+    old.execute("DROP MACRO id_key")
+    old.execute("DELETE FROM schema_migrations WHERE version = 7")
+    old.close()
+    con = connect(path)  # migrates to 7: the keys are backfilled
+    assert con.execute(
+        "SELECT count(*) FROM calls WHERE call_key = id_key(call_id)"
+    ).fetchall() == [(2,)]
+    again = ingest_records(con, tmp_path, [chat(call_id="k1"), chat(call_id="k2", prompt=7)])
+    assert (again.loaded, again.duplicates, again.quarantined) == (0, 1, 1)  # k2: a conflict
+    con.close()

@@ -29,13 +29,16 @@ repeated AS (
     WINDOW same_call AS (PARTITION BY call_id ORDER BY source_line, source_item)
 ),
 
+-- earlier calls that may share an id with this file's: found by the integer key of the id
+-- (warehouse/migrations/0007), far cheaper to scan at millions of calls than the ids; the
+-- joins below compare call_id itself, so a key shared by two ids matches nothing
 existing AS (
     SELECT call_id, source, source_line,
            struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
                        cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
                        reported_cost, team, project, api_key_id) AS content
     FROM calls
-    WHERE call_id IN (SELECT call_id FROM valid)
+    WHERE call_key IN (SELECT id_key(call_id) FROM valid)
 ),
 
 seen_before AS (
