@@ -85,6 +85,14 @@ DbOption = Annotated[
     ),
 ]
 
+# The period options every reading command takes (reports/period.py parses them).
+PeriodOption = Annotated[str | None, typer.Option(help="A month, YYYY-MM.")]
+FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+TimezoneOption = Annotated[
+    str, typer.Option(help="Whose midnight the period's days start at (IANA name).")
+]
+
 
 @contextmanager
 def warehouse(
@@ -315,9 +323,9 @@ def summary(
             "variant, team, project, key, day, currency."
         ),
     ] = "provider,variant",
-    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     exact: Annotated[bool, typer.Option(help="Amounts at full precision.")] = False,
 ) -> None:
     """Spend, calls and tokens for a period, with failed and unpriced counts."""
@@ -401,12 +409,10 @@ def compare_command(
             "--at-variant", help="Price the calls at this variant (default: the one they ran on)."
         ),
     ] = None,
-    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-    timezone: Annotated[
-        str, typer.Option(help="Whose midnight the period's days start at (IANA name).")
-    ] = "UTC",
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    timezone: TimezoneOption = "UTC",
     provider: Annotated[
         list[str] | None, typer.Option(help="Only calls that ran here (repeatable).")
     ] = None,
@@ -507,9 +513,9 @@ def export_calls_command(
     out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.CSV,
     db: DbOption = DEFAULT_DB,
-    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
 ) -> None:
     """Every call with its cost components, exact decimals, in CSV or Parquet."""
     try:
@@ -524,16 +530,14 @@ def export_calls_command(
 def report(
     out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
     db: DbOption = DEFAULT_DB,
-    period: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     by: Annotated[
         str, typer.Option(help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)}.")
     ] = "team,project",
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
-    timezone: Annotated[
-        str, typer.Option(help="Whose midnight the period's days start at (IANA name).")
-    ] = "UTC",
+    timezone: TimezoneOption = "UTC",
 ) -> None:
     """The month-end cost report (CSV, XLSX, Parquet, HTML), or a FOCUS 1.2 dataset.
 
@@ -577,9 +581,9 @@ def reconcile(
         Path | None,
         typer.Option(help="An invoice CSV: provider, period (YYYY-MM), model, amount, currency."),
     ] = None,
-    period: Annotated[str | None, typer.Option(help="Calls of a month, YYYY-MM.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     call_tolerance: Annotated[
         str, typer.Option(help="Largest difference per call that is not a discrepancy.")
     ] = str(CALL_TOLERANCE),

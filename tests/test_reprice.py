@@ -131,15 +131,15 @@ def test_scope_and_missing_prices(warehouse: duckdb.DuckDBPyConnection, tmp_path
     ]
 
 
-def sheet(folder: Path, prices: str) -> Path:
-    """A one-model sheet for provider `odd` selling minimax-m3, with these price periods."""
+def sell_at_odd(con: duckdb.DuckDBPyConnection, folder: Path, prices: str) -> None:
+    """Load a one-model sheet for provider `odd` selling minimax-m3 with these periods."""
     path = folder / "odd.yml"
     path.write_text(
         "provider: odd\nname: Odd\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
         f"  - {{id: m3, canonical: minimax-m3, unit: 1M, prices: [{prices}]}}\n",
         encoding="utf-8",
     )
-    return path
+    load_prices(con, [path])
 
 
 def odd_cost(rows: list[Repriced]) -> tuple[int, Decimal]:
@@ -152,15 +152,11 @@ def test_a_tier_threshold_inside_a_band_is_priced_per_call(
 ) -> None:
     # odd doubles its rates above 300,000 input tokens: 300,000 is no band edge, so the
     # band (272,000, 512,000] holds calls on both sides of it
-    load_prices(
+    sell_at_odd(
         priced,
-        [
-            sheet(
-                tmp_path,
-                "{effective_from: 2026-01-01, input: 1, output: 1, tiers: "
-                "[{above_input_tokens: 300000, input: 2, output: 2}]}",
-            )
-        ],
+        tmp_path,
+        "{effective_from: 2026-01-01, input: 1, output: 1, tiers: "
+        "[{above_input_tokens: 300000, input: 2, output: 2}]}",
     )
     ingest_records(
         priced,
@@ -180,16 +176,11 @@ def test_a_tier_threshold_inside_a_band_is_priced_per_call(
 def test_a_price_change_within_an_hour_is_priced_per_call(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    load_prices(
+    sell_at_odd(
         priced,
-        [
-            sheet(
-                tmp_path,
-                "{effective_from: 2026-01-01, effective_to: '2026-10-01T12:30:00Z', input: 1, "
-                "output: 1}, "
-                "{effective_from: '2026-10-01T12:30:00Z', input: 2, output: 2}",
-            )
-        ],
+        tmp_path,
+        "{effective_from: 2026-01-01, effective_to: '2026-10-01T12:30:00Z', input: 1, "
+        "output: 1}, {effective_from: '2026-10-01T12:30:00Z', input: 2, output: 2}",
     )
     ingest_records(
         priced,
