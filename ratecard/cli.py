@@ -28,7 +28,7 @@ from ingest.catalogs import ALL_TIME, Catalog, read_catalog
 from ingest.prices import load_points, load_prices
 from ingest.pull import pull_usage
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
-from pricing.engine import bill_unbilled, rebill
+from pricing.engine import bill_unbilled, rebill, stale_calls
 from ratecard import sample
 from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
@@ -389,10 +389,14 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
                 highlight=False,
             )
     if result.stale_calls:
-        out.print(
-            f"[yellow]{result.stale_calls:,} calls were billed with older price sheets"
-            "[/yellow]: run `ratecard bill --rebill`."
-        )
+        out.print(_stale(result.stale_calls))
+
+
+def _stale(calls: int) -> str:
+    return (
+        f"[yellow]{calls:,} calls were billed with older price sheets[/yellow]: run "
+        "`ratecard bill --rebill`."
+    )
 
 
 @app.command("compare")
@@ -451,6 +455,7 @@ def compare_command(
                 projects=project or (),
                 cache_share=share,
             )
+            stale = stale_calls(con)
         if out_path is not None:
             write_comparisons_csv(comparisons, out_path)
     except RatecardError as exc:
@@ -463,6 +468,8 @@ def compare_command(
             "the calls really cost.",
             highlight=False,
         )
+    if stale:
+        out.print(_stale(stale))
     if out_path is not None:
         out.print(f"wrote the quotes to {out_path}", highlight=False)
 

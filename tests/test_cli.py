@@ -191,6 +191,18 @@ def test_compare_scopes_variants_and_what_ifs(compared: str, tmp_path: Path) -> 
     # a day without calls of the model: said, not an error
     code, output = run(*base, "--model", "minimax-m3", "--from", "2026-10-05", "--to", "2026-10-06")
     assert code == 0 and "no priced calls in this selection" in output
+    # a newer price load: the five calls' actual costs are from older sheets until a rebill
+    newer = tmp_path / "newer.yml"
+    newer.write_text(
+        "provider: newer\nname: Newer\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
+        "  - {id: m3, canonical: minimax-m3, unit: 1M, prices: [{effective_from: 2026-01-01,"
+        " input: 1, output: 1}]}\n",
+        encoding="utf-8",
+    )
+    assert run("ingest", "prices", str(newer), "--db", compared)[0] == 0
+    code, output = run(*base, "--model", "minimax-m3")
+    assert code == 0 and "newer" in quotes_csv(out)
+    assert "5 calls were billed with older price sheets" in output
 
 
 @pytest.mark.parametrize(
