@@ -242,3 +242,15 @@ def test_the_sums_price_the_sample_traffic_exactly_as_per_call(sample: Path) -> 
                 compared += sum(r.priced_calls for r in expected)
     assert compared > 3_000
     con.close()
+
+
+def test_a_rebill_rebuilds_the_sums(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from pricing.engine import rebill
+
+    build(priced, tmp_path)
+    rebill(priced)
+    rebill(priced)  # twice: the sums are replaced, never added to
+    rows = reprice(priced, "minimax-m3", "standard", CallScope())
+    assert rows == per_call(priced, "minimax-m3", "standard", CallScope())
+    # the hand-worked totals of test_the_same_calls_at_every_provider
+    assert by_target(rows)["reapi"] == (3, 3, D("1.52936"), D("0.11936"))
