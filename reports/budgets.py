@@ -44,6 +44,7 @@ from pydantic import (
 
 from ingest import exact_yaml
 from pricing.sheet import first_error
+from reports.period import midnight
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
 
@@ -181,11 +182,7 @@ def current_period(budget: Budget, as_of: datetime) -> Period:
     else:
         first = local.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
-    return Period(_midnight(first, zone), _midnight(following, zone))
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    return Period(midnight(first, zone), midnight(following, zone))
 
 
 def forecast_rest(
@@ -312,9 +309,9 @@ def check_budget(
     zone = ZoneInfo(budget.timezone)
     local_now = as_of.astimezone(zone)
     today = local_now.date()
-    today_start = _midnight(today, zone)
-    tomorrow_start = _midnight(today + timedelta(days=1), zone)
-    history_start = _midnight(today - timedelta(days=HISTORY_DAYS + 1), zone)
+    today_start = midnight(today, zone)
+    tomorrow_start = midnight(today + timedelta(days=1), zone)
+    history_start = midnight(today - timedelta(days=HISTORY_DAYS + 1), zone)
     common = {
         **scope_params(budget.scope),
         "currency": budget.currency,

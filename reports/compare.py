@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from pricing.reprice import CallScope, Repriced, reprice
 from reports.files import write_atomically
 from reports.finance import zone
 from reports.money import plain
-from reports.period import Period
+from reports.period import Period, midnight
 from warehouse.errors import RatecardError
 
 
@@ -84,12 +83,6 @@ class Comparison:
     quotes: tuple[Quote, ...]
 
 
-def _midnight(day: date | None, timezone: str) -> datetime | None:
-    if day is None:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=zone(timezone)).astimezone(UTC)
-
-
 def compare(
     con: duckdb.DuckDBPyConnection,
     canonical: str,
@@ -107,7 +100,7 @@ def compare(
     every provider: for ``variant``, or for each variant the model's calls ran on, priced at
     ``target_variant`` (default: the same variant). ``cache_share`` (0..1) is a what-if:
     that share of every call's input read from the cache."""
-    zone(timezone)  # an unknown zone stops here, naming it
+    tz = zone(timezone)  # an unknown zone stops here, naming it
     if cache_share is not None and not (cache_share.is_finite() and 0 <= cache_share <= 1):
         raise RatecardError(f"--cache-share: a share from 0 to 1, not {cache_share}")
     ran_on = [
@@ -135,15 +128,15 @@ def compare(
             + ", ".join(ran_on)
         )
     if target_variant is not None:
-        sold = fetch_variants(con, canonical)
+        sold = _variants_on_sale(con, canonical)
         if target_variant not in sold:
             raise RatecardError(
                 f"--at-variant {target_variant}: no price sheet sells {canonical} "
                 f"{target_variant}; variants on sale: {', '.join(sold)}"
             )
     scope = CallScope(
-        start=_midnight(period.start, timezone),
-        end=_midnight(period.end_exclusive, timezone),
+        start=None if period.start is None else midnight(period.start, tz),
+        end=None if period.end_exclusive is None else midnight(period.end_exclusive, tz),
         providers=tuple(providers),
         teams=tuple(teams),
         projects=tuple(projects),
@@ -170,7 +163,7 @@ def compare(
     ]
 
 
-def fetch_variants(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
+def _variants_on_sale(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
     """The variants of ``canonical`` some price sheet sells."""
     return [
         str(row[0])

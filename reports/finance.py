@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from reports.money import round_column
-from reports.period import Period
+from reports.period import Period, midnight
 from warehouse.errors import RatecardError
 from warehouse.sql import sql_file
 
@@ -120,10 +120,6 @@ def previous_of(period: Period) -> Period:
     return Period(start - timedelta(days=days), start - timedelta(days=1))
 
 
-def _instant(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
 def _lines(
     con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Period, tz: ZoneInfo
 ) -> tuple[list[Line], set[str]]:
@@ -135,8 +131,8 @@ def _lines(
     rows = con.execute(
         query,
         {
-            "start": _instant(period.start, tz),
-            "end": _instant(period.end + timedelta(days=1), tz),
+            "start": midnight(period.start, tz),
+            "end": midnight(period.end + timedelta(days=1), tz),
         },
     ).fetchall()
     width = len(by)
@@ -304,8 +300,8 @@ def daily_spend(
         "WHERE c.ts >= $start AND c.ts < $end GROUP BY 1",
         {
             "tz": timezone,
-            "start": _instant(period.start, tz),
-            "end": _instant(period.end + timedelta(days=1), tz),
+            "start": midnight(period.start, tz),
+            "end": midnight(period.end + timedelta(days=1), tz),
         },
     ).fetchall()
     spend = {day: total or Decimal(0) for day, total in rows}

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from warehouse.errors import RatecardError
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant ``day`` starts in ``zone``, in UTC (so that differences between such
+    instants count real hours across a daylight-saving change)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True)
