@@ -186,7 +186,10 @@ def _stage(
     ctes = ",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt])
     ctes = ctes.replace("__BODY_SHAPE__", _body_shape())
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ingest_staged AS WITH {ctes}\nSELECT * FROM staged",
+        f"CREATE OR REPLACE TEMP TABLE ingest_staged AS WITH {ctes}\n"
+        # the integer key of a loadable record's id (warehouse/migrations/0007), computed
+        # once here for the duplicate check (classify.sql) and the calls table
+        "SELECT *, CASE WHEN reason IS NULL THEN id_key(call_id) END AS call_key FROM staged",
         params or None,
     )
     if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
@@ -263,7 +266,7 @@ def ingest_usage(
             con,
             f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, source_item, batch_id, "  # noqa: S608
             f"call_key) SELECT {_CALL_COLUMNS}, $source, source_line, source_item, $batch, "
-            "id_key(call_id) "
+            "call_key "
             "FROM ingest_staged ANTI JOIN ingest_verdicts USING (source_line, source_item) "
             "WHERE reason IS NULL",
             params,

@@ -122,6 +122,41 @@ def test_same_call_id_with_different_content_is_a_conflict(
     ]
 
 
+def test_ids_sharing_a_key_are_still_told_apart(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # the duplicate check finds candidates by the 64-bit key of each id and decides on the id
+    # itself; with every id given the same key, distinct ids must still all load
+    priced.execute("CREATE OR REPLACE MACRO id_key(id) AS CAST(7 AS UBIGINT)")
+    first = ingest_records(
+        priced,
+        tmp_path,
+        [
+            chat(call_id="k1", prompt=10),
+            chat(call_id="k2", prompt=20),
+            chat(call_id="k1", prompt=10),  # duplicate of line 1
+            chat(call_id="k3", prompt=30),
+            chat(call_id="k2", prompt=21),  # conflict with line 2
+        ],
+    )
+    assert (first.loaded, first.duplicates, first.quarantined) == (3, 1, 1)
+    assert table(priced, "SELECT call_id, source_line FROM quarantine") == [("k2", 5)]
+    later = ingest_records(
+        priced,
+        tmp_path,
+        [chat(call_id="k4", prompt=40), chat(call_id="k3", prompt=30), chat(call_id="k1")],
+        name="later.jsonl",
+    )
+    # k4 is new, k3 the same call again, k1 (the default 100 prompt tokens) differs from line 1
+    assert (later.loaded, later.duplicates, later.quarantined) == (1, 1, 1)
+    assert table(priced, "SELECT call_id, input_tokens FROM calls ORDER BY call_id") == [
+        ("k1", 10),
+        ("k2", 20),
+        ("k3", 30),
+        ("k4", 40),
+    ]
+
+
 def test_api_keys_are_stored_only_as_fingerprints(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
