@@ -174,13 +174,15 @@ def _stage(
 
     The format's extraction and the shared checks are CTE fragments (``ingest/sql``) run as
     one query, so only the narrow typed columns are materialised; the raw text is kept only
-    for records that fail. JSONL lines are first stored in file order (read_lines.sql) so the
-    parse runs in parallel and still knows each line's number.
+    for records that fail. JSONL lines are read in parallel straight from the file
+    (lines.sql) and numbered afterwards by their rows' places in the staged table
+    (number_lines.sql), which DuckDB keeps in file order.
     """
-    params: dict[str, object] = {}
+    params: dict[str, object] = {"path": str(path)}
     if fmt is UsageFormat.FLAT_CSV:
         _check_csv_header(path)
-        params["path"] = str(path)
+    else:
+        params["delim"] = LINE_DELIM
     if fmt in (UsageFormat.RAW_BODY, UsageFormat.OTEL):
         params["provider"] = provider
     ctes = ",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt])
@@ -190,12 +192,17 @@ def _stage(
         # the integer key of a loadable record's id (warehouse/migrations/0007), computed
         # once here for the duplicate check (classify.sql) and the calls table
         "SELECT *, CASE WHEN reason IS NULL THEN id_key(call_id) END AS call_key FROM staged",
-        params or None,
+        params,
     )
+    if fmt is not UsageFormat.FLAT_CSV:
+        con.execute(sql_file("ingest", "number_lines"))
+        if fetch_value(con, "SELECT count(*) FROM ingest_staged WHERE source_item > 0"):
+            con.execute(sql_file("ingest", "shift_after_extra_calls"))
     if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
         header = 1 if fmt is UsageFormat.FLAT_CSV else 0
         con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
         con.execute(sql_file("ingest", "reject_lines"), {"csv": fmt is UsageFormat.FLAT_CSV})
+    con.execute("DELETE FROM ingest_staged WHERE blank")
 
 
 _CALL_COLUMNS = (
@@ -237,23 +244,17 @@ def ingest_usage(
     started = datetime.now(UTC)
     for table in ("ingest_rejects", "ingest_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    try:
-        if fmt is not UsageFormat.FLAT_CSV:
-            # outside the transaction, so that rowids count from 0 (see lines.sql)
-            con.execute(sql_file("ingest", "read_lines"), {"path": str(path), "delim": LINE_DELIM})
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        if "state machine" in str(exc):
-            raise RatecardError(
-                f"{path}: the file mixes line endings (LF and CRLF) or holds a raw carriage "
-                "return, which JSON lines never do; convert it first, e.g. "
-                f"`tr -d '\\r' < {path.name} > fixed.jsonl`"
-            ) from exc
-        raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
     con.execute("BEGIN TRANSACTION")
     try:
         try:
             _stage(con, path, fmt, provider)
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            if "state machine" in str(exc):
+                raise RatecardError(
+                    f"{path}: the file mixes line endings (LF and CRLF) or holds a raw "
+                    "carriage return, which JSON lines never do; convert it first, e.g. "
+                    f"`tr -d '\\r' < {path.name} > fixed.jsonl`"
+                ) from exc
             raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
         con.execute(
             "CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + sql_file("ingest", "classify")
@@ -288,7 +289,7 @@ def ingest_usage(
             )
         )
         # the file's lines and staged records are done with: free their memory for billing
-        for table in ("ingest_lines", "ingest_staged", "ingest_verdicts"):
+        for table in ("ingest_staged", "ingest_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
@@ -315,6 +316,6 @@ def ingest_usage(
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("ingest_lines", "ingest_staged", "ingest_verdicts"):
+        for table in ("ingest_staged", "ingest_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed, unpriced)

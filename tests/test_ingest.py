@@ -198,6 +198,58 @@ def test_unreadable_bytes_are_quarantined_with_their_line(
     ]
 
 
+def test_line_numbers_count_blank_lines_several_calls_per_line_and_unreadable_lines(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # lines are numbered after staging, from each row's place (number_lines.sql): a line with
+    # two calls, blank lines and a line the reader rejects must not shift the numbers after
+    def task(uuid: str) -> dict[str, object]:
+        return {
+            "taskType": "textInference",
+            "taskUUID": uuid,
+            "usage": {"promptTokens": 10, "completionTokens": 5, "totalTokens": 15},
+        }
+
+    two_results = chat() | {
+        "provider": "runware",
+        "model": "minimax-m3",
+        "response": {"data": [task("t1"), task("t2")]},
+    }
+    lines = [
+        json.dumps(chat(call_id="c1")).encode(),  # 1
+        b"",  # 2 blank
+        b"   ",  # 3 blank
+        json.dumps(two_results).encode(),  # 4: calls t1 and t2 (items 0 and 1)
+        b"oops",  # 5
+        b'{"bad": "\xff"}',  # 6 not UTF-8: rejected by the reader
+        json.dumps(chat(call_id="c7")).encode(),  # 7
+        b"\t",  # 8 blank
+        b"nope",  # 9
+        json.dumps(two_results | {"response": {"data": [task("t3"), task("t4")]}}).encode(),
+        json.dumps(chat(call_id="c11")).encode(),  # 11
+    ]
+    path = tmp_path / "numbered.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined) == (10, 7, 3)
+    assert table(priced, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
+        (5, "not valid JSON (truncated or malformed line)"),
+        (6, "not valid UTF-8 text"),
+        (9, "not valid JSON (truncated or malformed line)"),
+    ]
+    assert table(
+        priced, "SELECT call_id, source_line, source_item FROM calls ORDER BY call_id"
+    ) == [
+        ("c1", 1, 0),
+        ("c11", 11, 0),
+        ("c7", 7, 0),
+        ("t1", 4, 0),
+        ("t2", 4, 1),
+        ("t3", 10, 0),
+        ("t4", 10, 1),
+    ]
+
+
 def test_consecutive_unreadable_lines_keep_the_numbers_after_them(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

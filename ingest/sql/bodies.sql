@@ -225,7 +225,8 @@ exploded AS (
 
 extracted AS (
     SELECT
-        rn AS source_line,
+        NULL::BIGINT AS source_line,  -- numbered once staged (number_lines.sql)
+        blank,
         c.item AS source_item,
         line,
         coalesce(body_problem, CASE WHEN nothing_final

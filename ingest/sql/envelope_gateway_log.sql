@@ -4,8 +4,8 @@
 -- the shape of body_shape.json (every provider's fields); bodies.sql reads the calls out.
 parsed AS (
     SELECT
-        rn,
         line,
+        blank,
         json_valid(line) AS is_json,
         -- parse only what is valid JSON: an error inside json_transform would make DuckDB
         -- redo the whole vector row by row
@@ -17,13 +17,12 @@ parsed AS (
             "response": __BODY_SHAPE__
         }') END AS r
     FROM lines
-    WHERE line IS NOT NULL
 ),
 
 envelopes AS (
     SELECT
-        rn,
         line,
+        blank,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
             WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
@@ -43,6 +42,4 @@ envelopes AS (
                   AND r.response.data IS NULL AND r.response.errors IS NULL
             THEN json_type(line, '$.response') END AS response_type
     FROM parsed
-    -- a line of spaces is blank, not a record
-    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 )

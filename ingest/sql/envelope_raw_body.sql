@@ -3,18 +3,17 @@
 -- line, the model and time from the body where it carries them (`created`, `created_at`).
 parsed AS (
     SELECT
-        rn,
         line,
+        blank,
         json_valid(line) AS is_json,
         CASE WHEN json_valid(line) THEN json_transform(line, '__BODY_SHAPE__') END AS b
     FROM lines
-    WHERE line IS NOT NULL
 ),
 
 envelopes AS (
     SELECT
-        rn,
         line,
+        blank,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
             WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
@@ -30,5 +29,4 @@ envelopes AS (
         NULL::VARCHAR AS sse,
         NULL::VARCHAR AS response_type
     FROM parsed
-    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 )

@@ -2,8 +2,8 @@
 -- values as JSON numbers or text, into the common extracted columns.
 parsed AS (
     SELECT
-        rn,
         line,
+        blank,
         json_valid(line) AS is_json,
         CASE WHEN json_valid(line) THEN json_transform(line, '{
             "call_id": "VARCHAR", "ts": "VARCHAR", "provider": "VARCHAR",
@@ -16,12 +16,12 @@ parsed AS (
             "api_key_id": "VARCHAR", "tags": "JSON"
         }') END AS r
     FROM lines
-    WHERE line IS NOT NULL
 ),
 
 extracted AS (
     SELECT
-        rn AS source_line,
+        NULL::BIGINT AS source_line,  -- numbered once staged (number_lines.sql)
+        blank,
         0 AS source_item,
         line,
         CASE
@@ -36,5 +36,4 @@ extracted AS (
         r.reasoning_tokens AS reasoning_txt, r.reported_cost AS reported_cost_txt,
         r.team, r.project, r.api_key, r.api_key_id, r.tags
     FROM parsed
-    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 )

@@ -9,8 +9,8 @@
 -- from --provider, else gen_ai.provider.name (or the older gen_ai.system).
 parsed AS (
     SELECT
-        rn,
         line,
+        blank,
         json_valid(line) AS is_json,
         CASE WHEN json_valid(line) THEN json_transform(line, '{"resourceSpans": [{
             "resource": {"attributes": [{"key": "VARCHAR", "value": {
@@ -25,14 +25,13 @@ parsed AS (
             }]}]
         }]}') END AS r
     FROM lines
-    WHERE line IS NOT NULL
 ),
 
 -- every span of the line with its own and its resource's attributes as (k, v) text pairs
 flat AS (
     SELECT
-        rn,
         line,
+        blank,
         is_json,
         list_filter(flatten(flatten(list_transform(r.resourceSpans, lambda rs:
             list_transform(rs.scopeSpans, lambda ss:
@@ -54,13 +53,12 @@ flat AS (
             lambda x: len(list_filter(x.attrs, lambda a: starts_with(a.k, 'gen_ai.'))) > 0
         ) AS spans
     FROM parsed
-    WHERE is_json OR trim(line, ' ' || chr(9) || chr(13)) <> ''  -- JSON's blanks: space, tab, CR
 ),
 
 exploded AS (
     SELECT
-        rn,
         line,
+        blank,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
             WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
@@ -74,7 +72,8 @@ exploded AS (
 
 extracted AS (
     SELECT
-        rn AS source_line,
+        NULL::BIGINT AS source_line,  -- numbered once staged (number_lines.sql)
+        blank,
         coalesce(s.item, 0) AS source_item,
         line,
         problem,

@@ -1,7 +1,25 @@
--- CTE fragment: the lines read_lines.sql stored, numbered by their position in the file
--- (rn is the line number until a rejected line shifts it; see renumber_after_rejects.sql).
--- Rowids are consecutive in insertion order; counting from the first keeps this right even
--- where DuckDB offsets them (rows written inside a transaction start at 2^55).
+-- CTE fragment: every line of a JSONL file (plain or .gz) as text, read in parallel straight
+-- from the file. $delim is four control characters (usage.LINE_DELIM) that valid JSON never
+-- holds raw, so a line is one column. Bad bytes and over-long lines go to the
+-- ingest_rejects table with their line number instead of failing the read.
+--
+-- A line has no number here: every line, blank ones included, gives the staged table one row
+-- per call in it, in file order, and number_lines.sql numbers them by their place there.
+-- A blank line (empty, or only JSON's blanks: space, tab, CR) is no record; its rows are
+-- dropped once numbered.
 lines AS (
-    SELECT rowid - (SELECT min(rowid) FROM ingest_lines) + 1 AS rn, line FROM ingest_lines
+    SELECT
+        line,
+        -- trim only lines that start with a blank: trimming every line costs ~3 s a million
+        CASE WHEN line IS NULL THEN true
+             WHEN ascii(line) IN (32, 9, 13) THEN trim(line, ' ' || chr(9) || chr(13)) = ''
+             ELSE false END AS blank
+    FROM read_csv(
+        $path,
+        columns = {'line': 'VARCHAR'},
+        delim = $delim, quote = '', escape = '', header = false, auto_detect = false,
+        max_line_size = 67108864, buffer_size = 134217728,
+        store_rejects = true, rejects_table = 'ingest_rejects',
+        rejects_scan = 'ingest_reject_scans'
+    )
 )

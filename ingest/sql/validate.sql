@@ -81,6 +81,7 @@ staged AS (
     SELECT
         source_line,
         source_item,
+        blank,
         reason,
         -- no id in the record: a hash of the line itself (and the call's place in it),
         -- stable across re-ingests. A CASE, so that only those records pay for the hash.
