@@ -288,7 +288,7 @@ def ingest_usage(
                 "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_verdicts",
             )
         )
-        # the file's lines and staged records are done with: free their memory for billing
+        # the staged records are done with: free their memory for billing
         for table in ("ingest_staged", "ingest_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(

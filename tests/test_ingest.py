@@ -13,12 +13,18 @@ import duckdb
 import pytest
 
 from conftest import chat, error, ingest_records, write_jsonl
-from ingest.usage import UsageFormat, detect_format, ingest_usage
+from ingest.usage import UsageFormat, UsageLoad, detect_format, ingest_usage
 from warehouse import RatecardError
 
 
 def table(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
     return [tuple(row) for row in con.execute(sql).fetchall()]
+
+
+def ingest_lines(con: duckdb.DuckDBPyConnection, path: Path, lines: list[bytes]) -> UsageLoad:
+    """A JSONL file of exactly these bytes, one line each (for bytes that are not UTF-8)."""
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return ingest_usage(con, path)
 
 
 def test_a_file_of_bad_records_loses_nothing(
@@ -178,12 +184,10 @@ def test_api_keys_are_stored_only_as_fingerprints(
 def test_unreadable_bytes_are_quarantined_with_their_line(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    path = tmp_path / "mixed.jsonl"
     lines = [json.dumps(chat(call_id=f"m{i}")).encode() for i in range(1, 7)]
     lines[1] = b'{"ts": "2026-10-01T00:00:00Z", "bad": "\xff\xfe"}'
     lines[4] = b'{"also": "\xc3\x28"}'
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    load = ingest_usage(priced, path)
+    load = ingest_lines(priced, tmp_path / "mixed.jsonl", lines)
     assert (load.records_read, load.loaded, load.quarantined) == (6, 4, 2)
     assert table(priced, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
         (2, "not valid UTF-8 text"),
@@ -228,9 +232,7 @@ def test_line_numbers_count_blank_lines_several_calls_per_line_and_unreadable_li
         json.dumps(two_results | {"response": {"data": [task("t3"), task("t4")]}}).encode(),
         json.dumps(chat(call_id="c11")).encode(),  # 11
     ]
-    path = tmp_path / "numbered.jsonl"
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    load = ingest_usage(priced, path)
+    load = ingest_lines(priced, tmp_path / "numbered.jsonl", lines)
     assert (load.records_read, load.loaded, load.quarantined) == (10, 7, 3)
     assert table(priced, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
         (5, "not valid JSON (truncated or malformed line)"),
@@ -254,12 +256,10 @@ def test_consecutive_unreadable_lines_keep_the_numbers_after_them(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     # found by the property test: two rejected lines in a row shifted the next record by one
-    path = tmp_path / "run.jsonl"
     bad = b'{"x": "\xff"}'
     lines = [json.dumps(chat(call_id="r1")).encode(), bad, bad, bad]
     lines.append(json.dumps(chat(call_id="r5")).encode())
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    load = ingest_usage(priced, path)
+    load = ingest_lines(priced, tmp_path / "run.jsonl", lines)
     assert (load.records_read, load.loaded, load.quarantined) == (5, 2, 3)
     assert table(priced, "SELECT call_id, source_line FROM calls ORDER BY 2") == [
         ("r1", 1),
