@@ -121,7 +121,8 @@ def ingest_records(
 def costs(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any]:
     """The bill of one call, by column name."""
     relation = con.execute(
-        "SELECT c.status, b.* FROM call_costs b JOIN calls c USING (call_id) WHERE call_id = ?",
+        "SELECT c.status, b.* FROM call_costs b "
+        "JOIN calls c USING (batch_id, source_line, source_item) WHERE c.call_id = ?",
         [call_id],
     )
     names = [d[0] for d in relation.description]

@@ -214,7 +214,7 @@ def test_failed_calls_are_free_and_kept(
     assert (load.loaded, load.quarantined) == (1, 0)
     row = priced.execute(
         "SELECT c.status, c.http_status, c.error_type, b.priced, b.total_cost, b.input_cost "
-        "FROM calls c JOIN call_costs b USING (call_id)"
+        "FROM calls c JOIN call_costs b USING (batch_id, source_line, source_item)"
     ).fetchone()
     assert row == ("failed", status, f"error_{status}", True, 0, 0)
 

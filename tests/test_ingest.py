@@ -290,7 +290,8 @@ def test_flat_csv_with_optional_columns_left_out(
     # 10,000 x 0.30 / 1M + 2,000 x 0.06 / 1M + 900 x 1.20 / 1M, as in the ReAPI formula
     assert table(
         priced,
-        "SELECT call_id, total_cost, team FROM call_costs JOIN calls USING (call_id) ORDER BY 1",
+        "SELECT call_id, total_cost, team FROM call_costs "
+        "JOIN calls USING (batch_id, source_line, source_item) ORDER BY 1",
     ) == [("f1", Decimal("0.0042"), "search"), ("f2", 0, "search")]
 
 

@@ -21,7 +21,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 7
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 8
     assert {
         "schema_migrations",
         "batches",
@@ -41,6 +41,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (5, "hourly_spend"),
         (6, "reprice_hours"),
         (7, "call_keys"),
+        (8, "costs_without_ids"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -153,10 +154,12 @@ def test_a_billed_warehouse_gets_its_repricing_sums_when_migrated(tmp_path: Path
 
 
 def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: Path) -> None:
-    from conftest import chat, ingest_records
+    from conftest import TEST_SHEETS, chat, ingest_records
+    from ingest.prices import load_prices
 
     path = tmp_path / "w.duckdb"
     con = connect(path)
+    load_prices(con, [TEST_SHEETS])
     assert con.execute(
         # md5("abc") begins 900150983cd24fb0
         "SELECT id_key('abc'), CAST('0x900150983cd24fb0' AS UBIGINT)"
@@ -164,16 +167,23 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     first = ingest_records(con, tmp_path, [chat(call_id="k1"), chat(call_id="k2")])
     assert first.loaded == 2
     con.close()
-    # back to schema 6: the calls as ingest loaded them then, without keys
+    # back to schema 6: the calls as ingest loaded them then, without keys, and their costs
+    # with a copy of the id
     old = duckdb.connect(str(path))
     old.execute("ALTER TABLE calls DROP COLUMN call_key")
     old.execute("DROP MACRO id_key")
-    old.execute("DELETE FROM schema_migrations WHERE version = 7")
+    old.execute("ALTER TABLE call_costs ADD COLUMN call_id VARCHAR")
+    old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
-    con = connect(path)  # migrates to 7: the keys are backfilled
+    con = connect(path)  # migrates to 7: the keys are backfilled; 8: the copied ids go
     assert con.execute(
         "SELECT count(*) FROM calls WHERE call_key = id_key(call_id)"
     ).fetchall() == [(2,)]
+    assert "call_id" not in [row[0] for row in con.execute("DESCRIBE call_costs").fetchall()]
+    assert con.execute(
+        "SELECT c.call_id, b.total_cost FROM calls c "
+        "JOIN call_costs b USING (batch_id, source_line, source_item) ORDER BY 1"
+    ).fetchall() == [("k1", Decimal("0.000042")), ("k2", Decimal("0.000042"))]
     again = ingest_records(con, tmp_path, [chat(call_id="k1"), chat(call_id="k2", prompt=7)])
     assert (again.loaded, again.duplicates, again.quarantined) == (0, 1, 1)  # k2: a conflict
     con.close()

@@ -21,7 +21,7 @@ final AS (
         b.input_cost, b.cache_read_cost, b.cache_write_cost, b.output_cost, b.request_cost,
         b.total_cost, b.currency,
         coalesce(b.priced, false) AS priced,
-        coalesce(b.unpriced_reason, CASE WHEN b.call_id IS NULL THEN 'not billed yet' END)
+        coalesce(b.unpriced_reason, CASE WHEN b.priced IS NULL THEN 'not billed yet' END)
             AS unpriced_reason
     FROM scoped AS c
     LEFT JOIN call_costs AS b USING (batch_id, source_line, source_item)
