@@ -1,7 +1,8 @@
 -- A rejected line vanishes from the reader's output and shifts the row numbers after it.
 -- For the i-th rejected line L_i, L_i - i lines were read ahead of it; a record read as row
--- rn sits at rn + (number of rejects with L_i - i < rn). Run before reject_lines.sql adds
--- the rejects themselves; $header is 1 for CSV (its rn already counts the header), else 0.
+-- rn sits at rn + (number of rejects with L_i - i < rn); rn is the staged source_line as
+-- number_lines.sql (JSONL) or the CSV reader's row number set it. Run before reject_lines.sql
+-- adds the rejects themselves; $header is 1 for CSV (its rn already counts the header), else 0.
 WITH
 
 rejects AS (SELECT DISTINCT line FROM ingest_rejects),
