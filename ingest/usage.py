@@ -12,7 +12,10 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -167,10 +170,43 @@ def _body_shape() -> str:
     return json.dumps(json.loads(text), separators=(",", ":"))
 
 
+@contextmanager
+def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Attach a fresh database file beside the warehouse as ``ingest_scratch`` for a file's
+    staged records, and delete it afterwards.
+
+    Staged into a TEMP table, ten million records cost 10-15 s more (benchmarks/FINDINGS.md):
+    a temporary table over the memory limit spills uncompressed, and the duplicate check and
+    the insert into calls read it back slowly. A table in the warehouse itself would do as
+    well but leave its blocks free inside the warehouse file (60 % of its size after one
+    large file); a separate file is simply deleted. It is written without a write-ahead log
+    and its table dropped before it is detached, since detaching checkpoints: nothing in it
+    outlives the ingest. A warehouse in memory stages in the system's temporary folder. A
+    crash can leave a ``.ratecard-ingest-*`` folder beside the warehouse: safe to delete.
+    """
+    path = fetch_value(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
+    beside = Path(str(path)).resolve().parent if path and path != ":memory:" else None
+    folder = Path(tempfile.mkdtemp(prefix=".ratecard-ingest-", dir=beside))
+    file = str(folder / "staged.duckdb").replace("'", "''")
+    try:
+        con.execute("DETACH DATABASE IF EXISTS ingest_scratch")
+        con.execute(f"ATTACH '{file}' AS ingest_scratch (RECOVERY_MODE no_wal_writes)")
+        try:
+            yield
+        finally:
+            con.execute("DROP TABLE IF EXISTS ingest_scratch.staged")
+            con.execute("DETACH ingest_scratch")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _stage(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat, provider: str | None
 ) -> None:
-    """Fill the temp table ingest_staged with every record of the file, typed and checked.
+    """Fill ingest_scratch.staged with every record of the file, typed and checked, in a
+    transaction of the scratch database (``_scratch``).
 
     The format's extraction and the shared checks are CTE fragments (``ingest/sql``) run as
     one query, so only the narrow typed columns are materialised; the raw text is kept only
@@ -187,24 +223,31 @@ def _stage(
         params["provider"] = provider
     ctes = ",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt])
     ctes = ctes.replace("__BODY_SHAPE__", _body_shape())
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ingest_staged AS WITH {ctes}\n"
-        # the integer key of a loadable record's id (warehouse/migrations/0007), computed
-        # once here for the duplicate check (classify.sql) and the calls table
-        "SELECT *, CASE WHEN reason IS NULL THEN id_key(call_id) END AS call_key FROM staged",
-        params,
-    )
-    if fmt is not UsageFormat.FLAT_CSV:
-        con.execute(sql_file("ingest", "number_lines"))
-        # only when a line holds several calls: the shift's join costs 1.5 s at ten million
-        # rows even when there is nothing to shift
-        if fetch_value(con, "SELECT count(*) FROM ingest_staged WHERE source_item > 0"):
-            con.execute(sql_file("ingest", "shift_after_extra_calls"))
-    if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
-        header = 1 if fmt is UsageFormat.FLAT_CSV else 0
-        con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
-        con.execute(sql_file("ingest", "reject_lines"), {"csv": fmt is UsageFormat.FLAT_CSV})
-    con.execute("DELETE FROM ingest_staged WHERE blank")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"CREATE TABLE ingest_scratch.staged AS WITH {ctes}\n"
+            # the integer key of a loadable record's id (warehouse/migrations/0007), computed
+            # once here for the duplicate check (classify.sql) and the calls table
+            "SELECT *, CASE WHEN reason IS NULL THEN id_key(call_id) END AS call_key "
+            "FROM staged",
+            params,
+        )
+        if fmt is not UsageFormat.FLAT_CSV:
+            con.execute(sql_file("ingest", "number_lines"))
+            # only when a line holds several calls: the shift's join costs 1.5 s at ten
+            # million rows even when there is nothing to shift
+            if fetch_value(con, "SELECT count(*) FROM ingest_scratch.staged WHERE source_item > 0"):
+                con.execute(sql_file("ingest", "shift_after_extra_calls"))
+        if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
+            header = 1 if fmt is UsageFormat.FLAT_CSV else 0
+            con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
+            con.execute(sql_file("ingest", "reject_lines"), {"csv": fmt is UsageFormat.FLAT_CSV})
+        con.execute("DELETE FROM ingest_scratch.staged WHERE blank")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 _CALL_COLUMNS = (
@@ -246,8 +289,7 @@ def ingest_usage(
     started = datetime.now(UTC)
     for table in ("ingest_rejects", "ingest_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _scratch(con):
         try:
             _stage(con, path, fmt, provider)
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
@@ -258,66 +300,78 @@ def ingest_usage(
                     f"`tr -d '\\r' < {path.name} > fixed.jsonl`"
                 ) from exc
             raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + sql_file("ingest", "classify")
-        )
-        batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
-        params = {"batch": batch_id, "source": source}
-        # everything valid without a verdict is loaded, in file order; the batches CHECK then
-        # holds the count of rows really inserted to read = loaded + duplicates + quarantined
-        loaded = fetch_value(
+        # one transaction writes one database: the staged records are read from the scratch
+        # database, the batch is written to the warehouse
+        con.execute("BEGIN TRANSACTION")
+        try:
+            batch = _load(con, fmt, source, started, bill)
+            if before_commit is not None:
+                before_commit(con, batch.batch_id)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.execute("DROP TABLE IF EXISTS ingest_verdicts")
+    return batch
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    fmt: UsageFormat,
+    source: str,
+    started: datetime,
+    bill: bool,
+) -> UsageLoad:
+    """Classify the staged records and write the batch: calls, quarantine, batch row, bill."""
+    con.execute("CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + sql_file("ingest", "classify"))
+    batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
+    params = {"batch": batch_id, "source": source}
+    # everything valid without a verdict is loaded, in file order; the batches CHECK then
+    # holds the count of rows really inserted to read = loaded + duplicates + quarantined
+    loaded = fetch_value(
+        con,
+        f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, source_item, batch_id, "  # noqa: S608
+        f"call_key) SELECT {_CALL_COLUMNS}, $source, source_line, source_item, $batch, "
+        "call_key FROM ingest_scratch.staged "
+        "ANTI JOIN ingest_verdicts USING (source_line, source_item) WHERE reason IS NULL",
+        params,
+    )
+    con.execute(
+        "INSERT INTO quarantine (batch_id, source, source_line, source_item, call_id, "
+        "reason, raw, record_hash) SELECT $batch, $source, source_line, source_item, "
+        "call_id, reason, raw, record_hash FROM ingest_verdicts "
+        "WHERE outcome = 'quarantine' ORDER BY source_line, source_item",
+        params,
+    )
+    read, duplicates, quarantined = (
+        int(n)
+        for n in fetch_one(
             con,
-            f"INSERT INTO calls ({_CALL_COLUMNS}, source, source_line, source_item, batch_id, "  # noqa: S608
-            f"call_key) SELECT {_CALL_COLUMNS}, $source, source_line, source_item, $batch, "
-            "call_key "
-            "FROM ingest_staged ANTI JOIN ingest_verdicts USING (source_line, source_item) "
-            "WHERE reason IS NULL",
-            params,
+            "SELECT (SELECT count(*) FROM ingest_scratch.staged), "
+            "count(*) FILTER (WHERE outcome = 'duplicate'), "
+            "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_verdicts",
         )
-        con.execute(
-            "INSERT INTO quarantine (batch_id, source, source_line, source_item, call_id, "
-            "reason, raw, record_hash) SELECT $batch, $source, source_line, source_item, "
-            "call_id, reason, raw, record_hash FROM ingest_verdicts "
-            "WHERE outcome = 'quarantine' ORDER BY source_line, source_item",
-            params,
-        )
-        read, duplicates, quarantined = (
-            int(n)
-            for n in fetch_one(
-                con,
-                "SELECT (SELECT count(*) FROM ingest_staged), "
-                "count(*) FILTER (WHERE outcome = 'duplicate'), "
-                "count(*) FILTER (WHERE outcome = 'quarantine') FROM ingest_verdicts",
-            )
-        )
-        # the staged records are done with: free their memory for billing
-        for table in ("ingest_staged", "ingest_verdicts"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        con.execute(
-            "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
-            "records_read, loaded, duplicates, quarantined) VALUES ($batch, 'usage', $source, "
-            "$format, $started, now(), $read, $loaded, $duplicates, $quarantined)",
-            {
-                **params,
-                "format": fmt.value,
-                "started": started,
-                "read": read,
-                "loaded": loaded,
-                "duplicates": duplicates,
-                "quarantined": quarantined,
-            },
-        )
-        billed = unpriced = 0
-        if bill:
-            result = bill_batches(con, batch_id, batch_id)
-            billed, unpriced = result.calls, result.unpriced
-        if before_commit is not None:
-            before_commit(con, batch_id)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for table in ("ingest_staged", "ingest_verdicts"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+    )
+    # the verdicts are done with: free their memory for billing (the staged records are on
+    # disk, and their database cannot be written in this transaction)
+    con.execute("DROP TABLE ingest_verdicts")
+    con.execute(
+        "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
+        "records_read, loaded, duplicates, quarantined) VALUES ($batch, 'usage', $source, "
+        "$format, $started, now(), $read, $loaded, $duplicates, $quarantined)",
+        {
+            **params,
+            "format": fmt.value,
+            "started": started,
+            "read": read,
+            "loaded": loaded,
+            "duplicates": duplicates,
+            "quarantined": quarantined,
+        },
+    )
+    billed = unpriced = 0
+    if bill:
+        result = bill_batches(con, batch_id, batch_id)
+        billed, unpriced = result.calls, result.unpriced
     return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed, unpriced)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import chat, error, ingest_records, write_jsonl
+from conftest import TEST_SHEETS, chat, error, ingest_records, write_jsonl
+from ingest.prices import load_prices
 from ingest.usage import UsageFormat, UsageLoad, detect_format, ingest_usage
-from warehouse import RatecardError
+from warehouse import RatecardError, connect
 
 
 def table(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
@@ -384,3 +386,52 @@ def test_a_file_with_mixed_line_endings_is_refused_with_what_to_do(
     with pytest.raises(RatecardError, match=r"cr.jsonl: .*mixes line endings .*tr -d"):
         ingest_usage(priced, path)
     assert table(priced, "SELECT count(*) FROM calls") == [(0,)]
+
+
+def test_records_are_staged_beside_the_warehouse_and_nothing_is_left_behind(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # ingest stages a file's records in a scratch database beside the warehouse; after a
+    # load, a refused file and a failure at commit time, no scratch folder is left, and the
+    # connection still loads the next file
+    seen: list[list[str]] = []
+
+    def look_beside(con: duckdb.DuckDBPyConnection, batch: int) -> None:
+        seen.append(sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".ratecard")))
+
+    def fail(con: duckdb.DuckDBPyConnection, batch: int) -> None:
+        raise RuntimeError("stop before commit")
+
+    first = write_jsonl(tmp_path / "a.jsonl", [chat(call_id="a1"), chat(call_id="a2")])
+    assert ingest_usage(priced, first, before_commit=look_beside).loaded == 2
+    assert len(seen) == 1 and len(seen[0]) == 1  # the scratch folder, during the load
+    broken = tmp_path / "cr.jsonl"
+    line = json.dumps(chat(call_id="x1")).encode()
+    broken.write_bytes(line + b"\r\n" + line + b"\n")
+    with pytest.raises(RatecardError, match="mixes line endings"):
+        ingest_usage(priced, broken)
+    with pytest.raises(RuntimeError, match="stop before commit"):
+        ingest_usage(
+            priced, write_jsonl(tmp_path / "b.jsonl", [chat(call_id="b1")]), before_commit=fail
+        )
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ratecard")]
+    again = ingest_usage(priced, write_jsonl(tmp_path / "c.jsonl", [chat(call_id="c1")]))
+    assert (again.records_read, again.loaded) == (1, 1)
+    assert table(priced, "SELECT call_id FROM calls ORDER BY call_id") == [
+        ("a1",),
+        ("a2",),
+        ("c1",),
+    ]
+    assert table(
+        priced, "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'ingest_scratch'"
+    ) == [(0,)]
+
+
+def test_a_warehouse_in_memory_stages_in_the_temporary_folder() -> None:
+    con = connect(":memory:")
+    load_prices(con, [TEST_SHEETS])
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_jsonl(Path(folder) / "m.jsonl", [chat(call_id="m1")])
+        load = ingest_usage(con, path)
+    assert (load.records_read, load.loaded, load.billed) == (1, 1, 1)
+    assert table(con, "SELECT call_id FROM calls") == [("m1",)]

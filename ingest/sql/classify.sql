@@ -20,12 +20,12 @@ existing AS (
                        cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
                        reported_cost, team, project, api_key_id) AS content
     FROM calls
-    WHERE call_key IN (SELECT call_key FROM ingest_staged WHERE reason IS NULL)
+    WHERE call_key IN (SELECT call_key FROM ingest_scratch.staged WHERE reason IS NULL)
 ),
 
 -- keys that repeat in this file or were loaded before
 suspects AS (
-    SELECT call_key FROM ingest_staged WHERE reason IS NULL GROUP BY call_key HAVING count(*) > 1
+    SELECT call_key FROM ingest_scratch.staged WHERE reason IS NULL GROUP BY call_key HAVING count(*) > 1
     UNION
     SELECT call_key FROM existing
 ),
@@ -38,7 +38,7 @@ valid AS (
         struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
                     cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
                     reported_cost, team, project, api_key_id) AS content
-    FROM ingest_staged
+    FROM ingest_scratch.staged
     WHERE reason IS NULL AND call_key IN (SELECT call_key FROM suspects)
 ),
 
@@ -91,7 +91,7 @@ candidates AS (
     FROM judged_valid
     UNION ALL
     SELECT source_line, source_item, NULL AS call_id, reason, raw, record_hash
-    FROM ingest_staged
+    FROM ingest_scratch.staged
     WHERE reason IS NOT NULL
 ),
 

@@ -5,5 +5,5 @@
 -- (rows written inside a transaction start at 2^55). Lines the reader rejected are not
 -- rows: renumber_after_rejects.sql shifts the numbers after them. A line's second and later
 -- calls shift the rows after them too: shift_after_extra_calls.sql, run when there are any.
-UPDATE ingest_staged
-SET source_line = rowid - (SELECT min(rowid) FROM ingest_staged) + 1
+UPDATE ingest_scratch.staged
+SET source_line = rowid - (SELECT min(rowid) FROM ingest_scratch.staged) + 1

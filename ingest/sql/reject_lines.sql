@@ -1,6 +1,6 @@
 -- Lines the file reader could not read (bad bytes, too long, wrong number of CSV cells),
 -- added to the staged records as quarantined, each with the reader's reason.
-INSERT INTO ingest_staged (source_line, source_item, reason, raw, record_hash)
+INSERT INTO ingest_scratch.staged (source_line, source_item, reason, raw, record_hash)
 SELECT
     line,
     0,

@@ -23,11 +23,11 @@ ranked AS (
 
 shift AS (
     SELECT DISTINCT s.source_line, r.rejects_so_far
-    FROM ingest_staged AS s
+    FROM ingest_scratch.staged AS s
     ASOF JOIN ranked AS r ON s.source_line - $header > r.read_before
 )
 
-UPDATE ingest_staged AS s
+UPDATE ingest_scratch.staged AS s
 SET source_line = s.source_line + shift.rejects_so_far
 FROM shift
 WHERE s.source_line = shift.source_line
