@@ -164,10 +164,36 @@ _FRAGMENTS = {
 }
 
 
-def _body_shape() -> str:
+def _body_shape() -> dict[str, object]:
     """The JSON structure every provider body is parsed into (ingest/sql/body_shape.json)."""
     text = resources.files("ingest").joinpath("sql", "body_shape.json").read_text("utf-8")
-    return json.dumps(json.loads(text), separators=(",", ":"))
+    shape: dict[str, object] = json.loads(text)
+    return shape
+
+
+_ENVELOPE_FIELDS = {
+    **dict.fromkeys(
+        ("call_id", "ts", "provider", "model", "team", "project", "api_key", "api_key_id"),
+        "VARCHAR",
+    ),
+    "tags": "JSON",
+    "status_code": "VARCHAR",
+    "sse": "VARCHAR",
+}
+"""The gateway log's own fields (ARCHITECTURE.md); the body under ``response`` is parsed
+into the body shape."""
+
+
+def _shapes(sql: str) -> str:
+    """The SQL with the JSON structures it parses into filled in, as string literals."""
+
+    def literal(shape: dict[str, object]) -> str:
+        return "'" + json.dumps(shape, separators=(",", ":")) + "'"
+
+    body = _body_shape()
+    return sql.replace("__BODY_SHAPE__", literal(body)).replace(
+        "__ENVELOPE_SHAPE__", literal({**_ENVELOPE_FIELDS, "response": body})
+    )
 
 
 @contextmanager
@@ -221,8 +247,7 @@ def _stage(
         params["delim"] = LINE_DELIM
     if fmt in (UsageFormat.RAW_BODY, UsageFormat.OTEL):
         params["provider"] = provider
-    ctes = ",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt])
-    ctes = ctes.replace("__BODY_SHAPE__", _body_shape())
+    ctes = _shapes(",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt]))
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(

@@ -89,7 +89,7 @@ bodies AS (
     SELECT
         *,
         CASE WHEN sse IS NULL THEN parsed_body
-             ELSE json_transform(stream_body, '__BODY_SHAPE__') END AS b,
+             ELSE json_transform(stream_body, __BODY_SHAPE__) END AS b,
         CASE
             WHEN problem IS NOT NULL THEN problem
             WHEN sse IS NOT NULL AND len(ev) = 0 AND trim(sse) <> ''

@@ -5,9 +5,17 @@ parsed AS (
     SELECT
         line,
         blank,
-        json_valid(line) AS is_json,
-        CASE WHEN json_valid(line) THEN json_transform(line, '__BODY_SHAPE__') END AS b
+        -- each line parsed once, as in envelope_gateway_log.sql
+        CASE WHEN starts_with(line, '{') AND ends_with(line, '}')
+                 THEN TRY(json_transform(line, __BODY_SHAPE__))
+             WHEN json_valid(line) THEN json_transform(line, __BODY_SHAPE__)
+        END AS b
     FROM lines
+),
+
+checked_json AS (
+    SELECT *, CASE WHEN b IS NOT NULL THEN true ELSE json_valid(line) END AS is_json
+    FROM parsed
 ),
 
 envelopes AS (
@@ -28,5 +36,5 @@ envelopes AS (
         b AS parsed_body,
         NULL::VARCHAR AS sse,
         NULL::VARCHAR AS response_type
-    FROM parsed
+    FROM checked_json
 )
