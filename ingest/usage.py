@@ -248,6 +248,7 @@ def _stage(
     if fmt in (UsageFormat.RAW_BODY, UsageFormat.OTEL):
         params["provider"] = provider
     ctes = _shapes(",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt]))
+    con.execute(sql_file("ingest", "macros"))
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(

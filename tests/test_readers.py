@@ -721,3 +721,30 @@ def test_bad_counts_in_every_shape_are_quarantined_with_the_reason(
         (4, "cache tokens (11 read + 0 written) exceed input tokens (10)"),
         (5, "input tokens are not a whole number: [1]"),
     ]
+
+
+def test_spaces_around_fields_and_stream_events_are_trimmed_and_other_blanks_kept(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # ingest trims spaces (only spaces, as SQL's trim) from the ends of the envelope's text
+    # fields, the id and each event of a stream, calling trim only when an end is a space
+    spaced = logged(CHAT | {"id": "  chat-1  "}, provider=" testgw ", model="tm-1 ") | {
+        "team": " search",
+        "project": "\tranker ",  # a tab is not a space: it stays
+    }
+    stream = streamed(
+        [{"id": "cs-2", "object": "chat.completion.chunk", "usage": None, "choices": []}]
+    )
+    final = {"id": "cs-2", "choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 7}}
+    stream["sse"] += "data:    " + json.dumps(final) + "   \n\ndata:  [DONE]  \n"
+    load = ingest_records(priced, tmp_path, [spaced, stream])
+    assert (load.loaded, load.quarantined) == (2, 0)
+    first = call(priced, "chat-1")
+    assert (first["provider"], first["model"], first["team"], first["project"]) == (
+        "testgw",
+        "tm-1",
+        "search",
+        "\tranker",
+    )
+    assert tokens(priced, "cs-2") == (40, 0, 0, 7, 0)
+    assert call(priced, "cs-2")["status"] == "ok"

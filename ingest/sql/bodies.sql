@@ -26,7 +26,7 @@ events AS (
                 list_transform(
                     list_filter(string_split(replace(sse, chr(13), ''), chr(10)),
                                 lambda x: starts_with(x, 'data:')),
-                    lambda x: trim(x[6:])),
+                    lambda x: trim_spaces(substr(x, 6))),
                 lambda x: x <> '[DONE]' AND starts_with(x, '{') AND json_valid(x)),
             lambda x: struct_pack(text := x, f := json_transform(x, '{
                 "type": "VARCHAR", "id": "VARCHAR", "taskUUID": "VARCHAR", "error": "JSON",

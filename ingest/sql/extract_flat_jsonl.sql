@@ -26,7 +26,11 @@ extracted AS (
         line,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
+            -- the ltrim only for lines that do not start with '{' (it cost 2 s per ten
+            -- million lines)
+            WHEN NOT starts_with(line, '{')
+                 AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
+                THEN 'not a JSON object'
         END AS problem,
         r.call_id, r.ts AS ts_txt, r.provider, r.model,
         r.status AS status_txt, r.status_code AS http_status_txt, r.error_type,

@@ -61,7 +61,11 @@ exploded AS (
         blank,
         CASE
             WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            WHEN NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{') THEN 'not a JSON object'
+            -- the ltrim only for lines that do not start with '{' (it cost 2 s per ten
+            -- million lines)
+            WHEN NOT starts_with(line, '{')
+                 AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
+                THEN 'not a JSON object'
             WHEN coalesce(len(spans), 0) = 0
                 THEN 'no GenAI span (gen_ai.* attributes) in this OTLP export'
         END AS problem,
