@@ -437,26 +437,33 @@ def test_a_warehouse_in_memory_stages_in_the_temporary_folder() -> None:
     assert table(con, "SELECT call_id FROM calls") == [("m1",)]
 
 
-@pytest.mark.parametrize("raw_bodies", [False, True])
+@pytest.mark.parametrize(
+    "fmt", [UsageFormat.GATEWAY_LOG, UsageFormat.RAW_BODY, UsageFormat.FLAT_JSONL]
+)
 def test_each_line_is_parsed_once_and_a_malformed_line_in_braces_is_still_caught(
-    priced: duckdb.DuckDBPyConnection, tmp_path: Path, raw_bodies: bool
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: UsageFormat
 ) -> None:
-    # a line in braces is parsed under TRY; one that fails makes DuckDB redo its whole
-    # 2,048-line vector row by row, so the good lines around it must still load; an object
-    # with blanks around it takes the other path (json_valid first) and loads too
+    # a line in braces is parsed under TRY (json_line, ingest/sql/macros.sql); one that fails
+    # makes DuckDB redo its whole 2,048-line vector row by row, so the good lines around it
+    # must still load; an object with blanks around it takes the other path (json_valid
+    # first) and loads too
     def record(n: int) -> bytes:
         full = chat(call_id=f"p{n}")
-        # a raw body carries its own time
-        body = full["response"] | {"created": 1790856000} if raw_bodies else full
-        return json.dumps(body).encode()
+        if fmt is UsageFormat.RAW_BODY:  # a raw body carries its own time
+            return json.dumps(full["response"] | {"created": 1790856000}).encode()
+        if fmt is UsageFormat.FLAT_JSONL:
+            flat = {k: full[k] for k in ("ts", "provider", "model", "team", "project")}
+            return json.dumps(
+                flat | {"call_id": f"p{n}", "input_tokens": 100, "output_tokens": 10}
+            ).encode()
+        return json.dumps(full).encode()
 
     lines = [record(n) for n in range(1, 3001)]
     lines[1499] = b'{"call_id": "broken", "ts": }'  # line 1500: braces, not JSON
     lines[2999] = b"\t" + record(3000) + b" "  # line 3000: blanks around an object
     path = tmp_path / "many.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    fmt = UsageFormat.RAW_BODY if raw_bodies else None
-    load = ingest_usage(priced, path, fmt=fmt, provider="reapi" if raw_bodies else None)
+    load = ingest_usage(priced, path, fmt=fmt, provider="reapi")
     assert (load.records_read, load.loaded, load.quarantined) == (3000, 2999, 1)
     assert table(priced, "SELECT source_line, reason FROM quarantine") == [
         (1500, "not valid JSON (truncated or malformed line)")

@@ -6,20 +6,12 @@ parsed AS (
     SELECT
         line,
         blank,
-        -- each line is parsed once: a line in braces, as nearly every record is, under TRY;
-        -- any other line only if it is valid JSON (an object with blanks around it, an
-        -- array). Checking every line with json_valid first parsed it twice (3 s at ten
-        -- million lines). A malformed line in braces makes DuckDB redo its vector row by
-        -- row, slower but the same result; truncated lines, the usual kind, end without '}'.
-        CASE WHEN starts_with(line, '{') AND ends_with(line, '}')
-                 THEN TRY(json_transform(line, __ENVELOPE_SHAPE__))
-             WHEN json_valid(line) THEN json_transform(line, __ENVELOPE_SHAPE__)
-        END AS r
+        json_line(line, __ENVELOPE_SHAPE__) AS r  -- macros.sql
     FROM lines
 ),
 
 checked_json AS (
-    SELECT *, CASE WHEN r IS NOT NULL THEN true ELSE json_valid(line) END AS is_json
+    SELECT *, json_line_valid(line, r) AS is_json
     FROM parsed
 ),
 
@@ -27,14 +19,7 @@ envelopes AS (
     SELECT
         line,
         blank,
-        CASE
-            WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            -- the ltrim only for lines that do not start with '{' (it cost 2 s per ten
-            -- million lines)
-            WHEN NOT starts_with(line, '{')
-                 AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
-                THEN 'not a JSON object'
-        END AS problem,
+        json_line_problem(line, is_json) AS problem,
         r.call_id AS env_call_id,
         r.ts AS env_ts,
         r.provider AS env_provider,

@@ -5,16 +5,12 @@ parsed AS (
     SELECT
         line,
         blank,
-        -- each line parsed once, as in envelope_gateway_log.sql
-        CASE WHEN starts_with(line, '{') AND ends_with(line, '}')
-                 THEN TRY(json_transform(line, __BODY_SHAPE__))
-             WHEN json_valid(line) THEN json_transform(line, __BODY_SHAPE__)
-        END AS b
+        json_line(line, __BODY_SHAPE__) AS b  -- macros.sql
     FROM lines
 ),
 
 checked_json AS (
-    SELECT *, CASE WHEN b IS NOT NULL THEN true ELSE json_valid(line) END AS is_json
+    SELECT *, json_line_valid(line, b) AS is_json
     FROM parsed
 ),
 
@@ -22,14 +18,7 @@ envelopes AS (
     SELECT
         line,
         blank,
-        CASE
-            WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            -- the ltrim only for lines that do not start with '{' (it cost 2 s per ten
-            -- million lines)
-            WHEN NOT starts_with(line, '{')
-                 AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
-                THEN 'not a JSON object'
-        END AS problem,
+        json_line_problem(line, is_json) AS problem,
         NULL::VARCHAR AS env_call_id,
         NULL::VARCHAR AS env_ts,
         $provider::VARCHAR AS env_provider,

@@ -11,8 +11,7 @@ parsed AS (
     SELECT
         line,
         blank,
-        json_valid(line) AS is_json,
-        CASE WHEN json_valid(line) THEN json_transform(line, '{"resourceSpans": [{
+        json_line(line, '{"resourceSpans": [{
             "resource": {"attributes": [{"key": "VARCHAR", "value": {
                 "stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR",
                 "boolValue": "VARCHAR"}}]},
@@ -23,8 +22,13 @@ parsed AS (
                     "stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR",
                     "boolValue": "VARCHAR"}}]
             }]}]
-        }]}') END AS r
+        }]}') AS r  -- macros.sql
     FROM lines
+),
+
+checked_json AS (
+    SELECT *, json_line_valid(line, r) AS is_json
+    FROM parsed
 ),
 
 -- every span of the line with its own and its resource's attributes as (k, v) text pairs
@@ -52,23 +56,17 @@ flat AS (
                 )))))),
             lambda x: len(list_filter(x.attrs, lambda a: starts_with(a.k, 'gen_ai.'))) > 0
         ) AS spans
-    FROM parsed
+    FROM checked_json
 ),
 
 exploded AS (
     SELECT
         line,
         blank,
-        CASE
-            WHEN NOT is_json THEN 'not valid JSON (truncated or malformed line)'
-            -- the ltrim only for lines that do not start with '{' (it cost 2 s per ten
-            -- million lines)
-            WHEN NOT starts_with(line, '{')
-                 AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
-                THEN 'not a JSON object'
-            WHEN coalesce(len(spans), 0) = 0
-                THEN 'no GenAI span (gen_ai.* attributes) in this OTLP export'
-        END AS problem,
+        coalesce(json_line_problem(line, is_json),
+                 CASE WHEN coalesce(len(spans), 0) = 0
+                      THEN 'no GenAI span (gen_ai.* attributes) in this OTLP export' END
+        ) AS problem,
         unnest(CASE WHEN coalesce(len(spans), 0) = 0 THEN [NULL] ELSE
             list_transform(spans, lambda s, i: struct_insert(s, item := i - 1)) END) AS s
     FROM flat

@@ -1,4 +1,3 @@
-
 -- After number_lines.sql, when a line holds several calls (Runware results, OTLP spans): a
 -- line's second and later calls, counted in order, shift every row from them on back by
 -- their count so far.
