@@ -32,14 +32,16 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     The batches must not have been billed yet (their call_costs rows would double up).
     """
     span = {"first_batch": first, "last_batch": last}
-    # the costs and the hourly sums both read the same per-call bill (billed.sql): computing
-    # it twice against the small price table is cheaper than joining millions of calls back
-    # to their costs; the daily rollup, the budgets' hours and the repricing hours are
-    # sums of the hourly sums
-    billed = f"WITH {sql_file('pricing', 'billed')}\n"
-    con.execute(f"INSERT INTO call_costs BY NAME {billed}{sql_file('pricing', 'bill')}", span)
+    # the costs and the hourly sums are two passes over the calls with one formula
+    # (costed.sql): per call for call_costs, per hour and price point for the sums, which
+    # is cheaper than joining millions of calls back to their costs; the daily rollup, the
+    # budgets' hours and the repricing hours are sums of the hourly sums
+    scope, costed = sql_file("pricing", "scope"), sql_file("pricing", "costed")
+    per_call = f"WITH {scope},\n{sql_file('pricing', 'call_units')},\n{costed}\n"
+    per_hour = f"WITH {scope},\n{sql_file('pricing', 'hour_units')},\n{costed}\n"
+    con.execute(f"INSERT INTO call_costs BY NAME {per_call}{sql_file('pricing', 'bill')}", span)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE billed_hours AS {billed}{sql_file('pricing', 'rollup')}",
+        f"CREATE OR REPLACE TEMP TABLE billed_hours AS {per_hour}{sql_file('pricing', 'rollup')}",
         span,
     )
     con.execute(f"INSERT INTO daily_rollup {sql_file('pricing', 'rollup_days')}")

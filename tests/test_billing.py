@@ -13,6 +13,7 @@ Rates used (tests/data/price_sheets):
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,6 +22,7 @@ import duckdb
 import pytest
 
 from conftest import D, chat, costs, error, ingest_records
+from ingest.prices import load_prices
 from ingest.usage import UsageFormat
 from pricing.engine import rebill
 
@@ -313,3 +315,96 @@ def test_rebill_applies_a_changed_sheet_to_every_call(
         1,
         D("0.025"),
     )
+
+
+def sell_at_odd(con: duckdb.DuckDBPyConnection, folder: Path, prices: str) -> None:
+    """Load a one-model sheet for provider `odd` (wire id m3, per 1M) with these periods."""
+    path = folder / "odd.yml"
+    path.write_text(
+        "provider: odd\nname: Odd\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
+        f"  - {{id: m3, canonical: minimax-m3, unit: 1M, prices: [{prices}]}}\n",
+        encoding="utf-8",
+    )
+    load_prices(con, [path])
+
+
+def test_the_hourly_sums_bill_each_call_by_its_own_price_point(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # the hourly sums bill the summed tokens of the calls that share a price point: one
+    # hour of one team here holds three points (a price change at 12:30, a tier above
+    # 300,000 input tokens that is no input-band edge) and a free failure
+    sell_at_odd(
+        priced,
+        tmp_path,
+        "{effective_from: 2026-01-01, effective_to: '2026-10-01T12:30:00Z', input: 1, "
+        "output: 1}, {effective_from: '2026-10-01T12:30:00Z', input: 2, output: 2, tiers: "
+        "[{above_input_tokens: 300000, input: 4, output: 4}]}",
+    )
+
+    def odd(ts: str, prompt: int, completion: int, call_id: str) -> dict[str, Any]:
+        return chat(
+            ts=ts, prompt=prompt, completion=completion, call_id=call_id, provider="odd", model="m3"
+        )
+
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            odd("2026-10-01T12:10:00Z", prompt=1_000, completion=0, call_id="a"),
+            odd("2026-10-01T12:40:00Z", prompt=1_000, completion=0, call_id="b"),
+            odd("2026-10-01T12:41:00Z", prompt=280_000, completion=10, call_id="c"),
+            odd("2026-10-01T12:45:00Z", prompt=350_000, completion=10, call_id="d"),
+            error(500, ts="2026-10-01T12:50:00Z", provider="odd", model="m3") | {"call_id": "e"},
+        ],
+    )
+    # a: 1,000 x 1/1M = 0.001; b: 1,000 x 2/1M = 0.002; c: 280,010 x 2/1M = 0.56002;
+    # d: 350,010 x 4/1M = 1.40004; e failed: free
+    assert [costs(priced, c)["total_cost"] for c in "abcde"] == [
+        D("0.001"),
+        D("0.002"),
+        D("0.56002"),
+        D("1.40004"),
+        D("0"),
+    ]
+    assert priced.execute(
+        "SELECT hour, sum(calls), sum(total_cost) FROM hourly_spend GROUP BY hour"
+    ).fetchall() == [(datetime(2026, 10, 1, 12, tzinfo=UTC), 5, D("1.96306"))]
+    assert priced.execute(
+        "SELECT day, sum(calls), sum(failed_calls), sum(input_cost), sum(output_cost), "
+        "sum(total_cost) FROM daily_rollup GROUP BY day"
+    ).fetchall() == [
+        (
+            date(2026, 10, 1),
+            5,
+            1,
+            # inputs: 0.001 + 0.002 + 0.56 + 1.4; outputs: 0.00002 + 0.00004
+            D("1.963"),
+            D("0.00006"),
+            D("1.96306"),
+        )
+    ]
+    # band (272,000, 512,000] holds c and d, one at each side of the tier: 630,020 tokens
+    assert priced.execute(
+        "SELECT input_band, failed, calls, input_tokens + output_tokens, total_cost "
+        "FROM reprice_hours ORDER BY input_band, failed"
+    ).fetchall() == [
+        (-1, False, 2, 2_000, D("0.003")),
+        (-1, True, 1, 0, D("0")),
+        (272_000, False, 2, 630_020, D("1.96006")),
+    ]
+
+
+def test_an_hour_before_1970_is_the_hour_it_starts(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # the hourly sums count hours in microseconds since 1970, rounded down also below zero
+    sell_at_odd(priced, tmp_path, "{effective_from: 1969-01-01, input: 1, output: 1}")
+    ingest_records(
+        priced,
+        tmp_path,
+        [chat(ts="1969-12-31T23:30:00Z", prompt=1_000, completion=0, provider="odd", model="m3")],
+    )
+    assert priced.execute("SELECT hour, calls, total_cost FROM hourly_spend").fetchall() == [
+        (datetime(1969, 12, 31, 23, tzinfo=UTC), 1, D("0.001"))
+    ]

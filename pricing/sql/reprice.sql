@@ -26,7 +26,7 @@ matched AS (
         AND s.size > r.tier_lo AND s.size <= r.tier_hi
 ),
 
--- the same formula as billed.sql, at the target's per-token rates
+-- the same formula as costed.sql, at the target's per-token rates
 repriced AS (
     SELECT
         actual_provider, target_provider, calls, actual_cost, currency,

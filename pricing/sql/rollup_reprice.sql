@@ -9,5 +9,5 @@ SELECT
     sum(output_tokens)::HUGEINT AS output_tokens,
     sum(total_cost) AS total_cost
 FROM billed_hours
-WHERE unpriced_reason IS NULL  -- NULL exactly for priced calls (billed.sql)
+WHERE unpriced_reason IS NULL  -- NULL exactly for priced calls (costed.sql)
 GROUP BY ALL
