@@ -29,17 +29,18 @@ def latest_price_load(con: duckdb.DuckDBPyConnection) -> int | None:
 def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillResult:
     """Price the calls of usage batches first..last and append their daily rollup rows.
 
-    The batches must not have been billed yet (their call_costs rows would double up).
+    The batches must not have been billed yet (their call_bills rows would double up).
     """
     span = {"first_batch": first, "last_batch": last}
     # the costs and the hourly sums are two passes over the calls with one formula
-    # (costed.sql): per call for call_costs, per hour and price point for the sums, which
+    # (costed.sql): per call for call_bills, per hour and price point for the sums, which
     # is cheaper than joining millions of calls back to their costs; the daily rollup, the
     # budgets' hours and the repricing hours are sums of the hourly sums
+    con.execute(sql_file("pricing", "bill_points"))
     scope, costed = sql_file("pricing", "scope"), sql_file("pricing", "costed")
     per_call = f"WITH {scope},\n{sql_file('pricing', 'call_units')},\n{costed}\n"
     per_hour = f"WITH {scope},\n{sql_file('pricing', 'hour_units')},\n{costed}\n"
-    con.execute(f"INSERT INTO call_costs BY NAME {per_call}{sql_file('pricing', 'bill')}", span)
+    con.execute(f"INSERT INTO call_bills BY NAME {per_call}{sql_file('pricing', 'bill')}", span)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE billed_hours AS {per_hour}{sql_file('pricing', 'rollup')}",
         span,
@@ -55,7 +56,7 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     )
     calls, unpriced = fetch_one(
         con,
-        "SELECT count(*), count(*) FILTER (WHERE NOT priced) FROM call_costs "
+        "SELECT count(*), count(*) FILTER (WHERE point_id IS NULL) FROM call_bills "
         "WHERE batch_id BETWEEN $first_batch AND $last_batch",
         span,
     )
@@ -68,7 +69,7 @@ def bill_unbilled(con: duckdb.DuckDBPyConnection) -> BillResult:
         int(r[0])
         for r in con.execute(
             "SELECT batch_id FROM batches WHERE kind = 'usage' AND billed_with_prices IS NULL "
-            "AND batch_id NOT IN (SELECT DISTINCT batch_id FROM call_costs) ORDER BY batch_id"
+            "AND batch_id NOT IN (SELECT DISTINCT batch_id FROM call_bills) ORDER BY batch_id"
         ).fetchall()
     ]
     calls = unpriced = 0
@@ -88,7 +89,8 @@ def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
     """Re-price every call against the price points now in the warehouse, atomically."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM call_costs")
+        con.execute("DELETE FROM call_bills")
+        con.execute("DELETE FROM bill_points")  # numbered afresh: no bill names them now
         con.execute("DELETE FROM daily_rollup")
         con.execute("DELETE FROM hourly_spend")
         con.execute("DELETE FROM reprice_hours")

@@ -408,3 +408,38 @@ def test_an_hour_before_1970_is_the_hour_it_starts(
     assert priced.execute("SELECT hour, calls, total_cost FROM hourly_spend").fetchall() == [
         (datetime(1969, 12, 31, 23, tzinfo=UTC), 1, D("0.001"))
     ]
+
+
+def test_a_bill_names_its_price_point_until_it_is_rebilled(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    def point(call_id: str) -> tuple[Any, ...]:
+        bill = costs(priced, call_id)
+        return bill["canonical_model"], bill["unit_tokens"], bill["price_from"], bill["total_cost"]
+
+    def points_beyond_the_sheets() -> int:
+        return int(
+            priced.execute(
+                "SELECT (SELECT count(*) FROM bill_points) - count(*) FROM (SELECT DISTINCT "
+                "canonical_model, variant, unit_tokens, currency, effective_from, "
+                "above_input_tokens FROM price_points)"
+            ).fetchall()[0][0]
+        )
+
+    def odd(call_id: str) -> dict[str, Any]:
+        return chat(call_id=call_id, provider="odd", model="m3", prompt=1_000, completion=0)
+
+    sell_at_odd(priced, tmp_path, "{effective_from: 2026-01-02, input: 1, output: 1}")
+    ingest_records(priced, tmp_path, [odd("old")])
+    jan, jun = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    assert point("old") == ("minimax-m3", 1_000_000, jan, D("0.001"))
+    assert points_beyond_the_sheets() == 0
+    # the sheet is replaced: its January point is gone from price_points, not from the bill
+    sell_at_odd(priced, tmp_path, "{effective_from: 2026-06-01, input: 3, output: 3}")
+    ingest_records(priced, tmp_path, [odd("new")])
+    assert point("old") == ("minimax-m3", 1_000_000, jan, D("0.001"))
+    assert point("new") == ("minimax-m3", 1_000_000, jun, D("0.003"))
+    assert points_beyond_the_sheets() == 1
+    rebill(priced)
+    assert point("old") == point("new") == ("minimax-m3", 1_000_000, jun, D("0.003"))
+    assert points_beyond_the_sheets() == 0  # a rebill numbers the current points afresh

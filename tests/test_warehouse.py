@@ -21,14 +21,16 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 8
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 9
     assert {
         "schema_migrations",
         "batches",
         "calls",
         "quarantine",
         "price_points",
-        "call_costs",
+        "call_bills",
+        "bill_points",
+        "call_costs",  # a view over the two
         "daily_rollup",
         "model_aliases",
         "pull_cursors",
@@ -42,6 +44,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (6, "reprice_hours"),
         (7, "call_keys"),
         (8, "costs_without_ids"),
+        (9, "bills_name_their_price_point"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -168,14 +171,31 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     assert first.loaded == 2
     con.close()
     # back to schema 6: the calls as ingest loaded them then, without keys, and their costs
-    # with a copy of the id
+    # in one table (schema 9 split it), with a copy of the id
     old = duckdb.connect(str(path))
+    bills = "SELECT * FROM call_costs ORDER BY source_line"
+    costs_before = old.execute(bills).fetchall()
     old.execute("ALTER TABLE calls DROP COLUMN call_key")
     old.execute("DROP MACRO id_key")
+    old.execute("CREATE TABLE costs_table AS SELECT * FROM call_costs")
+    old.execute("DROP VIEW call_costs")
+    old.execute("DROP TABLE call_bills")
+    old.execute("DROP TABLE bill_points")
+    old.execute("ALTER TABLE costs_table RENAME TO call_costs")
     old.execute("ALTER TABLE call_costs ADD COLUMN call_id VARCHAR")
     old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
-    con = connect(path)  # migrates to 7: the keys are backfilled; 8: the copied ids go
+    # migrates to 7: the keys are backfilled; 8: the copied ids go; 9: the bills name their
+    # price point by number, and the call_costs view shows them as they were, point and total
+    con = connect(path)
+    assert con.execute(bills).fetchall() == costs_before
+    assert (
+        con.execute(
+            "SELECT point_id, canonical_model, unit_tokens, tier_above FROM call_bills "
+            "JOIN bill_points USING (point_id)"
+        ).fetchall()
+        == [(1, "minimax-m3", 1_000_000, None)] * 2
+    )
     assert con.execute(
         "SELECT count(*) FROM calls WHERE call_key = id_key(call_id)"
     ).fetchall() == [(2,)]

@@ -1,8 +1,8 @@
 -- CTE fragment, the start of every bill: the calls of usage batches $first_batch..$last_batch
 -- as `scope`, and the price points as `rates`, numbered (rate_id) so that calls can be
--- grouped by the one that prices them. A wire id that a sheet lists as an alias
--- (model_aliases) is priced as the model it names. Rates are per token (the price_rates
--- view, warehouse/migrations/0002).
+-- grouped by the one that prices them, with the number bills name them by (point_id,
+-- bill_points.sql). A wire id that a sheet lists as an alias (model_aliases) is priced as
+-- the model it names. Rates are per token (the price_rates view, warehouse/migrations/0002).
 scope AS (
     SELECT c.batch_id, c.source_line, c.source_item, c.ts, c.provider, c.model,
            coalesce(a.model, c.model) AS priced_model,
@@ -17,7 +17,15 @@ scope AS (
 -- materialised: both of hour_units.sql's joins must see the same numbers
 rates AS MATERIALIZED (
     SELECT
-        row_number() OVER (ORDER BY provider, model, effective_from, tier_lo) AS rate_id,
-        *
-    FROM price_rates
+        row_number() OVER (ORDER BY r.provider, r.model, r.effective_from, r.tier_lo) AS rate_id,
+        r.*,
+        p.point_id
+    FROM price_rates AS r
+    LEFT JOIN bill_points AS p
+        ON  p.canonical_model = r.canonical_model
+        AND p.variant = r.variant
+        AND p.unit_tokens = r.unit_tokens
+        AND p.currency = r.currency
+        AND p.price_from = r.effective_from
+        AND p.tier_above IS NOT DISTINCT FROM r.above_input_tokens
 )
