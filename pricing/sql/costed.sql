@@ -29,7 +29,8 @@ components AS (
              ELSE 0 END::DECIMAL(38, 15) AS charged_cache_write,
         CASE WHEN is_charged THEN output_tokens * output_pt
              ELSE 0 END::DECIMAL(38, 15) AS charged_output,
-        CASE WHEN is_charged THEN calls * request_fee ELSE 0 END::DECIMAL(38, 15) AS charged_request,
+        CASE WHEN is_charged THEN calls * request_fee
+             ELSE 0 END::DECIMAL(38, 15) AS charged_request,
         -- what the cache saved: cache reads at the input rate minus at the cache-read rate
         CASE WHEN is_charged THEN cache_read_tokens * (input_pt - cache_read_pt)
              ELSE 0 END::DECIMAL(38, 15) AS charged_savings
