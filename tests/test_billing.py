@@ -280,8 +280,19 @@ def test_cache_write_request_fee_and_billed_failures(
             error(429, provider="runapi", model="MiniMax-M1") | {"call_id": "u4"},
             "no price for model MiniMax-M1 at runapi",
         ),
+        (
+            # a wire id the sheet lists as an alias is a known model
+            chat(provider="runware", model="minimax:m3@0", ts="2025-12-31T23:59:59Z", call_id="u5"),
+            "no price for runware/minimax:m3@0 in force at the call's time",
+        ),
     ],
-    ids=["unknown model", "unknown provider", "before any price", "failed, unknown model"],
+    ids=[
+        "unknown model",
+        "unknown provider",
+        "before any price",
+        "failed, unknown model",
+        "alias, before any price",
+    ],
 )
 def test_unpriced_calls_are_null_and_flagged(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path, record: dict[str, Any], reason: str

@@ -3,10 +3,9 @@
 -- the rates of the price point that prices it (NULL rates: no price point). One formula for
 -- both, so the per-call costs and the hourly sums cannot disagree.
 --
--- known_models and known_providers say why a unit found no price, for the person who has to
--- fix it. A failed call is free unless its sheet says the provider bills failures. An
+-- known_model (scope.sql) and known_providers say why a unit found no price, for the person
+-- who has to fix it. A failed call is free unless its sheet says the provider bills failures. An
 -- unpriced unit's amounts stay NULL, never 0.
-known_models AS (SELECT DISTINCT provider, model FROM price_points),
 known_providers AS (SELECT DISTINCT provider FROM price_points),
 
 charged AS (
@@ -32,7 +31,7 @@ components AS (
         CASE WHEN is_charged THEN calls * request_fee
              ELSE 0 END::DECIMAL(38, 15) AS charged_request,
         -- what the cache saved: cache reads at the input rate minus at the cache-read rate
-        CASE WHEN is_charged THEN cache_read_tokens * (input_pt - cache_read_pt)
+        CASE WHEN is_charged THEN cache_read_tokens * saved_pt
              ELSE 0 END::DECIMAL(38, 15) AS charged_savings
     FROM charged
 ),
@@ -44,7 +43,7 @@ costed AS (
         CASE
             WHEN c.priced THEN NULL
             WHEN kp.provider IS NULL THEN 'no price sheet for provider ' || c.provider
-            WHEN km.model IS NULL THEN 'no price for model ' || c.model || ' at ' || c.provider
+            WHEN NOT c.known_model THEN 'no price for model ' || c.model || ' at ' || c.provider
             ELSE 'no price for ' || c.provider || '/' || c.model || ' in force at the call''s time'
         END AS unpriced_reason,
         c.effective_from AS price_from,
@@ -61,5 +60,4 @@ costed AS (
         CASE WHEN c.priced THEN c.charged_savings END AS cache_savings
     FROM components AS c
     LEFT JOIN known_providers AS kp ON kp.provider = c.provider
-    LEFT JOIN known_models AS km ON km.provider = c.provider AND km.model = c.priced_model
 )

@@ -23,7 +23,8 @@ hour_calls AS (
 
 hour_sums AS (
     SELECT
-        batch_id, hour_us, provider, model, priced_model, team, project, api_key_id, status,
+        batch_id, hour_us, provider, model, priced_model, known_model, team, project,
+        api_key_id, status,
         input_band(input_tokens) AS input_band,  -- warehouse/migrations/0006
         rate_id,
         count(*) AS calls,
