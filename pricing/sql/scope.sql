@@ -1,7 +1,9 @@
 -- CTE fragment, the start of every bill: the calls of usage batches $first_batch..$last_batch
--- as `scope`, and the price points as `rates`, numbered (rate_id) so that calls can be
--- grouped by the one that prices them, with the number bills name them by (point_id,
--- bill_points.sql). Rates are per token (the price_rates view, warehouse/migrations/0002).
+-- as `scope`; the price points as `rates`, numbered (rate_id) so that calls can be grouped
+-- by the one that prices them, with the number bills name them by (point_id,
+-- bill_points.sql); and each call with the price point in force at its ts (range join) and
+-- matching its input size (tier) as `matched`, its rate columns NULL when none does. Rates
+-- are per token (the price_rates view, warehouse/migrations/0002).
 
 -- Every wire id the sheets know at a provider, with the model it is priced as: a wire id
 -- that a sheet lists as an alias (model_aliases) is priced as the model it names, and
@@ -46,4 +48,14 @@ rates AS MATERIALIZED (
         AND p.currency = r.currency
         AND p.price_from = r.effective_from
         AND p.tier_above IS NOT DISTINCT FROM r.above_input_tokens
+),
+
+matched AS (
+    SELECT s.*, r.* EXCLUDE (provider, model)
+    FROM scope AS s
+    LEFT JOIN rates AS r
+        ON  r.provider = s.provider
+        AND r.model = s.priced_model
+        AND s.ts >= r.effective_from AND s.ts < r.effective_to
+        AND s.input_tokens > r.tier_lo AND s.input_tokens <= r.tier_hi
 )
