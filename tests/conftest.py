@@ -34,6 +34,18 @@ def priced(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def sell_at_odd(con: duckdb.DuckDBPyConnection, folder: Path, prices: str) -> None:
+    """Load a one-model sheet for provider `odd` selling minimax-m3 (wire id m3, per 1M)
+    with these periods."""
+    path = folder / "odd.yml"
+    path.write_text(
+        "provider: odd\nname: Odd\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
+        f"  - {{id: m3, canonical: minimax-m3, unit: 1M, prices: [{prices}]}}\n",
+        encoding="utf-8",
+    )
+    load_prices(con, [path])
+
+
 def chat(
     *,
     ts: str = "2026-10-01T12:00:00Z",

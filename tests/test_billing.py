@@ -21,8 +21,7 @@ from typing import Any, NamedTuple
 import duckdb
 import pytest
 
-from conftest import D, chat, costs, error, ingest_records
-from ingest.prices import load_prices
+from conftest import D, chat, costs, error, ingest_records, sell_at_odd
 from ingest.usage import UsageFormat
 from pricing.engine import rebill
 
@@ -326,17 +325,6 @@ def test_rebill_applies_a_changed_sheet_to_every_call(
         1,
         D("0.025"),
     )
-
-
-def sell_at_odd(con: duckdb.DuckDBPyConnection, folder: Path, prices: str) -> None:
-    """Load a one-model sheet for provider `odd` (wire id m3, per 1M) with these periods."""
-    path = folder / "odd.yml"
-    path.write_text(
-        "provider: odd\nname: Odd\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
-        f"  - {{id: m3, canonical: minimax-m3, unit: 1M, prices: [{prices}]}}\n",
-        encoding="utf-8",
-    )
-    load_prices(con, [path])
 
 
 def test_the_hourly_sums_bill_each_call_by_its_own_price_point(

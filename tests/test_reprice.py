@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dashboard_data import build
 
-from conftest import D, chat, ingest_records, sample_warehouse
+from conftest import D, chat, ingest_records, sample_warehouse, sell_at_odd
 from ingest.prices import load_prices
 from pricing import reprice as repricing
 from pricing.reprice import CallScope, Repriced, from_hours, reprice
@@ -129,17 +129,6 @@ def test_scope_and_missing_prices(warehouse: duckdb.DuckDBPyConnection, tmp_path
     assert [(r.calls, r.priced_calls, r.unpriced_calls, r.repriced_cost) for r in late_rows] == [
         (1, 0, 1, D("0"))
     ]
-
-
-def sell_at_odd(con: duckdb.DuckDBPyConnection, folder: Path, prices: str) -> None:
-    """Load a one-model sheet for provider `odd` selling minimax-m3 with these periods."""
-    path = folder / "odd.yml"
-    path.write_text(
-        "provider: odd\nname: Odd\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
-        f"  - {{id: m3, canonical: minimax-m3, unit: 1M, prices: [{prices}]}}\n",
-        encoding="utf-8",
-    )
-    load_prices(con, [path])
 
 
 def odd_cost(rows: list[Repriced]) -> tuple[int, Decimal]:
