@@ -52,9 +52,12 @@ def test_a_file_of_bad_records_loses_nothing(
         chat(call_id="b14") | {"status_code": "two hundred"},  # 14 bad status
         "",  # 15 blank: no record
         good,  # 16 duplicate
+        # 17, 18 numbers, but no HTTP status: too big for the column, then for an integer
+        chat(call_id="b17") | {"status_code": 32768},
+        chat(call_id="b18") | {"status_code": 99999999999},
     ]
     load = ingest_records(priced, tmp_path, records)
-    assert (load.records_read, load.loaded, load.duplicates, load.quarantined) == (15, 1, 1, 13)
+    assert (load.records_read, load.loaded, load.duplicates, load.quarantined) == (17, 1, 1, 15)
     assert load.records_read == load.loaded + load.duplicates + load.quarantined
     reasons = {
         line: reason for line, reason in table(priced, "SELECT source_line, reason FROM quarantine")
@@ -73,12 +76,14 @@ def test_a_file_of_bad_records_loses_nothing(
         12: "missing provider",
         13: "successful call without token usage: cannot be billed",
         14: "status_code is not an HTTP status: two hundred",
+        17: "status_code is not an HTTP status: 32768",
+        18: "status_code is not an HTTP status: 99999999999",
     }
     batch = table(
         priced,
         "SELECT records_read, loaded, duplicates, quarantined FROM batches WHERE kind = 'usage'",
     )
-    assert batch == [(15, 1, 1, 13)]
+    assert batch == [(17, 1, 1, 15)]
 
 
 def test_reingesting_a_file_changes_nothing(

@@ -96,7 +96,9 @@ staged AS (
         lower(provider_clean) AS provider,
         model_clean AS model,
         status,
-        http_status_value::SMALLINT AS http_status,
+        -- only a status that passed its check fits the column: a line with status_code
+        -- 32768 is quarantined (checked above), it must not abort the file's cast
+        CASE WHEN reason IS NULL THEN http_status_value::SMALLINT END AS http_status,
         error_type,
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         reported_cost_value AS reported_cost,
