@@ -32,8 +32,9 @@ def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillR
     The batches must not have been billed yet (their call_bills rows would double up).
     """
     span = {"first_batch": first, "last_batch": last}
-    # the costs and the hourly sums are two passes over the calls with one formula
-    # (costed.sql): per call for call_bills, per hour and price point for the sums, which
+    # the bills and the hourly sums are two passes over the calls with one formula
+    # (costed.sql): per call for call_bills (the point that prices each call; the views
+    # compute its amounts on read), per hour and price point for the sums, which
     # is cheaper than joining millions of calls back to their costs; the daily rollup, the
     # budgets' hours and the repricing hours are sums of the hourly sums
     con.execute(sql_file("pricing", "bill_points"))

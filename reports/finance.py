@@ -295,9 +295,8 @@ def daily_spend(
     assert period.start is not None and period.end is not None
     tz = zone(timezone)
     rows = con.execute(
-        "SELECT strftime(timezone($tz, c.ts), '%Y-%m-%d') AS day, sum(b.total_cost) "
-        "FROM calls AS c JOIN call_costs AS b USING (batch_id, source_line, source_item) "
-        "WHERE c.ts >= $start AND c.ts < $end GROUP BY 1",
+        "SELECT strftime(timezone($tz, c.ts), '%Y-%m-%d') AS day, sum(c.total_cost) "
+        "FROM calls_costed AS c WHERE c.billed AND c.ts >= $start AND c.ts < $end GROUP BY 1",
         {
             "tz": timezone,
             "start": midnight(period.start, tz),

@@ -268,12 +268,11 @@ def _not_invoiced(
             if (line.provider, line.period) == (provider, period)
         ]
         rows = con.execute(
-            "SELECT c.model, count(*), coalesce(sum(b.total_cost), 0) FROM calls AS c "
-            "JOIN call_costs AS b USING (batch_id, source_line, source_item) "
-            "WHERE c.provider = $provider AND c.ts >= $start AND c.ts < $end "
+            "SELECT c.model, count(*), coalesce(sum(c.total_cost), 0) FROM calls_costed AS c "
+            "WHERE c.billed AND c.provider = $provider AND c.ts >= $start AND c.ts < $end "
             "AND NOT list_contains($covered, lower(c.model)) "
-            "AND NOT list_contains($covered, lower(coalesce(b.canonical_model || CASE WHEN "
-            "b.variant = 'standard' THEN '' ELSE '-' || b.variant END, ''))) "
+            "AND NOT list_contains($covered, lower(coalesce(c.canonical_model || CASE WHEN "
+            "c.variant = 'standard' THEN '' ELSE '-' || c.variant END, ''))) "
             "GROUP BY c.model ORDER BY c.model",
             {"provider": provider, "start": start, "end": end, "covered": covered},
         ).fetchall()

@@ -421,7 +421,8 @@ def test_a_bill_names_its_price_point_until_it_is_rebilled(
             priced.execute(
                 "SELECT (SELECT count(*) FROM bill_points) - count(*) FROM (SELECT DISTINCT "
                 "canonical_model, variant, unit_tokens, currency, effective_from, "
-                "above_input_tokens FROM price_points)"
+                "above_input_tokens, failed_calls_billed, input_pt, cache_read_pt, "
+                "cache_write_pt, output_pt, request_fee FROM price_rates)"
             ).fetchall()[0][0]
         )
 
@@ -442,3 +443,65 @@ def test_a_bill_names_its_price_point_until_it_is_rebilled(
     rebill(priced)
     assert point("old") == point("new") == ("minimax-m3", 1_000_000, jun, D("0.003"))
     assert points_beyond_the_sheets() == 0  # a rebill numbers the current points afresh
+
+
+def test_a_rate_changed_in_place_is_a_new_point_and_old_bills_keep_theirs(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A bill's amounts come from its point's rates (call_bills stores none): a sheet that
+    changes a rate without a new start date must not change the bills made before it."""
+
+    def bill(call_id: str) -> tuple[Any, ...]:
+        row = costs(priced, call_id)
+        return row["input_cost"], row["output_cost"], row["cache_read_cost"], row["total_cost"]
+
+    def odd(call_id: str) -> dict[str, Any]:
+        return chat(
+            call_id=call_id, provider="odd", model="m3", prompt=1_000, cached=400, completion=20
+        )
+
+    sheet = "{effective_from: 2026-01-02, input: %s, output: 5, cache_read: 0.5}"
+    sell_at_odd(priced, tmp_path, sheet % 1)
+    ingest_records(priced, tmp_path, [odd("before")])
+    # 600 fresh input tokens at $1/M, 20 output at $5/M, 400 cache reads at $0.5/M
+    assert bill("before") == (D("0.0006"), D("0.0001"), D("0.0002"), D("0.0009"))
+    sell_at_odd(priced, tmp_path, sheet % 2)  # the same start, input now $2/M
+    ingest_records(priced, tmp_path, [odd("after")])
+    assert bill("before") == (D("0.0006"), D("0.0001"), D("0.0002"), D("0.0009"))
+    assert bill("after") == (D("0.0012"), D("0.0001"), D("0.0002"), D("0.0015"))
+    assert costs(priced, "before")["cache_savings"] == D("0.0002")  # 400 x ($1 - $0.5)/M
+    assert costs(priced, "after")["cache_savings"] == D("0.0006")  # 400 x ($2 - $0.5)/M
+    rebill(priced)
+    assert bill("before") == bill("after") == (D("0.0012"), D("0.0001"), D("0.0002"), D("0.0015"))
+
+
+def test_every_bills_amounts_add_up_to_the_daily_rollup(tmp_path: Path) -> None:
+    """The views compute each call's amounts (warehouse/migrations/0010) with the formula
+    billing prices the hourly sums with (pricing/sql/costed.sql), written twice: over the
+    demo's traffic (tiers, cache, failures, per-task prices, unpriced calls), every day,
+    provider, model and attribution adds up to the same amounts both ways. (Per-request
+    fees, which the demo's sheets do not have, are tested above.)"""
+    from conftest import sample_warehouse
+
+    con = duckdb.connect(str(sample_warehouse(tmp_path)), read_only=True)
+    components = (
+        "input_cost", "cache_read_cost", "cache_write_cost", "output_cost", "request_cost",
+        "total_cost", "cache_savings",
+    )  # fmt: skip
+    sums = ", ".join(f"sum({name})" for name in components)
+    keys = "provider, model, canonical_model, variant, team, project, api_key_id, currency"
+    from_calls = con.execute(
+        f"SELECT CAST(ts AS DATE), {keys}, count(*), {sums} FROM calls_costed "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    from_rollup = con.execute(
+        f"SELECT day, {keys}, sum(calls), {sums} FROM daily_rollup GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert from_calls == from_rollup
+    assert len(from_calls) > 100
+    charged = con.execute(
+        "SELECT count(*) FILTER (WHERE cache_read_cost > 0), count(*) FILTER (WHERE NOT "
+        "priced), count(*) FILTER (WHERE status = 'failed' AND total_cost = 0) "
+        "FROM calls_costed"
+    ).fetchone()
+    assert charged is not None and min(charged) > 0, charged  # every kind of amount is there

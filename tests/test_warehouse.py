@@ -21,7 +21,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 9
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 10
     assert {
         "schema_migrations",
         "batches",
@@ -45,6 +45,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (7, "call_keys"),
         (8, "costs_without_ids"),
         (9, "bills_name_their_price_point"),
+        (10, "bills_priced_by_their_point"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -179,6 +180,7 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     old.execute("DROP MACRO id_key")
     old.execute("CREATE TABLE costs_table AS SELECT * FROM call_costs")
     old.execute("DROP VIEW call_costs")
+    old.execute("DROP VIEW calls_costed")
     old.execute("DROP TABLE call_bills")
     old.execute("DROP TABLE bill_points")
     old.execute("ALTER TABLE costs_table RENAME TO call_costs")
@@ -186,7 +188,8 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
     # migrates to 7: the keys are backfilled; 8: the copied ids go; 9: the bills name their
-    # price point by number, and the call_costs view shows them as they were, point and total
+    # price point by number; 10: the points carry the rates and the bills no amounts. The
+    # call_costs view shows them as they were, point and amounts
     con = connect(path)
     assert con.execute(bills).fetchall() == costs_before
     assert (
@@ -207,3 +210,77 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     again = ingest_records(con, tmp_path, [chat(call_id="k1"), chat(call_id="k2", prompt=7)])
     assert (again.loaded, again.duplicates, again.quarantined) == (0, 1, 1)  # k2: a conflict
     con.close()
+
+
+def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
+    tmp_path: Path,
+) -> None:
+    """Schema 10 stops storing amounts: the migration finds, for every bill of a schema-9
+    warehouse, the rates that give back its stored amounts exactly, including bills made at
+    a rate the sheets no longer hold."""
+    from conftest import sample_warehouse
+
+    path = sample_warehouse(tmp_path)
+    old = duckdb.connect(str(path))
+    # back to schema 9: the amounts stored in call_bills, points without rates
+    schema_9 = next(m.sql for m in migrations() if m.version == 9)
+    old.execute(
+        "CREATE TABLE points_9 AS SELECT row_number() OVER (ORDER BY canonical_model, variant, "
+        "unit_tokens, currency, price_from, tier_above)::INTEGER AS point_id, "
+        "* FROM (SELECT DISTINCT canonical_model, variant, unit_tokens, currency, price_from, "
+        "tier_above FROM call_costs WHERE priced)"
+    )
+    old.execute(
+        "CREATE TABLE bills_9 AS SELECT b.batch_id, b.source_line, b.source_item, p.point_id, "
+        "b.unpriced_reason, b.input_cost, b.cache_read_cost, b.cache_write_cost, "
+        "b.output_cost, b.request_cost, b.cache_savings FROM call_costs AS b "
+        "LEFT JOIN points_9 AS p ON b.priced AND p.canonical_model = b.canonical_model "
+        "AND p.variant = b.variant AND p.unit_tokens = b.unit_tokens "
+        "AND p.currency = b.currency AND p.price_from = b.price_from "
+        "AND p.tier_above IS NOT DISTINCT FROM b.tier_above"
+    )
+    for statement in ("DROP VIEW call_costs", "DROP VIEW calls_costed", "DROP TABLE call_bills"):
+        old.execute(statement)
+    old.execute("DROP TABLE bill_points")
+    old.execute("ALTER TABLE points_9 RENAME TO bill_points")
+    old.execute("ALTER TABLE bills_9 RENAME TO call_bills")
+    old.execute(schema_9[schema_9.index("CREATE VIEW call_costs") :])
+    old.execute("DELETE FROM schema_migrations WHERE version = 10")
+    # a tenth of the charged calls of one point were billed at twice its input rate, before
+    # a sheet change that was never rebilled
+    old.execute(
+        "UPDATE call_bills SET input_cost = input_cost * 2 WHERE point_id = 1 "
+        "AND input_cost > 0 AND source_line % 10 = 0"
+    )
+    # and one call had a request fee beyond $100 million, to the last of 15 decimals
+    old.execute(
+        "UPDATE call_bills SET request_cost = 123456789.000000000000001 WHERE rowid = "
+        "(SELECT min(rowid) FROM call_bills WHERE point_id IS NOT NULL)"
+    )
+    bills = "SELECT * FROM call_costs ORDER BY batch_id, source_line, source_item"
+    before = old.execute(bills).fetchall()
+    assert max(row[16] for row in before if row[3]) > Decimal(123456789)  # total_cost
+    doubled = old.execute(
+        "SELECT count(*) FROM call_bills WHERE point_id = 1 AND input_cost > 0 "
+        "AND source_line % 10 = 0"
+    ).fetchall()[0][0]
+    old.close()
+    assert doubled > 10 and len(before) > 2_500  # the sample of 3,000 calls
+
+    con = connect(path)
+    assert schema_version(con) == 10
+    assert con.execute(bills).fetchall() == before
+    assert "input_cost" not in [row[0] for row in con.execute("DESCRIBE call_bills").fetchall()]
+    # the point billed at two input rates became (at least) two points with rates
+    assert con.execute(
+        "SELECT count(DISTINCT input_pt) >= 2 FROM bill_points AS p "
+        "WHERE (p.canonical_model, p.variant, p.price_from) = (SELECT (canonical_model, variant, "
+        "price_from) FROM call_costs WHERE priced ORDER BY canonical_model, variant, "
+        "unit_tokens, currency, price_from, tier_above LIMIT 1) AND p.input_pt > 0"
+    ).fetchall() == [(True,)]
+    # a rebill prices every call from the sheets again: the doubled bills are gone
+    from pricing.engine import rebill
+
+    rebill(con)
+    after = con.execute(bills).fetchall()
+    assert len(after) == len(before) and after != before

@@ -17,12 +17,11 @@ scope AS (
         END AS cache_read_tokens,
         c.cache_write_tokens,
         c.output_tokens,
-        b.total_cost AS actual_cost
-    FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line, source_item)  -- integers: much faster than call_id
-    WHERE b.priced
-      AND b.canonical_model = $canonical
-      AND b.variant = $variant
+        c.total_cost AS actual_cost
+    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    WHERE c.priced
+      AND c.canonical_model = $canonical
+      AND c.variant = $variant
       AND ($start IS NULL OR c.ts >= $start)
       AND ($end IS NULL OR c.ts < $end)
       AND ($providers IS NULL OR list_contains($providers, c.provider))

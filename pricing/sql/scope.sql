@@ -48,6 +48,13 @@ rates AS MATERIALIZED (
         AND p.currency = r.currency
         AND p.price_from = r.effective_from
         AND p.tier_above IS NOT DISTINCT FROM r.above_input_tokens
+        AND p.failed_calls_billed = r.failed_calls_billed
+        AND p.input_pt = r.input_pt
+        AND p.cache_read_pt = r.cache_read_pt
+        AND p.cache_write_pt = r.cache_write_pt
+        AND p.output_pt = r.output_pt
+        AND p.request_fee = r.request_fee
+        AND p.saved_pt = r.input_pt - r.cache_read_pt
 ),
 
 matched AS (

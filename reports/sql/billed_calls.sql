@@ -4,7 +4,7 @@ WITH
 
 scoped AS (
     SELECT *
-    FROM calls
+    FROM calls_costed  -- each call with its bill, if it has one (warehouse/migrations/0010)
     WHERE ($start IS NULL OR ts >= $start) AND ($end IS NULL OR ts < $end)
 ),
 
@@ -17,14 +17,13 @@ final AS (
         c.reasoning_tokens, c.reported_cost,
         c.team, c.project, c.api_key_id, c.tags,
         c.source, c.source_line, c.batch_id,
-        b.canonical_model, b.variant,
-        b.input_cost, b.cache_read_cost, b.cache_write_cost, b.output_cost, b.request_cost,
-        b.total_cost, b.currency,
-        coalesce(b.priced, false) AS priced,
-        coalesce(b.unpriced_reason, CASE WHEN b.priced IS NULL THEN 'not billed yet' END)
+        c.canonical_model, c.variant,
+        c.input_cost, c.cache_read_cost, c.cache_write_cost, c.output_cost, c.request_cost,
+        c.total_cost, c.currency,
+        coalesce(c.priced, false) AS priced,
+        coalesce(c.unpriced_reason, CASE WHEN NOT c.billed THEN 'not billed yet' END)
             AS unpriced_reason
     FROM scoped AS c
-    LEFT JOIN call_costs AS b USING (batch_id, source_line, source_item)
     ORDER BY c.ts, c.call_id
 )
 

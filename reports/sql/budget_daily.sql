@@ -25,17 +25,16 @@ from_hours AS (
 from_calls AS (
     SELECT
         CAST(timezone($tz, c.ts) AS DATE) AS local_day,
-        sum(b.total_cost) FILTER (WHERE b.priced AND b.currency = $currency) AS spend,
-        count(*) FILTER (WHERE NOT b.priced) AS unpriced_calls
-    FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line, source_item)
-    WHERE $hours_end < $as_of
+        sum(c.total_cost) FILTER (WHERE c.priced AND c.currency = $currency) AS spend,
+        count(*) FILTER (WHERE NOT c.priced) AS unpriced_calls
+    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    WHERE c.billed AND $hours_end < $as_of
       AND c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
       AND ($team IS NULL OR c.team = $team)
       AND ($project IS NULL OR c.project = $project)
       AND ($key IS NULL OR c.api_key_id = $key)
       AND ($provider IS NULL OR c.provider = $provider)
-      AND ($model IS NULL OR c.model = $model OR b.canonical_model = $model)
+      AND ($model IS NULL OR c.model = $model OR c.canonical_model = $model)
     GROUP BY 1
 )
 

@@ -6,21 +6,20 @@ SELECT
     __GROUPS__,
     count(*) AS calls,
     count(*) FILTER (WHERE c.status = 'failed') AS failed_calls,
-    count(*) FILTER (WHERE NOT coalesce(b.priced, false)) AS unpriced_calls,
+    count(*) FILTER (WHERE NOT coalesce(c.priced, false)) AS unpriced_calls,
     sum(c.input_tokens) AS input_tokens,
     sum(c.cache_read_tokens) AS cache_read_tokens,
     sum(c.cache_write_tokens) AS cache_write_tokens,
     sum(c.output_tokens) AS output_tokens,
     sum(c.reasoning_tokens) AS reasoning_tokens,
-    sum(b.input_cost) AS input_cost,
-    sum(b.cache_read_cost) AS cache_read_cost,
-    sum(b.cache_write_cost) AS cache_write_cost,
-    sum(b.output_cost) AS output_cost,
-    sum(b.request_cost) AS request_cost,
-    sum(b.total_cost) AS total_cost,
-    string_agg(DISTINCT b.currency, ',') AS currencies
-FROM calls AS c
-LEFT JOIN call_costs AS b USING (batch_id, source_line, source_item)
+    sum(c.input_cost) AS input_cost,
+    sum(c.cache_read_cost) AS cache_read_cost,
+    sum(c.cache_write_cost) AS cache_write_cost,
+    sum(c.output_cost) AS output_cost,
+    sum(c.request_cost) AS request_cost,
+    sum(c.total_cost) AS total_cost,
+    string_agg(DISTINCT c.currency, ',') AS currencies
+FROM calls_costed AS c  -- each call with its bill, if it has one (warehouse/migrations/0010)
 WHERE c.ts >= $start AND c.ts < $end
 GROUP BY ALL
-ORDER BY sum(b.total_cost) DESC NULLS LAST, __ORDER__
+ORDER BY sum(c.total_cost) DESC NULLS LAST, __ORDER__

@@ -15,12 +15,12 @@ charged AS (
         coalesce(a.model, c.model) AS priced_model,
         c.team,
         c.project,
-        b.canonical_model,
-        b.variant,
-        b.currency,
-        b.unit_tokens,
-        b.price_from,
-        b.tier_above,
+        c.canonical_model,
+        c.variant,
+        c.currency,
+        c.unit_tokens,
+        c.price_from,
+        c.tier_above,
         r.input_rate,
         coalesce(r.cache_read_rate, r.input_rate) AS cache_read_rate,
         coalesce(r.cache_write_rate, r.input_rate) AS cache_write_rate,
@@ -30,20 +30,19 @@ charged AS (
         c.cache_read_tokens,
         c.cache_write_tokens,
         c.output_tokens,
-        b.input_cost,
-        b.cache_read_cost,
-        b.cache_write_cost,
-        b.output_cost,
-        b.request_cost
-    FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line, source_item)
+        c.input_cost,
+        c.cache_read_cost,
+        c.cache_write_cost,
+        c.output_cost,
+        c.request_cost
+    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
     LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
     JOIN price_points AS r
         ON  r.provider = c.provider
         AND r.model = coalesce(a.model, c.model)
-        AND r.effective_from = b.price_from
-        AND r.above_input_tokens IS NOT DISTINCT FROM b.tier_above
-    WHERE b.priced
+        AND r.effective_from = c.price_from
+        AND r.above_input_tokens IS NOT DISTINCT FROM c.tier_above
+    WHERE c.priced
       AND c.ts >= $start AND c.ts < $end
       AND (c.status = 'ok' OR r.failed_calls_billed)
 ),

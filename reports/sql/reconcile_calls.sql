@@ -10,12 +10,11 @@ reported AS (
     SELECT
         c.call_id, c.ts, c.provider, c.model, c.status, c.reported_cost,
         c.cache_read_tokens,
-        b.priced, b.unpriced_reason, b.total_cost, b.price_from, b.tier_above,
+        c.priced, c.unpriced_reason, c.total_cost, c.price_from, c.tier_above,
         coalesce(a.model, c.model) AS priced_model
-    FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line, source_item)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
     LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
-    WHERE c.reported_cost IS NOT NULL
+    WHERE c.billed AND c.reported_cost IS NOT NULL
       AND ($start IS NULL OR c.ts >= $start) AND ($end IS NULL OR c.ts < $end)
 ),
 

@@ -11,17 +11,16 @@ WITH
 scoped AS (
     SELECT
         c.status, c.reported_cost, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
-        c.output_tokens, b.priced, b.total_cost, b.cache_savings, b.price_from, b.tier_above,
+        c.output_tokens, c.priced, c.total_cost, c.cache_savings, c.price_from, c.tier_above,
         c.provider, coalesce(a.model, c.model) AS priced_model
-    FROM calls AS c
-    JOIN call_costs AS b USING (batch_id, source_line, source_item)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
     LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
-    WHERE c.provider = $provider
+    WHERE c.billed AND c.provider = $provider
       -- the wire id, or the canonical model with its variant (minimax-m2.5-highspeed);
       -- invoices are typed by people: case does not matter
       AND (lower(c.model) = lower($model)
-           OR lower(b.canonical_model || CASE WHEN b.variant = 'standard' THEN ''
-                                              ELSE '-' || b.variant END) = lower($model))
+           OR lower(c.canonical_model || CASE WHEN c.variant = 'standard' THEN ''
+                                              ELSE '-' || c.variant END) = lower($model))
       AND c.ts >= $start AND c.ts < $end
 )
 
