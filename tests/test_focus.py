@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import D, chat, error, ingest_records
+from conftest import D, chat, error, ingest_records, sell_at_odd
 from reports.focus import APPLICABILITY, export_focus
 from reports.period import parse_period
 
@@ -186,6 +186,31 @@ def test_rows_hold_hand_computed_quantities_prices_and_costs(
         "AND c.ts < '2026-11-01' AND b.priced"
     ).fetchall()[0][0]
     assert sum(D(r["BilledCost"]) for r in rows) == billed
+
+
+def test_a_bill_made_before_a_sheet_change_is_exported_at_its_own_price(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """FOCUS rows take their unit prices from the point each bill names (bill_points), not
+    from the sheets now loaded: a bill not yet rebilled after its sheet was replaced is still
+    exported, at the price it was billed at, and its cost is still price x quantity."""
+    sell_at_odd(priced, tmp_path, "{effective_from: 2026-01-02, input: 1, output: 4}")
+    call = chat(call_id="o1", provider="odd", model="m3", prompt=2_000, completion=500)
+    ingest_records(priced, tmp_path, [call | {"ts": "2026-10-03T08:00:00Z"}])
+    # the sheet now starts in June at other prices: the January point is gone from the sheets
+    sell_at_odd(priced, tmp_path, "{effective_from: 2026-06-01, input: 3, output: 9}")
+    out = tmp_path / "focus.csv"
+    assert export_focus(priced, out, parse_period("2026-10")) == 2
+    assert sorted(
+        (r["SkuMeter"], r["ListUnitPrice"], r["PricingQuantity"], r["BilledCost"], r["SkuPriceId"])
+        for r in rows_of(out)
+    ) == [
+        # 2,000 input at $1/M, 500 output at $4/M: the January prices the bill used
+        ("Input Tokens", "1.000000000", "0.002000", "0.002000000000000",
+         "odd:m3:input@2026-01-02T00:00:00Z"),
+        ("Output Tokens", "4.000000000", "0.000500", "0.002000000000000",
+         "odd:m3:output@2026-01-02T00:00:00Z"),
+    ]  # fmt: skip
 
 
 def test_the_official_validator_passes_csv_and_parquet(

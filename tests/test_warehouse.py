@@ -260,6 +260,11 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     bills = "SELECT * FROM call_costs ORDER BY batch_id, source_line, source_item"
     before = old.execute(bills).fetchall()
     assert max(row[16] for row in before if row[3]) > Decimal(123456789)  # total_cost
+    before_failed_free = old.execute(
+        "SELECT count(*) FROM call_costs JOIN calls USING (batch_id, source_line, source_item) "
+        "WHERE status = 'failed' AND total_cost = 0"
+    ).fetchall()[0][0]
+    assert before_failed_free > 10
     doubled = old.execute(
         "SELECT count(*) FROM call_bills WHERE point_id = 1 AND input_cost > 0 "
         "AND source_line % 10 = 0"
@@ -278,6 +283,11 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
         "price_from) FROM call_costs WHERE priced ORDER BY canonical_model, variant, "
         "unit_tokens, currency, price_from, tier_above LIMIT 1) AND p.input_pt > 0"
     ).fetchall() == [(True,)]
+    # a failed call billed nothing names a point that does not bill failures (FOCUS reads it)
+    assert con.execute(
+        "SELECT count(*) FILTER (WHERE p.failed_calls_billed), count(*) FROM calls_costed AS c "
+        "JOIN bill_points AS p USING (point_id) WHERE c.status = 'failed' AND c.total_cost = 0"
+    ).fetchall()[0] == (0, before_failed_free)
     # a rebill prices every call from the sheets again: the doubled bills are gone
     from pricing.engine import rebill
 

@@ -21,11 +21,13 @@ charged AS (
         c.unit_tokens,
         c.price_from,
         c.tier_above,
-        r.input_rate,
-        coalesce(r.cache_read_rate, r.input_rate) AS cache_read_rate,
-        coalesce(r.cache_write_rate, r.input_rate) AS cache_write_rate,
-        r.output_rate,
-        r.request_rate,
+        -- the unit prices the call was billed at (its point's, warehouse/migrations/0010),
+        -- in the sheet's unit: exact, as the per-token rates are the sheet's over its unit
+        p.input_pt * p.unit_tokens AS input_rate,
+        p.cache_read_pt * p.unit_tokens AS cache_read_rate,
+        p.cache_write_pt * p.unit_tokens AS cache_write_rate,
+        p.output_pt * p.unit_tokens AS output_rate,
+        p.request_fee AS request_rate,
         c.input_tokens - c.cache_read_tokens - c.cache_write_tokens AS fresh_input_tokens,
         c.cache_read_tokens,
         c.cache_write_tokens,
@@ -36,15 +38,10 @@ charged AS (
         c.output_cost,
         c.request_cost
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    JOIN bill_points AS p USING (point_id)  -- a priced call's point, even if its sheet changed
     LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
-    JOIN price_points AS r
-        ON  r.provider = c.provider
-        AND r.model = coalesce(a.model, c.model)
-        AND r.effective_from = c.price_from
-        AND r.above_input_tokens IS NOT DISTINCT FROM c.tier_above
-    WHERE c.priced
-      AND c.ts >= $start AND c.ts < $end
-      AND (c.status = 'ok' OR r.failed_calls_billed)
+    WHERE c.ts >= $start AND c.ts < $end
+      AND (c.status = 'ok' OR p.failed_calls_billed)
 ),
 
 daily AS (

@@ -15,10 +15,13 @@
 
 -- The bills so far stored their amounts. The rates that give back exactly those amounts
 -- from each call's counts: an amount divided by its token count, exactly (the division is
--- done on the amounts scaled to integers, 10^15 to the dollar, and checked); a component
--- with no tokens, or a call billed nothing, is priced at 0 for that call, which gives its 0
--- again. A migrated point says that failed calls are billed: a failed call that was not
--- billed is priced at 0 throughout. Only the distinct rates are turned back into decimals.
+-- done on the amounts scaled to integers, 10^15 to the dollar, and checked). A component
+-- with no tokens, or a failed call billed nothing, says nothing of its rate: it takes the
+-- one rate the other calls of its point were billed at (0 if they disagree or there are
+-- none), so that a point billed at one price stays one point. A failed call billed nothing
+-- gets a point that does not bill failures, every other call one that does (an ok call is
+-- billed either way), so that readers that ask whether a call was charged (the FOCUS
+-- export) get the answer its bill gave. Only the distinct rates are made decimals again.
 CREATE TEMP MACRO scaled(amount) AS
     CASE WHEN amount < 100000000
          THEN CAST(amount * 1000000000000000 AS HUGEINT)
@@ -28,7 +31,7 @@ CREATE TEMP MACRO scaled_rate(amount, tokens) AS
     CASE
         WHEN tokens = 0 AND amount <> 0
             THEN error('schema 10 migration: a cost of ' || amount || ' for no tokens')
-        WHEN tokens = 0 THEN 0::HUGEINT
+        WHEN tokens = 0 THEN NULL
         WHEN scaled(amount) % tokens <> 0
             THEN error('schema 10 migration: a cost of ' || amount || ' is not a whole rate for '
                        || tokens || ' tokens')
@@ -42,31 +45,67 @@ CREATE TEMP MACRO unscaled(rate) AS
     CAST(unscaled_text(repeat('0', greatest(0, 16 - length(CAST(rate AS VARCHAR))))
                        || CAST(rate AS VARCHAR)) AS DECIMAL(38, 15));
 
-CREATE TEMP TABLE migrated_rates AS
+CREATE TEMP TABLE migrated_bills AS
 SELECT
-    b.batch_id, b.source_line, b.source_item, p.canonical_model, p.variant, p.unit_tokens,
-    p.currency, p.price_from, p.tier_above,
-    scaled_rate(b.input_cost, c.input_tokens - c.cache_read_tokens - c.cache_write_tokens)
+    b.batch_id, b.source_line, b.source_item, b.point_id,
+    c.status = 'ok' OR b.input_cost <> 0 OR b.cache_read_cost <> 0 OR b.cache_write_cost <> 0
+        OR b.output_cost <> 0 OR b.request_cost <> 0 OR b.cache_savings <> 0 AS charged,
+    CASE WHEN charged THEN scaled_rate(
+        b.input_cost, c.input_tokens - c.cache_read_tokens - c.cache_write_tokens) END
         AS input_pt,
-    scaled_rate(b.cache_read_cost, c.cache_read_tokens) AS cache_read_pt,
-    scaled_rate(b.cache_write_cost, c.cache_write_tokens) AS cache_write_pt,
-    scaled_rate(b.output_cost, c.output_tokens) AS output_pt,
-    scaled(b.request_cost) AS request_fee,
-    scaled_rate(b.cache_savings, c.cache_read_tokens) AS saved_pt
+    CASE WHEN charged THEN scaled_rate(b.cache_read_cost, c.cache_read_tokens) END
+        AS cache_read_pt,
+    CASE WHEN charged THEN scaled_rate(b.cache_write_cost, c.cache_write_tokens) END
+        AS cache_write_pt,
+    CASE WHEN charged THEN scaled_rate(b.output_cost, c.output_tokens) END AS output_pt,
+    CASE WHEN charged THEN scaled(b.request_cost) END AS request_fee,
+    CASE WHEN charged THEN scaled_rate(b.cache_savings, c.cache_read_tokens) END AS saved_pt
 FROM call_bills AS b
 JOIN calls AS c USING (batch_id, source_line, source_item)
+WHERE b.point_id IS NOT NULL;
+
+-- each old point's rate for a component, where all its calls that say agree
+CREATE TEMP TABLE point_rates AS
+SELECT
+    point_id,
+    CASE WHEN count(DISTINCT input_pt) = 1 THEN min(input_pt) ELSE 0 END AS input_pt,
+    CASE WHEN count(DISTINCT cache_read_pt) = 1 THEN min(cache_read_pt) ELSE 0 END
+        AS cache_read_pt,
+    CASE WHEN count(DISTINCT cache_write_pt) = 1 THEN min(cache_write_pt) ELSE 0 END
+        AS cache_write_pt,
+    CASE WHEN count(DISTINCT output_pt) = 1 THEN min(output_pt) ELSE 0 END AS output_pt,
+    CASE WHEN count(DISTINCT request_fee) = 1 THEN min(request_fee) ELSE 0 END AS request_fee,
+    CASE WHEN count(DISTINCT saved_pt) = 1 THEN min(saved_pt) ELSE 0 END AS saved_pt
+FROM migrated_bills
+GROUP BY point_id;
+
+CREATE TEMP TABLE migrated_rates AS
+SELECT
+    m.batch_id, m.source_line, m.source_item, p.canonical_model, p.variant, p.unit_tokens,
+    p.currency, p.price_from, p.tier_above,
+    m.charged AS failed_calls_billed,
+    coalesce(m.input_pt, d.input_pt) AS input_pt,
+    coalesce(m.cache_read_pt, d.cache_read_pt) AS cache_read_pt,
+    coalesce(m.cache_write_pt, d.cache_write_pt) AS cache_write_pt,
+    coalesce(m.output_pt, d.output_pt) AS output_pt,
+    coalesce(m.request_fee, d.request_fee) AS request_fee,
+    coalesce(m.saved_pt, d.saved_pt) AS saved_pt
+FROM migrated_bills AS m
+JOIN point_rates AS d USING (point_id)
 JOIN bill_points AS p USING (point_id);
 
 CREATE TEMP TABLE migrated_points AS
 SELECT
     row_number() OVER (
         ORDER BY canonical_model, variant, price_from, tier_above, input_pt, cache_read_pt,
-                 cache_write_pt, output_pt, request_fee, saved_pt, unit_tokens, currency
+                 cache_write_pt, output_pt, request_fee, saved_pt, failed_calls_billed,
+                 unit_tokens, currency
     )::INTEGER AS point_id,
     *
 FROM (
     SELECT DISTINCT canonical_model, variant, unit_tokens, currency, price_from, tier_above,
-           input_pt, cache_read_pt, cache_write_pt, output_pt, request_fee, saved_pt
+           failed_calls_billed, input_pt, cache_read_pt, cache_write_pt, output_pt,
+           request_fee, saved_pt
     FROM migrated_rates
 );
 
@@ -89,7 +128,8 @@ CREATE TABLE bill_points_v10 (
 
 INSERT INTO bill_points_v10
 SELECT
-    point_id, canonical_model, variant, unit_tokens, currency, price_from, tier_above, true,
+    point_id, canonical_model, variant, unit_tokens, currency, price_from, tier_above,
+    failed_calls_billed,
     unscaled(input_pt), unscaled(cache_read_pt), unscaled(cache_write_pt),
     unscaled(output_pt), unscaled(request_fee), unscaled(saved_pt)
 FROM migrated_points;
@@ -115,6 +155,7 @@ LEFT JOIN migrated_points AS p
     AND p.currency IS NOT DISTINCT FROM m.currency
     AND p.price_from IS NOT DISTINCT FROM m.price_from
     AND p.tier_above IS NOT DISTINCT FROM m.tier_above
+    AND p.failed_calls_billed = m.failed_calls_billed
     AND p.input_pt = m.input_pt
     AND p.cache_read_pt = m.cache_read_pt
     AND p.cache_write_pt = m.cache_write_pt
@@ -126,6 +167,8 @@ DROP VIEW call_costs;
 DROP TABLE call_bills;
 DROP TABLE bill_points;
 DROP TABLE migrated_rates;
+DROP TABLE migrated_bills;
+DROP TABLE point_rates;
 DROP TABLE migrated_points;
 DROP MACRO scaled_rate;
 DROP MACRO unscaled;
@@ -146,6 +189,7 @@ WITH joined AS (
         b.batch_id IS NOT NULL AS billed,
         CASE WHEN b.batch_id IS NOT NULL THEN b.point_id IS NOT NULL END AS priced,
         b.unpriced_reason,
+        b.point_id,
         p.point_id IS NOT NULL AND (c.status = 'ok' OR p.failed_calls_billed) AS charged,
         p.* EXCLUDE (point_id)
     FROM calls AS c
