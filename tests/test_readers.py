@@ -684,6 +684,27 @@ def test_otel_spans_failures_names_and_items(
     assert quarantined(priced) == [(2, "no GenAI span (gen_ai.* attributes) in this OTLP export")]
 
 
+def test_a_span_with_an_empty_or_bad_start_time_is_quarantined_not_fatal(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """An empty startTimeUnixNano (found by the property test) aborted the whole file with
+    a cast error; each such span is now quarantined and the good one beside it loads."""
+    call = {"gen_ai.provider.name": "testgw", "gen_ai.request.model": "tm-1",
+            "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 2}  # fmt: skip
+    line = otel_line(
+        [
+            {"span_id": "e1", "start": "", **call},
+            {"span_id": "e2", "start": "soon", **call},
+            {"span_id": "e3", **call},
+        ]
+    )
+    path = tmp_path / "spans.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined) == (3, 1, 2)
+    assert sorted(quarantined(priced)) == [(1, "ts is not a time: "), (1, "ts is not a time: soon")]
+
+
 def test_bad_counts_in_every_shape_are_quarantined_with_the_reason(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -144,9 +144,11 @@ itemised AS (
                                            '[0-9]{1,17}')
                      AND regexp_full_match(coalesce(b.usage.cache_creation_input_tokens, '0'),
                                            '[0-9]{1,17}')
-                    THEN (b.usage.input_tokens::BIGINT
-                          + coalesce(b.usage.cache_read_input_tokens, '0')::BIGINT
-                          + coalesce(b.usage.cache_creation_input_tokens, '0')::BIGINT)::VARCHAR
+                    -- TRY_CAST under the regexes, as in extract_otel.sql
+                    THEN (TRY_CAST(b.usage.input_tokens AS BIGINT)
+                          + TRY_CAST(coalesce(b.usage.cache_read_input_tokens, '0') AS BIGINT)
+                          + TRY_CAST(coalesce(b.usage.cache_creation_input_tokens, '0')
+                                     AS BIGINT))::VARCHAR
                 -- a bad count stays as written, for validate.sql to name it
                 ELSE b.usage.input_tokens
             END,
@@ -183,10 +185,11 @@ itemised AS (
                          AND regexp_full_match(x.usage.completionTokens, '[0-9]{1,17}')
                          AND regexp_full_match(x.usage.thinkingTokens, '[0-9]{1,17}')
                          AND TRY_CAST(x.usage.totalTokens AS BIGINT)
-                             = x.usage.promptTokens::BIGINT + x.usage.completionTokens::BIGINT
-                               + x.usage.thinkingTokens::BIGINT
-                        THEN (x.usage.completionTokens::BIGINT
-                              + x.usage.thinkingTokens::BIGINT)::VARCHAR
+                             = TRY_CAST(x.usage.promptTokens AS BIGINT)
+                               + TRY_CAST(x.usage.completionTokens AS BIGINT)
+                               + TRY_CAST(x.usage.thinkingTokens AS BIGINT)
+                        THEN (TRY_CAST(x.usage.completionTokens AS BIGINT)
+                              + TRY_CAST(x.usage.thinkingTokens AS BIGINT))::VARCHAR
                     ELSE x.usage.completionTokens
                 END,
                 reasoning_txt := x.usage.thinkingTokens,

@@ -82,7 +82,10 @@ extracted AS (
         coalesce(list_filter(s.attrs, lambda a: a.k = 'gen_ai.response.id')[1].v,
                  s.trace_id || ':' || s.span_id) AS call_id,
         CASE WHEN regexp_full_match(s.start_ns, '[0-9]{1,19}')
-             THEN CAST(make_timestamptz(CAST(CAST(s.start_ns AS HUGEINT) // 1000 AS BIGINT)) AS VARCHAR)
+             -- TRY_CAST although the regex guards it: DuckDB has been seen to cast a
+             -- non-matching value here ('' aborted the file), so a guard is not relied on
+             THEN CAST(make_timestamptz(TRY_CAST(TRY_CAST(s.start_ns AS HUGEINT) // 1000 AS BIGINT))
+                       AS VARCHAR)
              ELSE s.start_ns END AS ts_txt,
         coalesce($provider::VARCHAR,
                  list_filter(s.attrs, lambda a: a.k = 'gen_ai.provider.name')[1].v,

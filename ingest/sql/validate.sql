@@ -13,7 +13,9 @@ typed AS (
         CASE
             WHEN NOT contains(ts_txt, '-')
                  AND regexp_full_match(trim_spaces(ts_txt), '[0-9]{9,11}(\.[0-9]{1,6})?')
-                THEN make_timestamptz(CAST(CAST(trim_spaces(ts_txt) AS DECIMAL(38, 6)) * 1000000 AS BIGINT))
+                -- TRY_CAST under the guard, as in extract_otel.sql
+                THEN make_timestamptz(TRY_CAST(TRY_CAST(trim_spaces(ts_txt) AS DECIMAL(38, 6))
+                                               * 1000000 AS BIGINT))
             ELSE TRY_CAST(ts_txt AS TIMESTAMPTZ)
         END AS ts_value,
         TRY_CAST(http_status_txt AS INTEGER) AS http_status_value,
