@@ -26,21 +26,38 @@ def latest_price_load(con: duckdb.DuckDBPyConnection) -> int | None:
     return None if batch is None else int(batch)
 
 
-def bill_batches(con: duckdb.DuckDBPyConnection, first: int, last: int) -> BillResult:
+# price_rates rows that start or end within an hour or have a tier threshold inside an
+# input-size band (price_on_the_grid, warehouse/migrations/0011)
+_PRICES_OFF_THE_GRID = """
+SELECT count(*) FROM price_rates
+WHERE NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)
+"""
+
+
+def bill_batches(
+    con: duckdb.DuckDBPyConnection, first: int, last: int, *, sum_each_call: bool = False
+) -> BillResult:
     """Price the calls of usage batches first..last and append their daily rollup rows.
 
     The batches must not have been billed yet (their call_bills rows would double up).
+    ``sum_each_call`` builds the hourly sums from the calls even when the prices would let
+    them come from ``call_hours`` (both give the same sums; the tests compare them).
     """
     span = {"first_batch": first, "last_batch": last}
-    # the bills and the hourly sums are two passes over the calls with one formula
-    # (costed.sql): per call for call_bills (the point that prices each call; the views
-    # compute its amounts on read), per hour and price point for the sums, which
-    # is cheaper than joining millions of calls back to their costs; the daily rollup, the
-    # budgets' hours and the repricing hours are sums of the hourly sums
+    # the bills and the hourly sums are two passes with one formula (costed.sql): per call
+    # for call_bills (the point that prices each call; the views compute its amounts on
+    # read), per hour and price point for the sums, which is cheaper than joining millions
+    # of calls back to their costs; the daily rollup, the budgets' hours and the repricing
+    # hours are sums of the hourly sums. When every price covers whole hours and whole
+    # input-size bands, the hours are priced from the calls' token sums that ingest keeps
+    # (call_hours; grid_units.sql); otherwise the calls are grouped by the point that
+    # prices each (hour_units.sql)
     con.execute(sql_file("pricing", "bill_points"))
+    on_the_grid = not sum_each_call and fetch_value(con, _PRICES_OFF_THE_GRID) == 0
+    hours = "grid_units" if on_the_grid else "hour_units"
     scope, costed = sql_file("pricing", "scope"), sql_file("pricing", "costed")
     per_call = f"WITH {scope},\n{sql_file('pricing', 'call_units')},\n{costed}\n"
-    per_hour = f"WITH {scope},\n{sql_file('pricing', 'hour_units')},\n{costed}\n"
+    per_hour = f"WITH {scope},\n{sql_file('pricing', hours)},\n{costed}\n"
     con.execute(f"INSERT INTO call_bills BY NAME {per_call}{sql_file('pricing', 'bill')}", span)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE billed_hours AS {per_hour}{sql_file('pricing', 'rollup')}",
@@ -86,8 +103,11 @@ def bill_unbilled(con: duckdb.DuckDBPyConnection) -> BillResult:
     return BillResult(calls, unpriced)
 
 
-def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
-    """Re-price every call against the price points now in the warehouse, atomically."""
+def rebill(con: duckdb.DuckDBPyConnection, *, sum_each_call: bool = False) -> BillResult:
+    """Re-price every call against the price points now in the warehouse, atomically.
+
+    ``sum_each_call`` as for ``bill_batches``.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM call_bills")
@@ -100,7 +120,7 @@ def rebill(con: duckdb.DuckDBPyConnection) -> BillResult:
             "SELECT coalesce(min(batch_id), 0), coalesce(max(batch_id), -1) FROM batches "
             "WHERE kind = 'usage'",
         )
-        result = bill_batches(con, int(first), int(last))
+        result = bill_batches(con, int(first), int(last), sum_each_call=sum_each_call)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -27,16 +27,11 @@ import duckdb
 from warehouse.sql import fetch_value, sql_file
 
 # The target prices that the hourly sums cannot price exactly: starting or ending within
-# an hour, or with a tier threshold inside an input-size band.
+# an hour, or with a tier threshold inside an input-size band (warehouse/migrations/0011).
 _PRICES_OFF_THE_GRID = """
 SELECT count(*) FROM price_rates
 WHERE canonical_model = $canonical AND variant = $target_variant
-  AND NOT (
-      date_trunc('hour', effective_from) = effective_from
-      AND (isinf(effective_to) OR date_trunc('hour', effective_to) = effective_to)
-      AND (tier_lo = -1 OR input_band(tier_lo + 1) = tier_lo)
-      AND (tier_hi = 9223372036854775807 OR input_band(tier_hi + 1) = tier_hi)
-  )
+  AND NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)
 """
 
 

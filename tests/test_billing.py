@@ -24,6 +24,7 @@ import pytest
 from conftest import D, chat, costs, error, ingest_records, sell_at_odd
 from ingest.usage import UsageFormat
 from pricing.engine import rebill
+from warehouse import connect
 
 
 class Case(NamedTuple):
@@ -505,3 +506,87 @@ def test_every_bills_amounts_add_up_to_the_daily_rollup(tmp_path: Path) -> None:
         "FROM calls_costed"
     ).fetchone()
     assert charged is not None and min(charged) > 0, charged  # every kind of amount is there
+
+
+def test_on_the_hour_grid_the_hourly_sums_are_priced_from_the_calls_token_sums(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Ingest keeps each batch's token sums per hour and input band (call_hours); billing
+    prices those when every price covers whole hours and whole bands, and sums the calls
+    again when one does not (a price change at 12:30). Which one it read shows when the
+    stored sums are made to disagree with the calls."""
+    sell_at_odd(priced, tmp_path, "{effective_from: 2026-01-01, input: 1, output: 1}")
+
+    def odd(ts: str, prompt: int, call_id: str) -> dict[str, Any]:
+        return chat(ts=ts, prompt=prompt, completion=0, call_id=call_id, provider="odd", model="m3")
+
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            odd("2026-10-01T12:10:00Z", 1_000, "a"),
+            odd("2026-10-01T12:50:00Z", 3_000, "b"),
+            odd("2026-10-01T12:55:00Z", 40_000, "c"),  # band (32,768, 128,000]
+            odd("2026-10-01T13:00:00Z", 5_000, "d"),
+        ],
+    )
+    assert priced.execute(
+        "SELECT strftime(hour, '%H'), input_band, calls, input_tokens FROM call_hours ORDER BY ALL"
+    ).fetchall() == [("12", -1, 2, 4_000), ("12", 32_768, 1, 40_000), ("13", -1, 1, 5_000)]
+    # 4,000 + 40,000 tokens at $1/M in hour 12, 5,000 in hour 13
+    spend = (
+        "SELECT strftime(hour, '%H'), sum(calls), sum(total_cost) FROM hourly_spend "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    assert priced.execute(spend).fetchall() == [("12", 3, D("0.044")), ("13", 1, D("0.005"))]
+
+    priced.execute("UPDATE call_hours SET input_tokens = input_tokens * 2 WHERE input_band = -1")
+    rebill(priced)
+    assert priced.execute(spend).fetchall() == [("12", 3, D("0.048")), ("13", 1, D("0.01"))]
+    rebill(priced, sum_each_call=True)
+    assert priced.execute(spend).fetchall() == [("12", 3, D("0.044")), ("13", 1, D("0.005"))]
+
+    # a price change at 12:30: b and c cost $2/M, a row of call_hours mixes two prices
+    sell_at_odd(
+        priced,
+        tmp_path,
+        "{effective_from: 2026-01-01, effective_to: '2026-10-01T12:30:00Z', input: 1, "
+        "output: 1}, {effective_from: '2026-10-01T12:30:00Z', input: 2, output: 2}",
+    )
+    rebill(priced)  # 1,000 x 1 + (3,000 + 40,000) x 2 per million; 5,000 x 2
+    assert priced.execute(spend).fetchall() == [("12", 3, D("0.087")), ("13", 1, D("0.01"))]
+
+
+def test_hourly_sums_from_call_hours_equal_those_from_every_call(tmp_path: Path) -> None:
+    """Over the demo's traffic (every gateway, tiers, cache, failures, per-task prices,
+    unpriced calls) the rollups priced from call_hours are those priced call by call."""
+    from conftest import sample_warehouse
+
+    con = connect(sample_warehouse(tmp_path))
+    # the shipped sheets are on the grid, so ingest billed from call_hours
+    assert con.execute(
+        "SELECT count(*) FROM price_rates "
+        "WHERE NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)"
+    ).fetchall() == [(0,)]
+    assert (
+        con.execute(
+            "SELECT sum(calls), sum(input_tokens), sum(output_tokens), sum(reported_cost) "
+            "FROM call_hours"
+        ).fetchall()
+        == con.execute(
+            "SELECT count(*), sum(input_tokens), sum(output_tokens), sum(reported_cost) FROM calls"
+        ).fetchall()
+    )
+    tables = ("daily_rollup", "hourly_spend", "reprice_hours")
+
+    def rollups() -> list[list[tuple[Any, ...]]]:
+        return [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables]
+
+    from_call_hours = rollups()
+    rebill(con, sum_each_call=True)
+    from_calls = rollups()
+    assert from_call_hours == from_calls
+    assert min(len(rows) for rows in from_calls) > 100
+    rebill(con)
+    assert rollups() == from_calls
+    con.close()

@@ -21,7 +21,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 10
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 11
     assert {
         "schema_migrations",
         "batches",
@@ -31,6 +31,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         "call_bills",
         "bill_points",
         "call_costs",  # a view over the two
+        "call_hours",
         "daily_rollup",
         "model_aliases",
         "pull_cursors",
@@ -46,6 +47,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (8, "costs_without_ids"),
         (9, "bills_name_their_price_point"),
         (10, "bills_priced_by_their_point"),
+        (11, "call_hours"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -157,6 +159,45 @@ def test_a_billed_warehouse_gets_its_repricing_sums_when_migrated(tmp_path: Path
     ]
 
 
+def test_the_calls_of_a_warehouse_get_their_hourly_token_sums_when_migrated(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v10.duckdb"
+    old = duckdb.connect(str(path))
+    migrate(old, target=10)
+    calls = [
+        # ts, status, input, output, reported cost, batch
+        ("2026-10-01 10:05:00+00", "ok", 1_000, 10, "0.5", 7),
+        ("2026-10-01 10:55:00+00", "ok", 3_000, 30, None, 7),
+        ("2026-10-01 10:56:00+00", "failed", 2_000, 0, None, 7),
+        ("2026-10-01 10:57:00+00", "ok", 600_000, 5, "2", 7),  # band (524,288, 1,000,000]
+        ("2026-10-01 11:00:00+00", "ok", 9, 9, None, 7),
+        ("1969-12-31 23:59:59+00", "ok", 4, 4, None, 7),  # the hour before 1970
+        ("2026-10-01 10:58:00+00", "ok", 1, 1, None, 8),  # another batch
+    ]
+    for line, (ts, status, tokens, output, cost, batch) in enumerate(calls, start=1):
+        old.execute(
+            "INSERT INTO calls (call_id, ts, provider, model, status, input_tokens, "
+            "cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, source, "
+            "source_line, batch_id, team, reported_cost) VALUES (?, ?, 'reapi', 'm', ?, ?, 0, "
+            "0, ?, 0, 'f', ?, ?, 'ml', ?)",
+            [f"c{line}", ts, status, tokens, output, line, batch, cost],
+        )
+    old.close()
+    con = connect(path)
+    assert con.execute(
+        "SELECT batch_id, strftime(hour, '%Y-%m-%d %H:%M'), failed, input_band, calls, "
+        "input_tokens, output_tokens, reported_cost FROM call_hours ORDER BY ALL"
+    ).fetchall() == [
+        (7, "1969-12-31 23:00", False, -1, 1, 4, 4, None),
+        (7, "2026-10-01 10:00", False, -1, 2, 4_000, 40, Decimal("0.5")),
+        (7, "2026-10-01 10:00", False, 524_288, 1, 600_000, 5, Decimal("2")),
+        (7, "2026-10-01 10:00", True, -1, 1, 2_000, 0, None),
+        (7, "2026-10-01 11:00", False, -1, 1, 9, 9, None),
+        (8, "2026-10-01 10:00", False, -1, 1, 1, 1, None),
+    ]
+
+
 def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: Path) -> None:
     from conftest import TEST_SHEETS, chat, ingest_records
     from ingest.prices import load_prices
@@ -185,11 +226,14 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     old.execute("DROP TABLE bill_points")
     old.execute("ALTER TABLE costs_table RENAME TO call_costs")
     old.execute("ALTER TABLE call_costs ADD COLUMN call_id VARCHAR")
+    old.execute("DROP TABLE call_hours")
+    old.execute("DROP MACRO price_on_the_grid")
     old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
     # migrates to 7: the keys are backfilled; 8: the copied ids go; 9: the bills name their
-    # price point by number; 10: the points carry the rates and the bills no amounts. The
-    # call_costs view shows them as they were, point and amounts
+    # price point by number; 10: the points carry the rates and the bills no amounts; 11: the
+    # calls' hourly token sums. The call_costs view shows the bills as they were, point and
+    # amounts
     con = connect(path)
     assert con.execute(bills).fetchall() == costs_before
     assert (
@@ -245,7 +289,9 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     old.execute("ALTER TABLE points_9 RENAME TO bill_points")
     old.execute("ALTER TABLE bills_9 RENAME TO call_bills")
     old.execute(schema_9[schema_9.index("CREATE VIEW call_costs") :])
-    old.execute("DELETE FROM schema_migrations WHERE version = 10")
+    old.execute("DROP TABLE call_hours")  # and schema 11, so that 10 runs again
+    old.execute("DROP MACRO price_on_the_grid")
+    old.execute("DELETE FROM schema_migrations WHERE version >= 10")
     # a tenth of the charged calls of one point were billed at twice its input rate, before
     # a sheet change that was never rebilled
     old.execute(
@@ -273,7 +319,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     assert doubled > 10 and len(before) > 2_500  # the sample of 3,000 calls
 
     con = connect(path)
-    assert schema_version(con) == 10
+    assert schema_version(con) == 11
     assert con.execute(bills).fetchall() == before
     assert "input_cost" not in [row[0] for row in con.execute("DESCRIBE call_bills").fetchall()]
     # the point billed at two input rates became (at least) two points with rates

@@ -1,9 +1,11 @@
 -- CTE fragment, after scope.sql and before costed.sql: the calls of the scope summed per
 -- UTC hour, attribution, status, input-size band and the price point that prices them, as
--- units to bill. A bill is linear in the token counts, so a unit's tokens at its point's
--- rates cost exactly what its calls cost one by one (rollup.sql); per call only the price
--- point is looked up and integers added, not eight exact amounts computed and summed
--- (ten million calls: 1.5 s against 3.5-4.0 s).
+-- units to bill. Used when some price starts or ends within an hour or has a tier threshold
+-- inside an input-size band; otherwise grid_units.sql reads the same sums from call_hours
+-- (pricing/engine.py chooses). A bill is linear in the token counts, so a unit's tokens at
+-- its point's rates cost exactly what its calls cost one by one (rollup.sql); per call only
+-- the price point is looked up and integers added, not eight exact amounts computed and
+-- summed (ten million calls: 1.5 s against 3.5-4.0 s).
 --
 -- Grouping keys are kept few: a call's status is 'ok' or 'failed' (the calls table checks
 -- it), grouped as a boolean; whether the sheets know its model follows from provider and
