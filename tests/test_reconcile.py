@@ -223,6 +223,32 @@ def test_each_planted_discrepancy_is_found_with_its_cause(
     )
 
 
+def test_the_causes_are_worked_out_at_the_price_each_call_was_billed_at(
+    books: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A sheet loaded after billing, not yet rebilled, changes neither the bills nor what
+    they would have been: the cache discount and the failed call charged are worked out at
+    the rates of the point each call was billed at, so the causes are those found above."""
+    books.execute(
+        "UPDATE price_points SET input_rate = input_rate * 2, output_rate = output_rate * 2, "
+        "cache_read_rate = cache_read_rate * 2 WHERE provider IN ('runware', 'vtrix', 'reapi')"
+    )
+    invoice = tmp_path / "invoice.csv"
+    invoice.write_text(INVOICE, encoding="utf-8")
+    result = reconcile(books, invoice=invoice)
+    assert causes(result.discrepancies, "call")["cache-1"] == (
+        "cache discount missing: the reported cost bills cached tokens at the input rate"
+    )
+    assert causes(result.discrepancies, "invoice") == {
+        "reapi/minimax-m3": "cache discount missing: the invoice bills cached tokens at the "
+        "input rate",
+        "vtrix/minimax-m3": "failed calls charged: the invoice matches 1 failed calls billed",
+        "runapi/MiniMax-M2": "calls missing from the logs: no call of this model in the period",
+        "runapi/MiniMax-M3": "on no invoice line: 1 calls the provider did not bill (or billed "
+        "under another model id)",
+    }
+
+
 def test_an_invoice_matching_the_reported_costs_points_at_the_price(
     books: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -9,31 +9,19 @@ WITH
 reported AS (
     SELECT
         c.call_id, c.ts, c.provider, c.model, c.status, c.reported_cost,
-        c.cache_read_tokens,
-        c.priced, c.unpriced_reason, c.total_cost, c.price_from, c.tier_above,
-        coalesce(a.model, c.model) AS priced_model
+        c.cache_read_tokens, c.priced, c.unpriced_reason, c.total_cost,
+        -- the rates of the price point the call was billed at (a sheet loaded since does
+        -- not change what its bill would have been)
+        c.total_cost + c.cache_read_tokens * r.saved_pt AS cost_without_cache_discount
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
-    LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
+    LEFT JOIN bill_points AS r USING (point_id)
     WHERE c.billed AND c.reported_cost IS NOT NULL
       AND ($start IS NULL OR c.ts >= $start) AND ($end IS NULL OR c.ts < $end)
-),
-
-rated AS (
-    SELECT
-        p.*,
-        p.total_cost + p.cache_read_tokens * (r.input_pt - r.cache_read_pt)
-            AS cost_without_cache_discount
-    FROM reported AS p
-    LEFT JOIN price_rates AS r
-        ON  r.provider = p.provider
-        AND r.model = p.priced_model
-        AND r.effective_from = p.price_from
-        AND r.above_input_tokens IS NOT DISTINCT FROM p.tier_above
 )
 
 SELECT
     call_id, ts, provider, model, status, reported_cost, total_cost, unpriced_reason,
     cache_read_tokens, cost_without_cache_discount
-FROM rated
+FROM reported
 WHERE NOT priced OR abs(reported_cost - total_cost) > $tolerance
 ORDER BY ts, call_id

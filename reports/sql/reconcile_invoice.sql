@@ -11,10 +11,8 @@ WITH
 scoped AS (
     SELECT
         c.status, c.reported_cost, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
-        c.output_tokens, c.priced, c.total_cost, c.cache_savings, c.price_from, c.tier_above,
-        c.provider, coalesce(a.model, c.model) AS priced_model
+        c.output_tokens, c.priced, c.total_cost, c.cache_savings, c.point_id
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
-    LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
     WHERE c.billed AND c.provider = $provider
       -- the wire id, or the canonical model with its variant (minimax-m2.5-highspeed);
       -- invoices are typed by people: case does not matter
@@ -39,8 +37,6 @@ SELECT
     count(s.reported_cost) AS reported_calls,
     sum(s.reported_cost) AS reported
 FROM scoped AS s
-LEFT JOIN price_rates AS r
-    ON  r.provider = s.provider
-    AND r.model = s.priced_model
-    AND r.effective_from = s.price_from
-    AND r.above_input_tokens IS NOT DISTINCT FROM s.tier_above
+-- the rates of the price point each call was billed at: a sheet loaded since does not
+-- change what its bill would have been
+LEFT JOIN bill_points AS r USING (point_id)
