@@ -36,13 +36,15 @@ events AS (
     FROM envelopes
 ),
 
+-- An event's JSON fields are NULL for a JSON null and otherwise minified JSON text, so an
+-- object starts with '{' and an array with '[': tested on the text, not parsed again.
 stream_parts AS (
     SELECT
         *,
         CASE WHEN sse IS NOT NULL THEN struct_pack(
             -- an error event ends the call as failed, whatever came before it
-            error := list_filter(ev, lambda e: coalesce(json_type(e.f.error), 'NULL') <> 'NULL'
-                                               OR json_type(e.f.errors) = 'ARRAY'
+            error := list_filter(ev, lambda e: e.f.error IS NOT NULL
+                                               OR starts_with(e.f.errors, '[')
                                                OR e.f.type IN ('error', 'response.failed'))[-1],
             -- OpenAI Responses: the final event carries the whole response
             response := list_filter(ev, lambda e: e.f.type IN ('response.completed',
@@ -52,9 +54,9 @@ stream_parts AS (
             -- earlier one
             message_start := list_filter(ev, lambda e: e.f.type = 'message_start')[1],
             message_delta := list_filter(ev, lambda e: e.f.type = 'message_delta'
-                                                       AND json_type(e.f.usage) = 'OBJECT')[-1],
+                                                       AND starts_with(e.f.usage, '{'))[-1],
             -- OpenAI chat (final chunk, `"choices": []`) and Runware (final chunk with cost)
-            usage := list_filter(ev, lambda e: json_type(e.f.usage) = 'OBJECT'
+            usage := list_filter(ev, lambda e: starts_with(e.f.usage, '{')
                                                AND e.f.type IS DISTINCT FROM 'message_delta')[-1],
             first := ev[1]
         ) END AS st

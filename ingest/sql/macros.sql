@@ -1,11 +1,14 @@
 -- Helpers for the staging query, created as temporary macros on the ingesting connection.
 
--- trim(x), DuckDB's (spaces only, both ends), but only called when an end is a space:
--- trim walks every character of the string, which cost 2 s per ten million call ids and
--- 2 s for the event streams of ten million calls; the ends alone are a constant-time test.
--- The same result for every string, NULL included.
+-- trim(x), DuckDB's (spaces only, both ends), but only called when the string ends with a
+-- space: trim walks every character of the string to find its last non-space, which cost
+-- 2 s per ten million call ids. A string that starts with a space and does not end with
+-- one, as every `data: {...}` event of a stream does once `data:` is cut off, needs only
+-- ltrim, which stops at the first non-space (the events of a million lines' streams: 0.55 s
+-- with trim, 0.17 s). The ends alone are a constant-time test. The same result for every
+-- string, NULL included.
 CREATE OR REPLACE TEMP MACRO trim_spaces(x) AS
-    CASE WHEN starts_with(x, ' ') OR ends_with(x, ' ') THEN trim(x) ELSE x END;
+    CASE WHEN ends_with(x, ' ') THEN trim(x) WHEN starts_with(x, ' ') THEN ltrim(x) ELSE x END;
 
 -- A JSONL line parsed into `shape` (a json_transform structure), once: a line in braces, as
 -- nearly every record is, under TRY; any other line only if it is valid JSON (an object with
