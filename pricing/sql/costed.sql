@@ -3,8 +3,8 @@
 -- the rates of the price point that prices it (NULL rates: no price point). One formula for
 -- both, so the per-call costs and the hourly sums cannot disagree.
 --
--- known_model (scope.sql) and the providers with a sheet say why a unit found no price, for
--- the person who has to fix it; looked up only for unpriced units. A failed call is free
+-- The providers with a sheet and the wire ids they price (wire_models, scope.sql) say why a
+-- unit found no price, for the person who has to fix it; looked up only for unpriced units. A failed call is free
 -- unless its sheet says the provider bills failures. An unpriced unit's amounts stay NULL,
 -- never 0. Each amount is one CASE: a NULL, a 0 or a product per unit.
 charged AS (
@@ -22,7 +22,10 @@ amounts AS (
             WHEN priced THEN NULL
             WHEN NOT list_contains((SELECT list(DISTINCT provider) FROM price_points), provider)
                 THEN 'no price sheet for provider ' || provider
-            WHEN NOT known_model THEN 'no price for model ' || model || ' at ' || provider
+            WHEN NOT list_contains((SELECT list(struct_pack(p := provider, m := wire))
+                                    FROM wire_models WHERE known_model),
+                                   struct_pack(p := provider, m := model))
+                THEN 'no price for model ' || model || ' at ' || provider
             ELSE 'no price for ' || provider || '/' || model || ' in force at the call''s time'
         END AS unpriced_reason,
         effective_from AS price_from,

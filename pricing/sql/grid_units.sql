@@ -1,4 +1,4 @@
--- CTE fragment, after scope.sql (of which it uses `wire_models` and `rates`) and before
+-- CTE fragment, after scope.sql (of which it uses `wire_rates`) and before
 -- costed.sql: the calls of usage batches $first_batch..$last_batch as their token sums per
 -- UTC hour, attribution, failure and input-size band (call_hours, warehouse/migrations/0011),
 -- each with the price point that prices all its calls, as units to bill.
@@ -14,16 +14,14 @@ units AS (
     SELECT
         h.batch_id, h.hour, h.provider, h.model, h.team, h.project, h.api_key_id,
         h.input_band,
-        coalesce(w.known_model, false) AS known_model,
         h.calls, h.input_tokens, h.cache_read_tokens, h.cache_write_tokens, h.output_tokens,
         h.reasoning_tokens, h.reported_cost,
         CASE WHEN h.failed THEN 'failed' ELSE 'ok' END AS status,
-        r.* EXCLUDE (provider, model)
+        r.* EXCLUDE (provider, model, wire)
     FROM call_hours AS h
-    LEFT JOIN wire_models AS w ON w.provider = h.provider AND w.wire = h.model
-    LEFT JOIN rates AS r
+    LEFT JOIN wire_rates AS r
         ON  r.provider = h.provider
-        AND r.model = coalesce(w.priced_model, h.model)
+        AND r.wire = h.model
         AND h.hour >= r.effective_from AND h.hour < r.effective_to
         AND h.input_band + 1 > r.tier_lo AND h.input_band + 1 <= r.tier_hi
     WHERE h.batch_id BETWEEN $first_batch AND $last_batch

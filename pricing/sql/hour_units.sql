@@ -8,8 +8,7 @@
 -- summed (ten million calls: 1.5 s against 3.5-4.0 s).
 --
 -- Grouping keys are kept few: a call's status is 'ok' or 'failed' (the calls table checks
--- it), grouped as a boolean; whether the sheets know its model follows from provider and
--- model, and is taken once per unit (0.2 s of ten million calls, against as keys).
+-- it), grouped as a boolean.
 --
 -- The hour is counted in microseconds since the epoch, rounded down (also before 1970), and
 -- made a time once per unit: date_trunc('hour', ts) of a TIMESTAMPTZ goes through the
@@ -27,7 +26,6 @@ hour_sums AS (
         status = 'failed' AS failed,
         input_band(input_tokens) AS input_band,  -- warehouse/migrations/0006
         rate_id,
-        any_value(known_model) AS known_model,
         count(*) AS calls,
         sum(input_tokens)::HUGEINT AS input_tokens,
         sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,

@@ -1,15 +1,14 @@
 -- CTE fragment, the start of every bill: the calls of usage batches $first_batch..$last_batch
 -- as `scope`; the price points as `rates`, numbered (rate_id) so that calls can be grouped
 -- by the one that prices them, with the number bills name them by (point_id,
--- bill_points.sql); and each call with the price point in force at its ts (range join) and
+-- bill_points.sql), and once more under every wire id that is priced as their model as
+-- `wire_rates`; and each call with the price point in force at its ts (range join) and
 -- matching its input size (tier) as `matched`, its rate columns NULL when none does. Rates
 -- are per token (the price_rates view, warehouse/migrations/0002).
 
 -- Every wire id the sheets know at a provider, with the model it is priced as: a wire id
 -- that a sheet lists as an alias (model_aliases) is priced as the model it names, and
--- known when that model has prices. One lookup per call gives both, where a second join of
--- every call to the priced models, only to explain the rare unpriced one, cost 0.4 s of
--- CPU per ten million calls.
+-- known when that model has prices.
 wire_models AS (
     SELECT a.provider, a.alias AS wire, a.model AS priced_model,
            EXISTS (SELECT 1 FROM price_points AS p
@@ -23,13 +22,10 @@ wire_models AS (
 
 scope AS (
     SELECT c.batch_id, c.source_line, c.source_item, c.ts, c.provider, c.model,
-           coalesce(w.priced_model, c.model) AS priced_model,
-           coalesce(w.known_model, false) AS known_model,
            c.status, c.team, c.project, c.api_key_id,
            c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
            c.reasoning_tokens, c.reported_cost
     FROM calls AS c
-    LEFT JOIN wire_models AS w ON w.provider = c.provider AND w.wire = c.model
     WHERE c.batch_id BETWEEN $first_batch AND $last_batch
 ),
 
@@ -57,12 +53,22 @@ rates AS MATERIALIZED (
         AND p.saved_pt = r.input_pt - r.cache_read_pt
 ),
 
+-- each price point under every wire id priced as its model, so that a call finds its price
+-- by the id it was logged with in one join: a second join of every call to the aliases cost
+-- 0.25-0.3 s of a ten-million-call rebill. Whether the sheets know an unpriced call's model
+-- is looked up in costed.sql, for the unpriced calls only.
+wire_rates AS (
+    SELECT w.wire, r.*
+    FROM rates AS r
+    JOIN wire_models AS w ON w.provider = r.provider AND w.priced_model = r.model
+),
+
 matched AS (
-    SELECT s.*, r.* EXCLUDE (provider, model)
+    SELECT s.*, r.* EXCLUDE (provider, model, wire)
     FROM scope AS s
-    LEFT JOIN rates AS r
+    LEFT JOIN wire_rates AS r
         ON  r.provider = s.provider
-        AND r.model = s.priced_model
+        AND r.wire = s.model
         AND s.ts >= r.effective_from AND s.ts < r.effective_to
         AND s.input_tokens > r.tier_lo AND s.input_tokens <= r.tier_hi
 )
