@@ -1,12 +1,13 @@
--- CTE fragment, after call_units.sql or hour_units.sql: the bill of each unit (one call, or
--- the calls of one hour summed) as `costed`. A unit carries its calls, its token counts and
--- the rates of the price point that prices it (NULL rates: no price point). One formula for
--- both, so the per-call costs and the hourly sums cannot disagree.
+-- CTE fragment, after call_units.sql, hour_units.sql or grid_units.sql: the bill of each
+-- unit (one call, or the calls of one hour summed) as `costed`. A unit carries its calls,
+-- its token counts and the rates of the price point that prices it (NULL rates: no price
+-- point). One formula for both, so the per-call costs and the hourly sums cannot disagree.
 --
 -- The providers with a sheet and the wire ids they price (wire_models, scope.sql) say why a
--- unit found no price, for the person who has to fix it; looked up only for unpriced units. A failed call is free
--- unless its sheet says the provider bills failures. An unpriced unit's amounts stay NULL,
--- never 0. Each amount is one CASE: a NULL, a 0 or a product per unit.
+-- unit found no price, for the person who has to fix it; looked up only for unpriced units.
+-- A failed call is free unless its sheet says the provider bills failures. An unpriced
+-- unit's amounts stay NULL, never 0. Each amount is one CASE: a NULL, a 0 or a product per
+-- unit.
 charged AS (
     SELECT
         *,
