@@ -1,13 +1,13 @@
--- The priced units as partial sums per UTC hour and attribution, from `costed` (scope.sql,
--- grid_units.sql or hour_units.sql, and costed.sql, which the engine puts in front of this
--- query), into a temporary table from which rollup_days.sql, rollup_hours.sql and
--- rollup_reprice.sql fill daily_rollup, hourly_spend and reprice_hours. Those add the rows
--- up, so the units are not grouped here: an hour's calls of one attribution under several
--- price points (a price change at 12:30, two tiers in one input-size band) are several rows,
--- and grid units, one per hour, attribution, failure and band, are copied (grouping the
--- 230,000 units of ten million calls took 0.3 s of a rebill). Amounts stay exact (sums of
--- DECIMAL). Failed calls and each input-size band (warehouse/migrations/0006) are kept
--- apart, for repricing.
+-- The billed units, priced or not, as partial sums per UTC hour and attribution, from
+-- `costed` (scope.sql, grid_units.sql or hour_units.sql, and costed.sql, which the engine
+-- puts in front of this query), into a temporary table from which rollup_days.sql,
+-- rollup_hours.sql and rollup_reprice.sql fill daily_rollup, hourly_spend and reprice_hours.
+-- Those add the rows up, so the units are not grouped here: an hour's calls of one
+-- attribution under several price points (a price change at 12:30, two tiers in one
+-- input-size band) are several rows, and grid units, one per hour, attribution, failure and
+-- band, are copied (grouping the 230,000 units of ten million calls took 0.3 s of a rebill).
+-- Amounts stay exact (sums of DECIMAL). Failed calls and each input-size band
+-- (warehouse/migrations/0006) are kept apart, for repricing.
 SELECT
     batch_id, hour, provider, model, canonical_model, variant, team, project, api_key_id,
     currency, unpriced_reason,
