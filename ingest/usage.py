@@ -253,10 +253,11 @@ def _stage(
     try:
         con.execute(
             f"CREATE TABLE ingest_scratch.staged AS WITH {ctes}\n"
-            # the integer key of a loadable record's id (warehouse/migrations/0007), computed
-            # once here for the duplicate check (classify.sql) and the calls table
-            "SELECT *, CASE WHEN reason IS NULL THEN id_key(call_id) END AS call_key "
-            "FROM staged",
+            # the integer key of a record's id (warehouse/migrations/0007 and 0012), computed
+            # once here for the duplicate check (classify.sql) and the calls table, which
+            # read it for loadable records only. Not under a CASE: id_key names its argument
+            # 15 times, and DuckDB computes the shared MD5 once only in a plain projection
+            "SELECT *, id_key(call_id) AS call_key FROM staged",
             params,
         )
         if fmt is not UsageFormat.FLAT_CSV:

@@ -3,6 +3,7 @@ forward with its data, a newer one is refused."""
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 11
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 12
     assert {
         "schema_migrations",
         "batches",
@@ -48,6 +49,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (9, "bills_name_their_price_point"),
         (10, "bills_priced_by_their_point"),
         (11, "call_hours"),
+        (12, "id_key_from_md5_number"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -198,6 +200,35 @@ def test_the_calls_of_a_warehouse_get_their_hourly_token_sums_when_migrated(
     ]
 
 
+def test_the_key_of_a_call_id_is_the_first_64_bits_of_its_md5(tmp_path: Path) -> None:
+    # schema 12 computes id_key from md5_number with its bytes reversed; the keys must stay
+    # the ones schema 7 stored (the first 16 hex digits of the MD5), for every kind of id
+    con = connect(tmp_path / "w.duckdb")
+    ids = [
+        "",
+        "a",
+        "abc",
+        "chatcmpl-c99fbb0b551bb41eb1b98045",
+        "474ceef6-b524-4968-91fa-44dd6680781e:2",
+        "h:" + "f" * 32,
+        "é",
+        "呼叫-🙂",
+        "x" * 10_000,
+        *(f"call-{n}" for n in range(2_000)),
+    ]
+    keys = con.execute(
+        "SELECT id_key(id), CAST('0x' || left(md5(id), 16) AS UBIGINT) "
+        "FROM unnest($ids) AS t(id) ORDER BY id",
+        {"ids": ids},
+    ).fetchall()
+    oracle = [int(hashlib.md5(i.encode()).hexdigest()[:16], 16) for i in sorted(ids)]
+    assert [k for k, _ in keys] == oracle == [schema_7 for _, schema_7 in keys]
+    # the byte order matters: some keys have their top bit set, some their lowest byte zero
+    assert any(k >= 2**63 for k in oracle) and any(k < 2**63 for k in oracle)
+    assert any(k % 256 == 0 for k in oracle)
+    assert con.execute("SELECT id_key(NULL)").fetchall() == [(None,)]
+
+
 def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: Path) -> None:
     from conftest import TEST_SHEETS, chat, ingest_records
     from ingest.prices import load_prices
@@ -228,6 +259,7 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     old.execute("ALTER TABLE call_costs ADD COLUMN call_id VARCHAR")
     old.execute("DROP TABLE call_hours")
     old.execute("DROP MACRO price_on_the_grid")
+    old.execute("DROP MACRO byte_swap_64")
     old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
     # migrates to 7: the keys are backfilled; 8: the copied ids go; 9: the bills name their
@@ -291,6 +323,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     old.execute(schema_9[schema_9.index("CREATE VIEW call_costs") :])
     old.execute("DROP TABLE call_hours")  # and schema 11, so that 10 runs again
     old.execute("DROP MACRO price_on_the_grid")
+    old.execute("DROP MACRO byte_swap_64")  # and schema 12
     old.execute("DELETE FROM schema_migrations WHERE version >= 10")
     # a tenth of the charged calls of one point were billed at twice its input rate, before
     # a sheet change that was never rebilled
@@ -319,7 +352,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     assert doubled > 10 and len(before) > 2_500  # the sample of 3,000 calls
 
     con = connect(path)
-    assert schema_version(con) == 11
+    assert schema_version(con) == 12
     assert con.execute(bills).fetchall() == before
     assert "input_cost" not in [row[0] for row in con.execute("DESCRIBE call_bills").fetchall()]
     # the point billed at two input rates became (at least) two points with rates
