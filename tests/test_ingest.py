@@ -430,6 +430,9 @@ def test_records_are_staged_beside_the_warehouse_and_nothing_is_left_behind(
     assert table(
         priced, "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'ingest_scratch'"
     ) == [(0,)]
+    # the scratch file is detached without a checkpoint; the global setting is restored, so
+    # the warehouse itself still checkpoints when it is closed or detached
+    assert table(priced, "SELECT current_setting('checkpoint_on_detach')") == [("DEFAULT",)]
 
 
 def test_a_warehouse_in_memory_stages_in_the_temporary_folder() -> None:
