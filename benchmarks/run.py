@@ -109,6 +109,7 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
         for name in (
             "ingest",
             "floor_read",
+            "floor_write",
             "rebill",
             "floor_bill",
             "incremental",
@@ -126,6 +127,8 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
         db.unlink()
         step(m["floor_read"], "floor_read", str(work / f"floor-{n}.duckdb"), str(files[0]))
         (work / f"floor-{n}.duckdb").unlink()
+        step(m["floor_write"], "floor_write", str(work / f"floor-{n}.duckdb"), str(base))
+        (work / f"floor-{n}.duckdb").unlink()
     for n in range(runs):
         print(f"run {n + 1}/{runs}: rebill, incremental batch, dashboard", flush=True)
         copy = work / "copy.duckdb"
@@ -139,6 +142,15 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
     return m
 
 
+def per_run_ratios(step: Measure, floor: Measure) -> list[float]:
+    """Time per record of each run of a step over that of the floor's run of the same round
+    (measured right after it, so both met the machine in the same state)."""
+    return [
+        (float(s["seconds"]) / float(s["records"])) / (float(f["seconds"]) / float(f["records"]))
+        for s, f in zip(step.runs, floor.runs, strict=True)
+    ]
+
+
 @dataclass(frozen=True)
 class Target:
     what: str
@@ -147,7 +159,8 @@ class Target:
 
 
 def targets(m: dict[str, Measure]) -> list[Target]:
-    ingest, read, rebill, bill = m["ingest"], m["floor_read"], m["rebill"], m["floor_bill"]
+    ingest, read, write = m["ingest"], m["floor_read"], m["floor_write"]
+    rebill, bill = m["rebill"], m["floor_bill"]
     pages = {
         p: statistics.median(r["pages"][p] for r in m["dashboard"].runs)
         for p in m["dashboard"].runs[0]["pages"]
@@ -159,12 +172,18 @@ def targets(m: dict[str, Measure]) -> list[Target]:
         Target(
             "Step 1 at most 2x its bare read_ndjson floor (time per record)",
             read.per_second("records") <= 2 * ingest.per_second("records"),
-            f"{read.per_second('records') / ingest.per_second('records'):.2f}x",
+            f"{read.per_second('records') / ingest.per_second('records'):.2f}x (each run with "
+            "the floor measured right after it: "
+            + ", ".join(f"{r:.2f}x" for r in per_run_ratios(ingest, read))
+            + ")",
         ),
         Target(
             "Step 1 at least 1.5 million calls per second",
             ingest.per_second("records") >= 1_500_000,
-            f"{ingest.per_second('records'):,.0f} records/s",
+            # the two floors show what this machine allows: reading alone, writing alone
+            f"{ingest.per_second('records'):,.0f} records/s (the log read alone: "
+            f"{read.per_second('records'):,.0f} records/s; the calls table written alone: "
+            f"{write.per_second():,.0f} calls/s)",
         ),
         Target(
             "Step 2 at most 1.5x its bare range-join floor",
@@ -218,6 +237,7 @@ def report(m: dict[str, Measure], calls: int, runs: int, command: str, at: str) 
     rows = [
         ("1. ingest + bill (gateway log and Runware task log)", m["ingest"], "records"),
         ("   floor: bare read_ndjson of the gateway log", m["floor_read"], "records"),
+        ("   floor: bare copy of the calls table step 1 wrote", m["floor_write"], "calls"),
         ("2. rebill every call", m["rebill"], "calls"),
         ("   floor: bare range-join bill", m["floor_bill"], "calls"),
         (f"3. ingest + bill {INCREMENT:,} more calls", m["incremental"], "records"),

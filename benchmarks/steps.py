@@ -76,6 +76,23 @@ def floor_read(db: str, file: str) -> dict[str, Any]:
     return {"seconds": seconds, "records": rows}
 
 
+def floor_write(db: str, source: str) -> dict[str, Any]:
+    """What writing step 1's result costs by itself: the calls table of a finished warehouse
+    copied into a fresh database file, with no parsing, keys or billing. No ingest can store
+    calls faster than this, so it bounds step 1's calls per second from above."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    quoted = source.replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS source (READ_ONLY)")
+    started = time.perf_counter()
+    con.execute("CREATE TABLE calls AS SELECT * FROM source.calls")
+    seconds = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM calls").fetchall()[0][0]
+    con.close()
+    return {"seconds": seconds, "calls": rows}
+
+
 def floor_bill(db: str) -> dict[str, Any]:
     """Baseline for step 2: a bare range-join bill of the same calls into a table (base
     prices, no tiers, cache or failure rules)."""
@@ -168,7 +185,16 @@ def genai_prices(db: str, calls: str) -> dict[str, Any]:
 
 STEPS = {
     f.__name__: f
-    for f in (ingest, rebill, incremental, floor_read, floor_bill, dashboard, genai_prices)
+    for f in (
+        ingest,
+        rebill,
+        incremental,
+        floor_read,
+        floor_write,
+        floor_bill,
+        dashboard,
+        genai_prices,
+    )
 }
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     for row in (
         "1. ingest + bill",
         "floor: bare read_ndjson",
+        "floor: bare copy of the calls table",
         "2. rebill every call",
         "floor: bare range-join bill",
         "3. ingest + bill 100,000 more calls",
