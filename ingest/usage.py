@@ -234,6 +234,23 @@ def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _staged_table(columns: list[tuple[object, ...]]) -> str:
+    """The scratch table for the staged query's columns (its DESCRIBE rows): as CREATE TABLE
+    AS would make it, except that ``call_id`` is stored uncompressed.
+
+    The ids are nearly all distinct, so compressing them (dictionary and FSST) buys little in
+    a file that is deleted after the ingest, and the calls table compresses them anyway.
+    Writing two million staged records took 2.8 CPU s instead of 3.8, and reading their ids
+    back 0.10 instead of 0.16, for a file 35 MB larger (benchmarks/FINDINGS.md).
+    """
+    definitions = []
+    for name, kind, *_ in columns:
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        compression = " USING COMPRESSION uncompressed" if name == "call_id" else ""
+        definitions.append(f"{quoted} {kind}{compression}")
+    return f"CREATE TABLE ingest_scratch.staged ({', '.join(definitions)})"
+
+
 def _stage(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat, provider: str | None
 ) -> None:
@@ -257,15 +274,17 @@ def _stage(
     con.execute(sql_file("ingest", "macros"))
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            f"CREATE TABLE ingest_scratch.staged AS WITH {ctes}\n"
+        query = (
+            f"WITH {ctes}\n"
             # the integer key of a record's id (warehouse/migrations/0007 and 0012), computed
             # once here for the duplicate check (classify.sql) and the calls table, which
             # read it for loadable records only. Not under a CASE: id_key names its argument
             # 15 times, and DuckDB computes the shared MD5 once only in a plain projection
-            "SELECT *, id_key(call_id) AS call_key FROM staged",
-            params,
+            "SELECT *, id_key(call_id) AS call_key FROM staged"
         )
+        con.execute(_staged_table(con.execute(f"DESCRIBE {query}", params).fetchall()))
+        # INSERT keeps the query's order, as CREATE TABLE AS did: number_lines.sql needs it
+        con.execute(f"INSERT INTO ingest_scratch.staged {query}", params)
         if fmt is not UsageFormat.FLAT_CSV:
             con.execute(sql_file("ingest", "number_lines"))
             # only when a line holds several calls: the shift's join costs 1.5 s at ten
