@@ -1,5 +1,5 @@
 -- Schema 12: id_key (schema 7) computes the same keys with less work. Every ingest keys each
--- loadable record's call_id; formatting the MD5 digest as 32 hex digits and parsing 16 of
+-- staged record's call_id; formatting the MD5 digest as 32 hex digits and parsing 16 of
 -- them back took 3.3 CPU s per ten million ids, reading the digest as a number 1.9 s.
 -- md5_number holds the digest's bytes little-endian, so its low 64 bits are the first eight
 -- bytes in reverse order; reversing them gives the first 64 bits read big-endian, the key
