@@ -14,6 +14,10 @@ whole UTC hours, every target price starts and ends on a whole hour, and every t
 threshold is a band edge (``input_band`` in warehouse/migrations/0006). Otherwise, and for
 the cache what-if (a share of each call's own input), it prices call by call. Both paths
 give the same amounts to the last decimal (tests/test_reprice.py).
+
+A provider prices a canonical model and variant under one wire id (its other ids are
+``aliases``; pricing/sheet.py refuses a sheet with two): two would price every call twice.
+Prices loaded before that rule are refused here, naming the provider and its ids.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from decimal import Decimal
 
 import duckdb
 
+from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
 
 # The target prices that the hourly sums cannot price exactly: starting or ending within
@@ -32,6 +37,16 @@ _PRICES_OFF_THE_GRID = """
 SELECT count(*) FROM price_rates
 WHERE canonical_model = $canonical AND variant = $target_variant
   AND NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)
+"""
+
+
+# A provider selling the target under more than one wire id (loaded before the sheets' rule)
+_TWO_IDS = """
+SELECT provider, string_agg(DISTINCT model, ', ' ORDER BY model) AS models
+FROM price_points
+WHERE canonical_model = $canonical AND variant = $target_variant
+GROUP BY provider HAVING count(DISTINCT model) > 1
+ORDER BY provider LIMIT 1
 """
 
 
@@ -97,13 +112,22 @@ def reprice(
 
     ``cache_share`` (0..1) replaces each call's cache reads by that share of its input.
     """
+    target = target_variant or variant
+    two_ids = con.execute(_TWO_IDS, {"canonical": canonical, "target_variant": target}).fetchall()
+    if two_ids:
+        provider, models = two_ids[0]
+        raise RatecardError(
+            f"{provider} prices {canonical} {target} under more than one id ({models}), so "
+            "every call would be priced twice: in its sheet, list the other ids as aliases of "
+            "one model (or give each its own variant) and run `ratecard ingest prices` again"
+        )
     params: dict[str, object] = {
         **scope.params(),
         "canonical": canonical,
         "variant": variant,
-        "target_variant": target_variant or variant,
+        "target_variant": target,
     }
-    if from_hours(con, canonical, target_variant or variant, scope, cache_share=cache_share):
+    if from_hours(con, canonical, target, scope, cache_share=cache_share):
         source = sql_file("pricing", "reprice_hours")
     else:
         source = sql_file("pricing", "reprice_calls")
