@@ -23,6 +23,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -447,7 +452,8 @@ def metrics(test: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def records(test: AppTest, index: int) -> list[dict[str, str]]:
-    return list(test.dataframe[index].value.to_dict("records"))
+    frame = test.dataframe[index].value
+    return [{str(k): str(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def test_compare_page_shows_highspeed_only_traffic(
@@ -739,3 +745,86 @@ def test_a_catalog_with_two_ids_for_one_model_keeps_one_price(tmp_path: Path) ->
     db = connect(tmp_path / "w.duckdb")
     price_loading.load_points(db, result.points)
     db.close()
+
+
+def test_compare_and_variants_in_chromium(highspeed_only: str, tmp_path: Path) -> None:
+    """The highspeed-only warehouse in the real browser: the figures the AppTest tests read
+    are drawn (metrics and headings are text; tables are drawn on a canvas, so they are
+    checked in the screenshots test-artifacts/screenshots/compare-*.png)."""
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, free_port
+
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            APP,
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env={**os.environ, "RATECARD_DB": highspeed_only},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "server.log"
+            ).read_text()
+            time.sleep(0.3)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            shown = {}
+            for name in ("compare", "variants"):
+                tab = browser.new_page(viewport={"width": 1400, "height": 2200})
+                tab.goto(f"{url}/{name}")
+                # drawn: the chart is there and the script has finished (a first run on a
+                # busy machine imports pandas and plotly, hence the generous bound)
+                tab.wait_for_selector(
+                    ".js-plotly-plot .main-svg", timeout=120_000, state="attached"
+                )
+                tab.wait_for_function(
+                    "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+                )
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                tab.screenshot(path=str(SHOTS / f"compare-highspeed-only-{name}.png"))
+                assert tab.locator('[data-testid="stException"]').count() == 0
+                values = tab.locator('[data-testid="stMetricValue"]').all_inner_texts()
+                labels = tab.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+                shown[name] = (dict(zip(labels, values, strict=True)), tab.inner_text("body"))
+                tab.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+    compare_metrics, compare_text = shown["compare"]
+    assert compare_metrics == {"Spend on minimax-m2.7": "$121.85", "Calls": "4"}
+    assert "Highspeed traffic: 4 calls, $121.85 where they ran" in compare_text
+    assert "At the standard variant, if it moved there" in compare_text
+    variants_metrics, _ = shown["variants"]
+    assert variants_metrics == {
+        "Highspeed spend now": "$121.85",
+        "After moving 50% to standard": "$91.39",
+        "Saving": "$30.46",
+    }
