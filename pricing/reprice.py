@@ -15,8 +15,9 @@ threshold is a band edge (``input_band`` in warehouse/migrations/0006). Otherwis
 the cache what-if (a share of each call's own input), it prices call by call. Both paths
 give the same amounts to the last decimal (tests/test_reprice.py).
 
-A provider prices a canonical model and variant under one wire id (its other ids are
-``aliases``; pricing/sheet.py refuses a sheet with two): two would price every call twice.
+At any time a provider prices a canonical model and variant under one wire id (its other
+ids are ``aliases``; pricing/sheet.py refuses a sheet with two): two would price every call
+twice.
 Prices loaded before that rule are refused here, naming the provider and its ids.
 """
 
@@ -40,13 +41,21 @@ WHERE canonical_model = $canonical AND variant = $target_variant
 """
 
 
-# A provider selling the target under more than one wire id (loaded before the sheets' rule)
+# A provider selling the target under two wire ids at once (loaded before the sheets' rule
+# in pricing/sheet.py check_points): two base prices of different models whose periods
+# overlap; an open period ends at 'infinity'
 _TWO_IDS = """
-SELECT provider, string_agg(DISTINCT model, ', ' ORDER BY model) AS models
-FROM price_points
-WHERE canonical_model = $canonical AND variant = $target_variant
-GROUP BY provider HAVING count(DISTINCT model) > 1
-ORDER BY provider LIMIT 1
+SELECT a.provider, a.model || ', ' || b.model AS models
+FROM price_points AS a
+JOIN price_points AS b
+    ON  b.provider = a.provider
+    AND b.canonical_model = a.canonical_model
+    AND b.variant = a.variant
+    AND a.model < b.model
+    AND a.effective_from < b.effective_to AND b.effective_from < a.effective_to
+WHERE a.canonical_model = $canonical AND a.variant = $target_variant
+  AND a.above_input_tokens IS NULL AND b.above_input_tokens IS NULL
+ORDER BY a.provider, a.model, b.model LIMIT 1
 """
 
 

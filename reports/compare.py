@@ -285,10 +285,24 @@ def compare(
 
 def variants_run(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
     """The variants priced calls of ``canonical`` ran on, standard first."""
-    found = con.execute(
+    return _variants(
+        con,
         "SELECT DISTINCT variant FROM reprice_hours WHERE canonical_model = $canonical",
-        {"canonical": canonical},
-    ).fetchall()
+        canonical,
+    )
+
+
+def variants_on_sale(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
+    """The variants of ``canonical`` some price sheet sells, standard first."""
+    return _variants(
+        con,
+        "SELECT DISTINCT variant FROM price_points WHERE canonical_model = $canonical",
+        canonical,
+    )
+
+
+def _variants(con: duckdb.DuckDBPyConnection, sql: str, canonical: str) -> list[str]:
+    found = con.execute(sql, {"canonical": canonical}).fetchall()
     return sorted((str(row[0]) for row in found), key=variant_order)
 
 
@@ -302,15 +316,6 @@ def _currencies(con: duckdb.DuckDBPyConnection, canonical: str, variant: str) ->
         {"canonical": canonical, "variant": variant},
     ).fetchall()
     return {str(provider): str(currency) for provider, currency in found}
-
-
-def variants_on_sale(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
-    """The variants of ``canonical`` some price sheet sells, standard first."""
-    found = con.execute(
-        "SELECT DISTINCT variant FROM price_points WHERE canonical_model = $canonical",
-        {"canonical": canonical},
-    ).fetchall()
-    return sorted((str(row[0]) for row in found), key=variant_order)
 
 
 QUOTE_COLUMNS = (

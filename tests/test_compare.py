@@ -655,6 +655,23 @@ def test_two_ids_at_different_times_are_a_rename(
     sheet = tmp_path / "renamed.yml"
     sheet.write_text(dup_sheet(first="2026-06-01", second="2026-06-01"), encoding="utf-8")
     assert load_prices(con, [sheet]).points == 2
+    # 1,000 tokens as M3 in May, 2,000 as m3-latest in July, at 1 per 1M: each call once
+    ingest_records(
+        con,
+        tmp_path,
+        [
+            chat(provider="dup", model="M3", prompt=1_000, completion=0, ts="2026-05-04T10:00:00Z"),
+            chat(
+                provider="dup",
+                model="m3-latest",
+                prompt=2_000,
+                completion=0,
+                ts="2026-07-04T10:00:00Z",
+            ),
+        ],
+    )
+    ((quote,),) = [c.quotes for c in compare(con, "minimax-m3", Period())]
+    assert (quote.calls, quote.actual_cost, quote.repriced_cost) == (2, D("0.003"), D("0.003"))
 
 
 def three_calls(model: str = "M3") -> list[dict[str, object]]:
