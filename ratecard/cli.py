@@ -474,8 +474,8 @@ def compare_command(
     print_comparisons(comparisons, model, f"{chosen.label()} ({timezone})", exact=exact)
     if share is not None:
         out.print(
-            f"What-if: {share:%} of every call's input read from the cache; actual is what "
-            "the calls really cost.",
+            f"What-if: {share:%} of every call's input read from the cache; cost where they "
+            "ran is what the calls really cost.",
             highlight=False,
         )
     if stale:
