@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reports.budgets import BudgetStatus
-from reports.compare import Quote
+from reports.compare import Comparison
 from reports.money import plain, round_cents
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
@@ -62,28 +62,43 @@ def spend_over_time(daily: pd.DataFrame, currency: str = "USD") -> go.Figure:
     return _layout(figure, "Spend per day (UTC)", currency)
 
 
-def comparison(quotes: Sequence[Quote], currency: str = "USD") -> go.Figure:
-    """Repriced cost per provider, the cheapest highlighted, what the calls cost as a line."""
+def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> go.Figure:
+    """One variant's calls at each provider: a bar per variant they are priced at (their own,
+    and standard for the what-if), the cheapest labelled, a provider that cannot price every
+    call hatched; what the calls cost where they ran as a line."""
     figure = go.Figure()
-    figure.add_bar(
-        x=[q.provider for q in quotes],
-        y=[float(q.repriced_cost) for q in quotes],
-        marker_color=["#10b981" if q.cheapest else "#94a3b8" for q in quotes],
-        customdata=[[plain(q.repriced_cost), f"{q.unpriced_calls:,}"] for q in quotes],
-        hovertemplate="%{x}<br>" + currency + " %{customdata[0]}"
-        "<br>%{customdata[1]} calls without a price<extra></extra>",
-        name="repriced",
-    )
-    complete = [q for q in quotes if q.unpriced_calls == 0]
-    if complete:
-        actual = complete[0].actual_cost
+    providers = sorted({q.provider for c in compared for q in c.quotes})
+    for index, each in enumerate(compared):
+        by_provider = {q.provider: q for q in each.quotes}
+        shown = [by_provider.get(p) for p in providers]
+        figure.add_bar(
+            x=providers,
+            y=[None if q is None else float(q.repriced_cost) for q in shown],
+            name=f"at {each.target_variant}" + (" (what if)" if each.what_if else ""),
+            marker_color=PALETTE[index % len(PALETTE)],
+            marker_pattern_shape=["" if q is None or q.complete else "/" for q in shown],
+            text=["cheapest" if q is not None and q.cheapest else "" for q in shown],
+            textposition="outside",
+            customdata=[
+                ["", ""]
+                if q is None
+                else [money(q.repriced_cost, q.currency), f"{q.unpriced_calls:,}"]
+                for q in shown
+            ],
+            hovertemplate=f"%{{x}} at {each.target_variant}<br>%{{customdata[0]}}"
+            "<br>%{customdata[1]} calls without a price<extra></extra>",
+        )
+    if compared:
+        actual = compared[0].actual_cost
         figure.add_hline(
             y=float(actual),
             line_dash="dash",
             line_color="#ef4444",
-            annotation_text=f"actual {money(actual, currency)}",
+            annotation_text=f"where they ran {money(actual, currency)}",
         )
-    return _layout(figure, "The same calls at each provider", currency)
+    figure.update_layout(barmode="group")
+    title = f"{compared[0].variant.capitalize()} calls at each provider" if compared else ""
+    return _layout(figure, title, currency or "")
 
 
 def bars(

@@ -23,7 +23,9 @@ import duckdb
 import pandas as pd
 
 from pricing.reprice import CallScope, Repriced, reprice
+from reports import compare
 from reports.budgets import BudgetStatus, check_budget, load_budgets
+from reports.compare import Comparison
 from warehouse import RatecardError, connect
 
 P = ParamSpec("P")
@@ -251,6 +253,16 @@ def repricing(
             target_variant=target_variant,
             cache_share=cache_share,
         )
+
+
+@cached
+def comparisons(
+    db: str, filters: Filters, canonical: str, cache_share: Decimal | None = None
+) -> list[Comparison]:
+    """The selection's calls of one canonical model compared at every provider, variant by
+    variant with the what-if at standard: what ``ratecard compare`` prints."""
+    with _read(db) as con:
+        return compare.comparisons(con, canonical, filters.scope(), cache_share=cache_share)
 
 
 @cached

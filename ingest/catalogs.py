@@ -42,7 +42,7 @@ import httpx
 from pydantic import ValidationError
 
 from ingest import http
-from pricing.sheet import PricePoint, Rates, check_points, first_error
+from pricing.sheet import PricePoint, Rates, check_points, first_error, overlaps
 from warehouse.errors import RatecardError
 
 
@@ -102,6 +102,9 @@ class _Builder:
         self.result = result
         self.fetched_on = fetched_on
         self.seen: dict[tuple[str, str], str] = {}
+        # the first model seen per (provider, canonical model, variant): a provider sells
+        # one at a time (pricing/sheet.py), so another id at the same prices is its alias
+        self.sold: dict[tuple[str, str, str], tuple[str, str, list[PricePoint]]] = {}
 
     def model(
         self,
@@ -159,8 +162,61 @@ class _Builder:
                         aliases=tuple(sorted({a for a in aliases if a != model})),
                     )
                 )
+        sold = (provider, canonical, variant)
+        if sold in self.sold:
+            first_entry, first_model, first_points = self.sold[sold]
+            if _same_prices(first_points, points):
+                self._alias(provider, first_model, [model, *aliases])
+                self.seen[key] = entry
+                return
+            if any(
+                overlaps(*sorted((a, b), key=lambda p: p.effective_from))
+                for a in first_points
+                for b in points
+            ):
+                self.result.skipped.append(
+                    (
+                        entry,
+                        f"{provider} already sells {canonical} {variant} as {first_model} "
+                        f"({first_entry}) at other prices; to compare this one, give it a "
+                        "variant of its own in a price sheet",
+                    )
+                )
+                return
+        else:
+            self.sold[sold] = (entry, model, points)
         self.seen[key] = entry
         self.result.points.extend(points)
+
+    def _alias(self, provider: str, model: str, names: Iterable[str]) -> None:
+        """Add ``names`` to the aliases of ``provider``'s ``model``."""
+        self.result.points = [
+            replace(p, aliases=tuple(sorted({*p.aliases, *names} - {model})))
+            if (p.provider, p.model) == (provider, model)
+            else p
+            for p in self.result.points
+        ]
+
+
+def _same_prices(first: list[PricePoint], second: list[PricePoint]) -> bool:
+    """Whether two models' points state the same periods, tiers and rates."""
+
+    def prices(points: list[PricePoint]) -> set[tuple[object, ...]]:
+        return {
+            (
+                p.effective_from,
+                p.effective_to,
+                p.above_input_tokens,
+                p.input_rate,
+                p.output_rate,
+                p.cache_read_rate,
+                p.cache_write_rate,
+                p.request_rate,
+            )
+            for p in points
+        }
+
+    return prices(first) == prices(second)
 
 
 def _matches(patterns: list[str], *names: str) -> bool:

@@ -14,6 +14,11 @@ whole UTC hours, every target price starts and ends on a whole hour, and every t
 threshold is a band edge (``input_band`` in warehouse/migrations/0006). Otherwise, and for
 the cache what-if (a share of each call's own input), it prices call by call. Both paths
 give the same amounts to the last decimal (tests/test_reprice.py).
+
+At any time a provider prices a canonical model and variant under one wire id (its other
+ids are ``aliases``; pricing/sheet.py refuses a sheet with two): two would price every call
+twice.
+Prices loaded before that rule are refused here, naming the provider and its ids.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from decimal import Decimal
 
 import duckdb
 
+from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
 
 # The target prices that the hourly sums cannot price exactly: starting or ending within
@@ -32,6 +38,24 @@ _PRICES_OFF_THE_GRID = """
 SELECT count(*) FROM price_rates
 WHERE canonical_model = $canonical AND variant = $target_variant
   AND NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)
+"""
+
+
+# A provider selling the target under two wire ids at once (loaded before the sheets' rule
+# in pricing/sheet.py check_points): two base prices of different models whose periods
+# overlap; an open period ends at 'infinity'
+_TWO_IDS = """
+SELECT a.provider, a.model || ', ' || b.model AS models
+FROM price_points AS a
+JOIN price_points AS b
+    ON  b.provider = a.provider
+    AND b.canonical_model = a.canonical_model
+    AND b.variant = a.variant
+    AND a.model < b.model
+    AND a.effective_from < b.effective_to AND b.effective_from < a.effective_to
+WHERE a.canonical_model = $canonical AND a.variant = $target_variant
+  AND a.above_input_tokens IS NULL AND b.above_input_tokens IS NULL
+ORDER BY a.provider, a.model, b.model LIMIT 1
 """
 
 
@@ -97,13 +121,22 @@ def reprice(
 
     ``cache_share`` (0..1) replaces each call's cache reads by that share of its input.
     """
+    target = target_variant or variant
+    two_ids = con.execute(_TWO_IDS, {"canonical": canonical, "target_variant": target}).fetchall()
+    if two_ids:
+        provider, models = two_ids[0]
+        raise RatecardError(
+            f"{provider} prices {canonical} {target} under more than one id ({models}), so "
+            "every call would be priced twice: in its sheet, list the other ids as aliases of "
+            "one model (or give each its own variant) and run `ratecard ingest prices` again"
+        )
     params: dict[str, object] = {
         **scope.params(),
         "canonical": canonical,
         "variant": variant,
-        "target_variant": target_variant or variant,
+        "target_variant": target,
     }
-    if from_hours(con, canonical, target_variant or variant, scope, cache_share=cache_share):
+    if from_hours(con, canonical, target, scope, cache_share=cache_share):
         source = sql_file("pricing", "reprice_hours")
     else:
         source = sql_file("pricing", "reprice_calls")

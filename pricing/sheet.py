@@ -355,7 +355,9 @@ def check_points(points: list[PricePoint]) -> None:
     - one (provider, model) has one canonical model, variant, unit and currency;
     - its base periods do not overlap (a call must have exactly one price);
     - each tier belongs to a base period with the same dates, once per threshold;
-    - an alias names one model of its provider and is not itself a model id there.
+    - an alias names one model of its provider and is not itself a model id there;
+    - at any time a provider sells a canonical model and variant under one model id (other
+      ids it accepts are that model's aliases): two would give a call two prices there.
     """
     by_model: dict[tuple[str, str], list[PricePoint]] = defaultdict(list)
     alias_of: dict[tuple[str, str], PricePoint] = {}
@@ -404,7 +406,7 @@ def check_points(points: list[PricePoint]) -> None:
             (p for p in group if p.above_input_tokens is None), key=lambda p: p.effective_from
         )
         for earlier, later in pairwise(bases):
-            if earlier.effective_to is None or earlier.effective_to > later.effective_from:
+            if overlaps(earlier, later):
                 raise PriceSheetError(
                     later.sheet,
                     f"{later.origin}: effective_from",
@@ -436,3 +438,27 @@ def check_points(points: list[PricePoint]) -> None:
                     tier.above_input_tokens,
                 )
             seen_tiers[key] = tier
+
+    # per model the periods do not overlap (above), so two overlapping base periods of one
+    # provider's canonical model and variant belong to two models
+    sold: dict[tuple[str, str, str], list[PricePoint]] = defaultdict(list)
+    for point in points:
+        if point.above_input_tokens is None:
+            sold[(point.provider, point.canonical_model, point.variant)].append(point)
+    for (provider, canonical, variant), bases in sold.items():
+        bases.sort(key=lambda p: p.effective_from)
+        for earlier, later in pairwise(bases):
+            if overlaps(earlier, later):
+                raise PriceSheetError(
+                    later.sheet,
+                    f"{later.origin}: canonical_model",
+                    f"{provider} already sells {canonical} {variant} as {earlier.model} "
+                    f"({earlier.origin}) at that time: list {later.model} in the aliases of "
+                    f"{earlier.model} if it is the same model, or give it a variant of its own",
+                    canonical,
+                )
+
+
+def overlaps(earlier: PricePoint, later: PricePoint) -> bool:
+    """Whether two periods overlap, ``earlier`` starting no later than ``later``."""
+    return earlier.effective_to is None or earlier.effective_to > later.effective_from

@@ -32,14 +32,22 @@ from pricing.engine import bill_unbilled, rebill, stale_calls
 from ratecard import sample
 from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
-from reports.compare import Comparison, compare, write_comparisons_csv
+from reports.compare import (
+    QUOTE_COLUMNS,
+    QUOTE_NOTE,
+    Comparison,
+    compare,
+    comparison_title,
+    spend,
+    write_comparisons_csv,
+)
 from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
 from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
 from reports.finance import build_report, daily_spend
 from reports.finance import parse_by as parse_finance_by
 from reports.focus import export_focus
-from reports.money import plain, round_cents, round_column
+from reports.money import plain, printed_difference, round_cents, round_column
 from reports.period import parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
 from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
@@ -410,7 +418,9 @@ def compare_command(
     at_variant: Annotated[
         str | None,
         typer.Option(
-            "--at-variant", help="Price the calls at this variant (default: the one they ran on)."
+            "--at-variant",
+            help="Price the calls at this variant only (default: the one they ran on, and "
+            "standard too for the others).",
         ),
     ] = None,
     period: PeriodOption = None,
@@ -438,7 +448,8 @@ def compare_command(
     ] = None,
 ) -> None:
     """The same traffic repriced at every provider selling the model: each call at that
-    provider's prices in force at its time, with its unit, tiers, cache and failure rules."""
+    provider's prices in force at its time, with its unit, tiers, cache and failure rules.
+    Each variant the calls ran on is compared; highspeed calls at standard too."""
     try:
         share = None if cache_share is None else _amount("--cache-share", cache_share)
         chosen = parse_period(period, start, end)
@@ -460,12 +471,11 @@ def compare_command(
             write_comparisons_csv(comparisons, out_path)
     except RatecardError as exc:
         raise _fail(exc) from None
-    for comparison in comparisons:
-        print_comparison(comparison, f"{chosen.label()} ({timezone})", exact=exact)
+    print_comparisons(comparisons, model, f"{chosen.label()} ({timezone})", exact=exact)
     if share is not None:
         out.print(
-            f"What-if: {share:%} of every call's input read from the cache; actual is what "
-            "the calls really cost.",
+            f"What-if: {share:%} of every call's input read from the cache; cost where they "
+            "ran is what the calls really cost.",
             highlight=False,
         )
     if stale:
@@ -474,42 +484,53 @@ def compare_command(
         out.print(f"wrote the quotes to {out_path}", highlight=False)
 
 
-def print_comparison(comparison: Comparison, period: str, *, exact: bool = False) -> None:
-    at = (
-        comparison.variant
-        if comparison.target_variant == comparison.variant
-        else f"{comparison.variant} calls at {comparison.target_variant}"
-    )
-    title = f"{comparison.canonical} {at}, repriced at every provider, {period}"
-    if not comparison.quotes:
-        out.print(f"{title}: no priced calls in this selection.", highlight=False)
+def print_comparisons(
+    comparisons: list[Comparison], model: str, period: str, *, exact: bool = False
+) -> None:
+    """Where the calls ran, then each comparison's table: the page's numbers, as text."""
+    if not comparisons:
+        out.print(f"{model}, {period}: no priced calls in this selection.", highlight=False)
         return
 
     def money(amount: Decimal) -> str:
         return plain(amount) if exact else f"{round_cents(amount):,.2f}"
 
-    table = Table(title=title, title_justify="left")
-    for name in ("provider", "currency", "calls", "no price there", "actual", "repriced"):
-        table.add_column(name, justify="left" if name in {"provider", "currency"} else "right")
-    table.add_column("difference", justify="right")
-    table.add_column("difference %", justify="right")
-    for quote in comparison.quotes:
-        percent = quote.difference_percent
-        table.add_row(
-            f"[bold]{quote.provider}[/bold] (cheapest)" if quote.cheapest else quote.provider,
-            quote.currency or "",
-            f"{quote.calls:,}",
-            f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
-            money(quote.actual_cost),
-            money(quote.repriced_cost),
-            money(quote.difference),
-            "—" if percent is None else f"{percent:+.1f}%",
-        )
+    lines = spend(comparisons)
+    costs = round_column(line.cost for line in lines)
+    table = Table(title=f"{model} spend, {period}: where the calls ran", title_justify="left")
+    for name in ("variant", "ran on", "currency", "calls", "cost"):
+        table.add_column(name, justify="right" if name in {"calls", "cost"} else "left")
+    for line, rounded in zip(lines, costs.lines, strict=True):
+        shown = plain(line.cost) if exact else f"{rounded:,.2f}"
+        table.add_row(line.variant, line.provider, line.currency or "", f"{line.calls:,}", shown)
+    if not exact and costs.residue:
+        table.add_row("rounding residue", "", "", "", f"{costs.residue:,.2f}")
+    total = plain(costs.exact_total) if exact else f"{costs.total:,.2f}"
+    table.add_row("[bold]total[/bold]", "", "", f"{sum(x.calls for x in lines):,}", total)
     out.print(table)
+    for comparison in comparisons:
+        title = f"{comparison_title(comparison)}, {period}"
+        table = Table(title=title, title_justify="left")
+        for name in QUOTE_COLUMNS:
+            table.add_column(name, justify="left" if name in {"provider", "currency"} else "right")
+        for quote in comparison.quotes:
+            percent = quote.difference_percent
+            table.add_row(
+                f"[bold]{quote.provider}[/bold] (cheapest)" if quote.cheapest else quote.provider,
+                quote.currency or "",
+                f"{quote.ran_here_calls:,}" if quote.ran_here_calls else "—",
+                f"{quote.priced_calls:,}",
+                f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
+                money(quote.actual_cost),
+                money(quote.repriced_cost),
+                plain(quote.difference)
+                if exact
+                else f"{printed_difference(quote.repriced_cost, quote.actual_cost):,.2f}",
+                "—" if percent is None else f"{percent:+.1f}%",
+            )
+        out.print(table)
     out.print(
-        "Actual: what the calls each provider can price cost where they ran. "
-        + ("" if exact else "Amounts rounded half-up to the cent. ")
-        + "A provider without a price for some calls quotes only the rest and is not ranked.",
+        QUOTE_NOTE + ("" if exact else " Amounts rounded half-up to the cent."),
         style="dim",
         highlight=False,
     )

@@ -1,17 +1,31 @@
-"""Provider comparison: the same calls priced at every provider that sells their model, as
-``ratecard compare`` prints it and the dashboard's Compare page shows it.
+"""Provider and variant comparison: the same calls priced at every provider that sells their
+model, as ``ratecard compare`` prints it, writes it to CSV and the dashboard's Compare page
+shows it. All three read :func:`comparisons`, so they cannot disagree.
 
-A quote sums, per provider the calls could have gone to, what they cost where they ran and
-what they would have cost there (pricing/reprice.py: that provider's prices in force at each
-call's time, its unit, tiers, cache and failure rules). A provider without a price for some
-of the calls (their time or size) quotes only the rest and is never ranked cheapest.
+The calls of one canonical model are compared variant by variant (the variant a call ran on
+is part of what was bought). For each variant the selection ran on there is a comparison at
+that same variant, and for every variant other than ``standard`` a second one at
+``standard``: what that traffic would have cost had it moved (``--at-variant`` picks one
+target variant instead).
+
+A comparison says where its calls really ran (:class:`RanOn`: calls and what they cost
+there, which adds up to the spend Overview and Teams show for the same calls) and, per
+provider selling the target variant, a :class:`Quote`: the calls it can price, what those
+calls cost where they ran, what they would have cost at it (pricing/reprice.py: its prices
+in force at each call's time, its unit, tiers, cache and failure rules), and how many of
+them ran there. A provider without a price for some of the calls (their time or size)
+quotes only the rest and is never ranked cheapest.
+
+**Cheapest**: among the quotes that price every call, in one currency, the lowest cost is
+marked when some other complete quote costs more. A model with one seller, or sellers that
+all quote the same, has no cheapest.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,21 +38,50 @@ from reports.money import plain
 from reports.period import Period, midnight
 from warehouse.errors import RatecardError
 
+STANDARD = "standard"
+"""The variant the what-if moves other variants' traffic to."""
+
+
+@dataclass(frozen=True)
+class RanOn:
+    """Where some of a comparison's calls really ran, and what they cost there."""
+
+    provider: str
+    calls: int
+    cost: Decimal
+    currency: str | None = None
+    """The currency of the provider's prices for the model (None if it has several)."""
+
 
 @dataclass(frozen=True)
 class Quote:
-    """The selection's calls priced at one provider."""
+    """A comparison's calls priced at one provider."""
 
     provider: str
     currency: str | None
     calls: int
+    """Every call compared, wherever it ran: priced here or not."""
     unpriced_calls: int
     """Calls this provider has no price for (their time or size): left out of both sums."""
     actual_cost: Decimal
-    """What the calls this provider can price actually cost where they ran."""
+    """What the calls this provider can price cost where they really ran."""
     repriced_cost: Decimal
+    """What the same calls would have cost at this provider."""
+    ran_here_calls: int = 0
+    """Of the calls compared, those that ran at this provider."""
+    ran_here_cost: Decimal = Decimal(0)
+    """What those cost here."""
     cheapest: bool = False
-    """Lowest repriced cost among the providers that price every call."""
+    """See the module's docstring."""
+
+    @property
+    def priced_calls(self) -> int:
+        return self.calls - self.unpriced_calls
+
+    @property
+    def complete(self) -> bool:
+        """Whether this provider prices every call: only then is its sum comparable."""
+        return self.calls > 0 and self.unpriced_calls == 0
 
     @property
     def difference(self) -> Decimal:
@@ -50,37 +93,135 @@ class Quote:
 
 
 def quotes(rows: Iterable[Repriced]) -> list[Quote]:
-    """One quote per target provider, summed over the providers the calls went to; the
-    cheapest complete quote is marked. A provider missing prices for part of the traffic is
-    never marked cheapest, since its sum covers fewer calls."""
+    """One quote per target provider, summed over the providers the calls ran on, with the
+    cheapest marked (see the module's docstring)."""
     totals: dict[str, Quote] = {}
     for row in rows:
-        seen = totals.get(row.target_provider)
-        totals[row.target_provider] = Quote(
-            provider=row.target_provider,
-            currency=row.currency or (seen.currency if seen else None),
-            calls=row.calls + (seen.calls if seen else 0),
-            unpriced_calls=row.unpriced_calls + (seen.unpriced_calls if seen else 0),
-            actual_cost=row.actual_cost_priced + (seen.actual_cost if seen else Decimal(0)),
-            repriced_cost=row.repriced_cost + (seen.repriced_cost if seen else Decimal(0)),
+        seen = totals.get(row.target_provider) or Quote(
+            row.target_provider, None, 0, 0, Decimal(0), Decimal(0)
+        )
+        here = row.actual_provider == row.target_provider
+        totals[row.target_provider] = replace(
+            seen,
+            currency=row.currency or seen.currency,
+            calls=seen.calls + row.calls,
+            unpriced_calls=seen.unpriced_calls + row.unpriced_calls,
+            actual_cost=seen.actual_cost + row.actual_cost_priced,
+            repriced_cost=seen.repriced_cost + row.repriced_cost,
+            ran_here_calls=seen.ran_here_calls + (row.calls if here else 0),
+            ran_here_cost=seen.ran_here_cost + (row.actual_cost if here else Decimal(0)),
         )
     ordered = sorted(totals.values(), key=lambda q: q.provider)
-    complete = [q for q in ordered if q.unpriced_calls == 0 and q.calls]
-    if not complete:
-        return ordered
-    best = min(complete, key=lambda q: q.repriced_cost)
-    return [Quote(**{**q.__dict__, "cheapest": q is best}) for q in ordered]
+    complete = [q for q in ordered if q.complete]
+    if len({q.currency for q in complete}) != 1:
+        return ordered  # nothing to rank, or amounts in different currencies
+    lowest = min(q.repriced_cost for q in complete)
+    if all(q.repriced_cost == lowest for q in complete):
+        return ordered  # one seller, or all quote the same: nothing is cheaper
+    return [replace(q, cheapest=q.complete and q.repriced_cost == lowest) for q in ordered]
+
+
+def ran_on(rows: Iterable[Repriced], currencies: dict[str, str] | None = None) -> tuple[RanOn, ...]:
+    """Where the repriced calls really ran: every target provider sees all of them, so the
+    rows of any one target say it. ``currencies``: the currency of each provider's prices."""
+    listed = list(rows)
+    if not listed:
+        return ()
+    first = min(r.target_provider for r in listed)
+    return tuple(
+        RanOn(r.actual_provider, r.calls, r.actual_cost, (currencies or {}).get(r.actual_provider))
+        for r in sorted(listed, key=lambda r: r.actual_provider)
+        if r.target_provider == first
+    )
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """The calls of one canonical model and variant, quoted at every provider selling
-    ``target_variant`` of that model."""
+    """The selection's calls of one canonical model and variant, quoted at every provider
+    selling ``target_variant`` of that model."""
 
     canonical: str
     variant: str
     target_variant: str
+    ran_on: tuple[RanOn, ...]
     quotes: tuple[Quote, ...]
+
+    @property
+    def calls(self) -> int:
+        return sum(r.calls for r in self.ran_on)
+
+    @property
+    def actual_cost(self) -> Decimal:
+        """What all the calls compared cost where they ran."""
+        return sum((r.cost for r in self.ran_on), Decimal(0))
+
+    @property
+    def what_if(self) -> bool:
+        """Priced at another variant than the one the calls ran on."""
+        return self.target_variant != self.variant
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What the calls of one variant cost at one provider where they ran."""
+
+    variant: str
+    provider: str
+    calls: int
+    cost: Decimal
+    currency: str | None
+
+
+def spend(compared: Iterable[Comparison]) -> list[Spend]:
+    """The compared calls once each, per variant and provider they ran on: the selection's
+    spend on the model (a variant's what-if compares the same calls again)."""
+    seen: dict[str, tuple[RanOn, ...]] = {}
+    for comparison in compared:
+        seen.setdefault(comparison.variant, comparison.ran_on)
+    return [
+        Spend(variant, r.provider, r.calls, r.cost, r.currency)
+        for variant in sorted(seen, key=variant_order)
+        for r in seen[variant]
+    ]
+
+
+def variant_order(variant: str) -> tuple[bool, str]:
+    """Standard first, then the other variants by name."""
+    return variant != STANDARD, variant
+
+
+def comparisons(
+    con: duckdb.DuckDBPyConnection,
+    canonical: str,
+    scope: CallScope,
+    *,
+    variant: str | None = None,
+    target_variant: str | None = None,
+    cache_share: Decimal | None = None,
+) -> list[Comparison]:
+    """The priced calls of ``canonical`` in ``scope`` compared: for ``variant`` or each
+    variant they ran on, at ``target_variant`` or else at their own variant and, for a
+    variant other than standard, at standard too (when some sheet sells it). Variants
+    without calls in the scope are left out. ``cache_share`` (0..1) is a what-if: that
+    share of every call's input read from the cache."""
+    sold = variants_on_sale(con, canonical)
+    result = []
+    for each in [variant] if variant is not None else variants_run(con, canonical):
+        currencies = _currencies(con, canonical, each)
+        if target_variant is not None:
+            targets = [target_variant]
+        else:
+            targets = [each] + ([STANDARD] if each != STANDARD and STANDARD in sold else [])
+        for target in targets:
+            rows = reprice(
+                con, canonical, each, scope, target_variant=target, cache_share=cache_share
+            )
+            if not rows:
+                break  # no calls of this variant in the scope
+            result.append(
+                Comparison(canonical, each, target, ran_on(rows, currencies), tuple(quotes(rows)))
+            )
+    return result
 
 
 def compare(
@@ -96,22 +237,13 @@ def compare(
     projects: Sequence[str] = (),
     cache_share: Decimal | None = None,
 ) -> list[Comparison]:
-    """Quote the priced calls of ``canonical`` in ``period`` (whole days in ``timezone``) at
-    every provider: for ``variant``, or for each variant the model's calls ran on, priced at
-    ``target_variant`` (default: the same variant). ``cache_share`` (0..1) is a what-if:
-    that share of every call's input read from the cache."""
+    """:func:`comparisons` for ``ratecard compare``: the options checked, ``period`` as
+    whole days in ``timezone``."""
     tz = zone(timezone)  # an unknown zone stops here, naming it
     if cache_share is not None and not (cache_share.is_finite() and 0 <= cache_share <= 1):
         raise RatecardError(f"--cache-share: a share from 0 to 1, not {cache_share}")
-    ran_on = [
-        str(row[0])
-        for row in con.execute(
-            "SELECT DISTINCT variant FROM reprice_hours WHERE canonical_model = $canonical "
-            "ORDER BY variant",
-            {"canonical": canonical},
-        ).fetchall()
-    ]
-    if not ran_on:
+    ran = variants_run(con, canonical)
+    if not ran:
         known = [
             str(row[0])
             for row in con.execute(
@@ -122,13 +254,13 @@ def compare(
             f"--model {canonical}: no priced calls of this model; models with priced calls: "
             + (", ".join(known) or "none (ingest usage and price sheets first)")
         )
-    if variant is not None and variant not in ran_on:
+    if variant is not None and variant not in ran:
         raise RatecardError(
             f"--variant {variant}: no priced {canonical} calls ran on it; they ran on "
-            + ", ".join(ran_on)
+            + ", ".join(ran)
         )
     if target_variant is not None:
-        sold = _variants_on_sale(con, canonical)
+        sold = variants_on_sale(con, canonical)
         if target_variant not in sold:
             raise RatecardError(
                 f"--at-variant {target_variant}: no price sheet sells {canonical} "
@@ -141,38 +273,87 @@ def compare(
         teams=tuple(teams),
         projects=tuple(projects),
     )
-    return [
-        Comparison(
-            canonical,
-            each,
-            target_variant or each,
-            tuple(
-                quotes(
-                    reprice(
-                        con,
-                        canonical,
-                        each,
-                        scope,
-                        target_variant=target_variant,
-                        cache_share=cache_share,
-                    )
-                )
-            ),
-        )
-        for each in ([variant] if variant is not None else ran_on)
-    ]
+    return comparisons(
+        con,
+        canonical,
+        scope,
+        variant=variant,
+        target_variant=target_variant,
+        cache_share=cache_share,
+    )
 
 
-def _variants_on_sale(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
-    """The variants of ``canonical`` some price sheet sells."""
-    return [
-        str(row[0])
-        for row in con.execute(
-            "SELECT DISTINCT variant FROM price_points WHERE canonical_model = $canonical "
-            "ORDER BY 1",
-            {"canonical": canonical},
-        ).fetchall()
-    ]
+def variants_run(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
+    """The variants priced calls of ``canonical`` ran on, standard first."""
+    return _variants(
+        con,
+        "SELECT DISTINCT variant FROM reprice_hours WHERE canonical_model = $canonical",
+        canonical,
+    )
+
+
+def variants_on_sale(con: duckdb.DuckDBPyConnection, canonical: str) -> list[str]:
+    """The variants of ``canonical`` some price sheet sells, standard first."""
+    return _variants(
+        con,
+        "SELECT DISTINCT variant FROM price_points WHERE canonical_model = $canonical",
+        canonical,
+    )
+
+
+def _variants(con: duckdb.DuckDBPyConnection, sql: str, canonical: str) -> list[str]:
+    found = con.execute(sql, {"canonical": canonical}).fetchall()
+    return sorted((str(row[0]) for row in found), key=variant_order)
+
+
+def _currencies(con: duckdb.DuckDBPyConnection, canonical: str, variant: str) -> dict[str, str]:
+    """Per provider, the one currency of its prices for ``canonical``/``variant``: what the
+    calls that ran there were billed in (a provider with several currencies is left out)."""
+    found = con.execute(
+        "SELECT provider, any_value(currency) FROM price_points "
+        "WHERE canonical_model = $canonical AND variant = $variant "
+        "GROUP BY provider HAVING count(DISTINCT currency) = 1",
+        {"canonical": canonical, "variant": variant},
+    ).fetchall()
+    return {str(provider): str(currency) for provider, currency in found}
+
+
+QUOTE_COLUMNS = (
+    "provider",
+    "currency",
+    "ran here",
+    "calls priced",
+    "no price here",
+    "cost where they ran",
+    "cost here",
+    "difference",
+    "difference %",
+)
+"""The columns of a comparison's table, on the command line and the Compare page."""
+
+QUOTE_NOTE = (
+    "Per provider: how many of the calls ran there; the calls it has a price for (and "
+    "those it has none for, left out of its sums); what those calls cost where they really "
+    "ran, and what they would have cost there; the difference. A provider without a price "
+    "for some calls quotes only the rest and is not ranked; with one seller, or all quoting "
+    "the same, none is cheapest."
+)
+"""What the numbers of a comparison's table are, wherever it is shown."""
+
+
+def comparison_title(comparison: Comparison) -> str:
+    """The heading of a comparison: which calls, what they cost where they ran, at which
+    variant they are priced."""
+    ran = ", ".join(f"{r.provider} {r.calls:,}" for r in comparison.ran_on)
+    calls = f"{comparison.calls:,} {comparison.variant} call" + (
+        "" if comparison.calls == 1 else "s"
+    )
+    at = (
+        f"priced at {comparison.target_variant} (what if they moved)"
+        if comparison.what_if
+        else f"priced at {comparison.variant}"
+    )
+    return f"{comparison.canonical}: {calls} (ran on {ran}), {at} at every provider selling it"
 
 
 CSV_COLUMNS = (
@@ -183,6 +364,8 @@ CSV_COLUMNS = (
     "currency",
     "calls",
     "unpriced_calls",
+    "ran_here_calls",
+    "ran_here_cost",
     "actual_cost",
     "repriced_cost",
     "difference",
@@ -190,14 +373,15 @@ CSV_COLUMNS = (
 )
 
 
-def write_comparisons_csv(comparisons: Sequence[Comparison], out: Path) -> None:
-    """One row per (variant, provider) with exact amounts, for spreadsheets."""
+def write_comparisons_csv(compared: Sequence[Comparison], out: Path) -> None:
+    """One row per (variant, variant priced at, provider) with exact amounts, for
+    spreadsheets: the columns of the table ``ratecard compare`` prints."""
 
     def write(path: Path) -> None:
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
-            for comparison in comparisons:
+            for comparison in compared:
                 for quote in comparison.quotes:
                     writer.writerow(
                         [
@@ -208,6 +392,8 @@ def write_comparisons_csv(comparisons: Sequence[Comparison], out: Path) -> None:
                             quote.currency or "",
                             quote.calls,
                             quote.unpriced_calls,
+                            quote.ran_here_calls,
+                            plain(quote.ran_here_cost),
                             plain(quote.actual_cost),
                             plain(quote.repriced_cost),
                             plain(quote.difference),

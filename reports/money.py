@@ -49,3 +49,10 @@ def plain(amount: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
+
+
+def printed_difference(minuend: Decimal, subtrahend: Decimal) -> Decimal:
+    """``minuend - subtrahend`` as printed beside the two amounts: the difference of their
+    rounded values, so that the three printed numbers add up (121.85 - 60.92 = 60.93, where
+    the exact difference, 60.9243, would round to 60.92). Exact outputs keep the exact one."""
+    return round_cents(minuend) - round_cents(subtrahend)

@@ -72,25 +72,34 @@ def test_filters_change_the_numbers_and_stay_across_pages(db: str) -> None:
 
 def test_compare_providers(db: str) -> None:
     test = app("compare")
-    frame = test.dataframe[0].value.set_index("provider")
+    # a 1.5 at runapi, c 0.02936 and the free failure d at reapi
+    assert metrics(test)["Spend on minimax-m3"][0] == "$1.53"
+    assert [r["Spend"] for r in test.dataframe[0].value.to_dict("records")] == [
+        "$0.03",
+        "$1.50",
+        "$1.53",
+    ]
+    frame = test.dataframe[1].value.set_index("Provider")
     # hand-computed in tests/test_reprice.py
-    assert frame.loc["runware (cheapest)", "repriced"] == "$0.12"  # 0.11832
-    assert frame.loc["reapi", "repriced"] == "$0.12"  # 0.11936
-    assert frame.loc["runapi", "repriced"] == "$2.60"
-    assert set(frame["actual"]) == {"$1.53"}  # 1.52936
+    assert frame.loc["runware (cheapest)", "Cost here"] == "$0.12"  # 0.11832
+    assert frame.loc["reapi", "Cost here"] == "$0.12"  # 0.11936
+    assert frame.loc["runapi", "Cost here"] == "$2.60"
+    assert set(frame["Cost where they ran"]) == {"$1.53"}  # the same three calls each
+    assert list(frame["Ran here"]) == ["2", "1", "—", "—"]  # reapi, runapi, runware, vtrix
+    assert set(frame["Calls priced"]) == {"3"}
     test.toggle(key="compare_what_if").set_value(True).run()
-    frame = test.dataframe[0].value.set_index("provider")
+    frame = test.dataframe[1].value.set_index("Provider")
     # with half the input cached: runware 0.1044 stays cheapest, reapi 0.1052
     assert "runware (cheapest)" in frame.index
-    assert frame.loc["reapi", "repriced"] == "$0.11"
+    assert frame.loc["reapi", "Cost here"] == "$0.11"
 
 
 def test_variants_what_if(db: str) -> None:
     test = app("variants")
     values = metrics(test)
-    # half of b's 4.0 moved: 2.0 now, 1.0 at the standard rate
-    assert values["Moved traffic costs now"][0] == "$2.00"
-    assert values["…at the standard variant"][0] == "$1.00"
+    # half of b's 4.0 moved: 2.0 stays, 2.0 moves and costs 1.0 at the standard rate
+    assert values["Highspeed spend now"][0] == "$4.00"
+    assert values["After moving 50% to standard"][0] == "$3.00"
     assert values["Saving"][0] == "$1.00"
     test.slider(key="variants_share").set_value(100).run()
     assert metrics(test)["Saving"][0] == "$2.00"

@@ -1,20 +1,22 @@
-"""Compare providers: the same calls priced at every provider that sells the model."""
+"""Compare providers: the selection's calls of one model, variant by variant, priced at every
+provider that sells it, and highspeed traffic at the standard variant too."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-import pandas as pd
 import streamlit as st
 
-from dashboards import figures, queries, ui
+from dashboards import comparison, figures, queries, ui
 from reports import compare
+from warehouse import RatecardError
 
 db, filters = ui.current()
 st.title("Where should we buy?")
 st.caption(
     "The selection's calls of one model, priced at each provider with that provider's unit, "
-    "tiers, cache and failure rules and the prices in force at each call's time."
+    "tiers, cache and failure rules and the prices in force at each call's time: each "
+    "variant the calls ran on at that variant, and the other variants at standard too."
 )
 models = list(queries.options(db).canonical_models)
 if not models:
@@ -40,39 +42,73 @@ if right.toggle("What if the cache-hit rate were…", key="compare_what_if"):
     )
     share = Decimal(percent) / 100
 
-quotes = compare.quotes(queries.repricing(db, filters, canonical, cache_share=share))
-if not quotes or not any(q.calls for q in quotes):
+try:
+    compared = queries.comparisons(db, filters, canonical, share)
+except RatecardError as exc:
+    st.error(f"{exc}", icon=":material/error:")
+    st.stop()
+if not compared:
     ui.empty(f"No priced {canonical} calls in this selection.")
     st.stop()
-currency = next((q.currency for q in quotes if q.currency), "USD")
-table = pd.DataFrame(
-    [
-        {
-            "provider": f"{q.provider} (cheapest)" if q.cheapest else q.provider,
-            "actual": figures.money(q.actual_cost, currency),
-            "repriced": figures.money(q.repriced_cost, currency),
-            "difference": figures.money(q.difference, currency),
-            "difference %": "—"
-            if q.difference_percent is None
-            else f"{q.difference_percent:+.1f}%",
-            "calls without a price": f"{q.unpriced_calls:,}" if q.unpriced_calls else "",
-        }
-        for q in quotes
-    ]
+
+aligned = {
+    name: st.column_config.TextColumn(name, alignment="right") for name in comparison.RIGHT_ALIGNED
+}
+lines = compare.spend(compared)
+currency = next((line.currency for line in lines if line.currency), "USD")
+first, second = st.columns(2)
+with first:
+    ui.metric(
+        f"Spend on {canonical}",
+        sum((line.cost for line in lines), Decimal(0)),
+        currency,
+        "What these calls cost where they ran: the same calls and amount as Overview and "
+        "Teams show for this model in this selection.",
+    )
+with second:
+    st.metric("Calls", f"{sum(line.calls for line in lines):,}")
+st.dataframe(
+    comparison.spend_table(lines),
+    hide_index=True,
+    width="stretch",
+    height="content",
+    column_config=aligned,
 )
-st.dataframe(table, hide_index=True, width="stretch")
-for quote in quotes:
-    if quote.unpriced_calls:
-        st.warning(
-            f"{quote.provider} has no price for {ui.plural(quote.unpriced_calls, 'call')} of "
-            f"{quote.calls:,} (their time or size): its total covers only the rest, so it is "
-            "not ranked.",
-            icon=":material/warning:",
-        )
 if share is not None:
     st.info(
-        f"What-if: {share:.0%} of every call's input read from the cache. *Actual* is "
-        "what the calls really cost.",
+        f"What-if: {share:.0%} of every call's input read from the cache, at every provider. "
+        "*Cost where they ran* is what the calls really cost.",
         icon=":material/calculate:",
     )
-st.plotly_chart(figures.comparison(quotes, currency), width="stretch")
+
+for variant, group in comparison.by_variant(compared).items():
+    traffic = group[0]
+    st.subheader(
+        f"{variant.capitalize()} traffic: {ui.plural(traffic.calls, 'call')}, "
+        f"{figures.money(traffic.actual_cost, currency)} where they ran"
+    )
+    for each in group:
+        st.markdown(
+            f"**At the {each.target_variant} variant, if it moved there**"
+            if each.what_if
+            else f"**At the {each.target_variant} variant, as they ran**"
+        )
+        st.dataframe(
+            comparison.quote_table(each),
+            hide_index=True,
+            width="stretch",
+            height="content",
+            column_config=aligned,
+        )
+        for quote in each.quotes:
+            if quote.unpriced_calls:
+                st.warning(
+                    f"{quote.provider} has no {each.target_variant} price for "
+                    f"{ui.plural(quote.unpriced_calls, 'call')} of {quote.calls:,} (their "
+                    "time or size): its amounts cover only the rest, so it is not ranked.",
+                    icon=":material/warning:",
+                )
+    st.plotly_chart(
+        figures.comparison(group, currency), width="stretch", key=f"compare_chart_{variant}"
+    )
+st.caption(compare.QUOTE_NOTE + " Amounts rounded half-up to the cent.")

@@ -7,6 +7,9 @@ from decimal import Decimal
 import streamlit as st
 
 from dashboards import comparison, figures, queries, ui
+from reports.compare import STANDARD
+from reports.money import plain
+from warehouse import RatecardError
 
 db, filters = ui.current()
 st.title("Which variant pays off?")
@@ -23,15 +26,19 @@ currency = queries.totals(db, filters)["currency"] or "USD"
 st.plotly_chart(
     figures.bars(spend, "label", "cost", "Spend by model variant", currency), width="stretch"
 )
+aligned = {
+    name: st.column_config.TextColumn(name, alignment="right")
+    for name in comparison.RIGHT_ALIGNED | {"Failed calls (free)"}
+}
 st.dataframe(
-    spend.assign(cost=[figures.money(v, currency) for v in spend["cost"]])[
-        ["provider", "canonical_model", "variant", "calls", "failed_calls", "cost"]
-    ],
+    comparison.variant_spend_table(spend, currency),
     hide_index=True,
     width="stretch",
+    height="content",
+    column_config=aligned,
 )
 
-st.subheader("What if highspeed traffic moved to the standard variant?")
+st.subheader(f"What if highspeed traffic moved to the {STANDARD} variant?")
 fast = spend[spend["variant"] == "highspeed"]
 if fast.empty:
     st.info("No highspeed traffic in this selection.", icon=":material/search:")
@@ -42,29 +49,49 @@ choices = {
 }
 model, provider = choices[st.selectbox("Highspeed traffic", list(choices), key="variants_choice")]
 percent = st.slider(
-    "Share moved to standard", 0, 100, 50, step=5, format="%d%%", key="variants_share"
+    f"Share moved to {STANDARD}", 0, 100, 50, step=5, format="%d%%", key="variants_share"
 )
-rows = queries.repricing(db, filters, model, "highspeed", target_variant="standard")
+try:
+    rows = queries.repricing(db, filters, model, "highspeed", target_variant=STANDARD)
+except RatecardError as exc:
+    st.error(f"{exc}", icon=":material/error:")
+    st.stop()
 move = comparison.variant_move(rows, provider, Decimal(percent) / 100)
 if move is None:
-    st.warning(f"{provider} has no standard price for {model}.", icon=":material/warning:")
+    st.warning(f"{provider} has no {STANDARD} price for {model}.", icon=":material/warning:")
     st.stop()
+shown = comparison.move_figures(move, "highspeed", STANDARD, currency)
 left, middle, right = st.columns(3)
 with left:
-    ui.metric("Moved traffic costs now", move.moved_cost_now, currency)
-with middle:
-    ui.metric("…at the standard variant", move.moved_cost_after, currency)
-with right:
     ui.metric(
-        "Saving",
-        move.saving,
+        "Highspeed spend now",
+        move.cost_now,
         currency,
-        "Same calls, same tokens, priced at the standard variant's rates in force at "
-        "each call's time.",
+        f"{ui.plural(move.calls, 'call')} of {model} at {provider} on highspeed, as billed.",
     )
+with middle:
+    ui.metric(
+        f"After moving {percent}% to {STANDARD}",
+        move.cost_after,
+        currency,
+        f"The {100 - percent}% that stays, as billed, plus the {percent}% that moves, priced "
+        f"at {provider}'s {STANDARD} rates in force at each call's time (same calls, same "
+        "tokens).",
+    )
+with right:
+    st.metric(
+        "Saving",
+        figures.money(shown.saving, currency),
+        help=f"Spend now minus after the move, as shown. Exact: {plain(move.saving)} {currency}.",
+    )
+st.dataframe(shown.table, hide_index=True, width="stretch", height="content", column_config=aligned)
+st.caption(
+    "Each amount is rounded half-up to the cent; a rounding residue line, when there is one, "
+    "makes the rounded lines add up to the rounded total."
+)
 if move.unpriced_calls:
     st.warning(
-        f"{ui.plural(move.unpriced_calls, 'call')} have no standard price at their "
+        f"{ui.plural(move.unpriced_calls, 'call')} have no {STANDARD} price at their "
         "time and are left out.",
         icon=":material/warning:",
     )
