@@ -1,10 +1,11 @@
 """Every command of the README (and of docs/*.md) runs in the suite, as written.
 
 Each fenced ``sh`` block is read line by line (a trailing ``\\`` continues a line) and every
-command runs in bash, in order, in a folder laid out like the repository (its files linked,
-``data/`` holding the demo warehouse at its default path, ``data/warehouse/ratecard.duckdb``),
-with ``ratecard`` NOT on PATH: the README's own setup step, ``source .venv/bin/activate``,
-runs first and is repeated before every later command, as a user's shell would have it.
+command runs in bash, in order, in a folder laid out like the repository root: its
+virtualenv, examples and docs linked, ``data/`` with the shipped sheets and budgets and the
+demo warehouse at its default path (``data/warehouse/ratecard.duckdb``). ``ratecard`` is NOT
+on PATH: the README's own setup step, ``source .venv/bin/activate``, runs first and is
+repeated before every later command, as a user's shell would have it.
 
 - ``https://gateway.example`` is a local usage export on 127.0.0.1 (bearer token checked),
   and the budget webhooks named in ``data/budgets.yml`` point to a local sink. Any other
@@ -59,6 +60,10 @@ BLOCK_SKIP = re.compile(r"<!--\s*" + re.escape(SKIP) + r"\s*(.*?)\s*-->")
 MAY_EXIT_1 = re.compile(r"\bexits? 1\b")
 DEMO_CALLS = 30_000  # what `make demo` generates
 TOKEN = "readme-gateway-token"
+LINKED = (".venv", "examples", "notebooks", "docs", "tests")
+"""What the commands may read besides data/, linked from the repository. Not the Makefile,
+pyproject.toml or .tools/: a command left unmarked (make demo, make test) must fail there,
+not reinstall the virtualenv or run the suite from inside it."""
 
 
 @dataclass(frozen=True)
@@ -237,9 +242,9 @@ def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shell]:
     folder = tmp_path_factory.mktemp("readme")
     cwd = folder / "repository"
     cwd.mkdir()
-    for entry in ROOT.iterdir():  # the repository's layout, its files linked
-        if entry.name not in {".git", "data", "test-artifacts"}:
-            (cwd / entry.name).symlink_to(entry)
+    for name in LINKED:
+        if (ROOT / name).exists():
+            (cwd / name).symlink_to(ROOT / name)
     (cwd / "data" / "warehouse").mkdir(parents=True)
     for entry in (ROOT / "data").iterdir():
         if entry.name not in {"warehouse", "samples"}:
