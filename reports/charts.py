@@ -124,29 +124,40 @@ def _labelled(days: int, step: int, column_px: Decimal) -> list[int]:
     return chosen
 
 
-def group_bars(items: Sequence[tuple[str, Decimal]], currency: str) -> str:
-    """A horizontal bar chart: one labelled bar per group, its amount at its end."""
+LABEL_CHARS = 46
+"""A group's label is cut (with an ellipsis) beyond what its 300px column holds at 11px;
+its tooltip has it whole."""
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
+def group_bars(items: Sequence[tuple[str, Decimal | None]], currency: str) -> str:
+    """A horizontal bar chart: one labelled bar per group, its amount at its end; a group
+    whose calls have no price says so instead of showing an amount (never $0)."""
     if not items:
         return '<p class="muted">No spend in the period.</p>'
-    top = max((v for _, v in items), default=Decimal(0)) or Decimal(1)
-    row, label_w, value_w = 22, 220, 130
+    top = max((v for _, v in items if v is not None), default=Decimal(0)) or Decimal(1)
+    row, label_w, value_w = 22, 300, 130
     bar_w = WIDTH - label_w - value_w
     height = row * len(items) + 4
+    money = html.escape(currency)
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         'role="img">'
     ]
     for i, (label, value) in enumerate(items):
         y = i * row + 2
-        length = bar_w * max(value, Decimal(0)) / top
+        length = bar_w * max(value or Decimal(0), Decimal(0)) / top
+        shown = "no price: unpriced" if value is None else f"{round_cents(value):,.2f} {money}"
+        exact = "no price in the sheets" if value is None else f"{plain(value)} {money}"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'
-            f"{html.escape(label[:34])}</text>"
+            f"{html.escape(_cut(label))}<title>{html.escape(label)}</title></text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{_px(length)}" height="{row - 6}" '
-            f'fill="#3b6fd8"><title>{html.escape(label)}: {plain(value)} '
-            f"{html.escape(currency)}</title></rect>"
-            f'<text x="{_px(label_w + length + 6)}" y="{y + 15}">'
-            f"{round_cents(value):,.2f} {html.escape(currency)}</text>"
+            f'fill="#3b6fd8"><title>{html.escape(label)}: {exact}</title></rect>'
+            f'<text class="amount" x="{_px(label_w + length + 6)}" y="{y + 15}">{shown}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

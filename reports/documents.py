@@ -213,7 +213,7 @@ def render_html(report: Report, daily: list[tuple[str, Decimal]]) -> str:
     if table.residue is not None:
         body += tr(table.residue, "residue")
     body += tr(table.total, "total")
-    by_group = [(_label(line.group), line.total) for line in report.lines[:15]]
+    by_group = [(_label(line.group), line.costs["total_cost"]) for line in report.lines[:15]]
     about = "".join(
         f'<tr><td class="g">{html.escape(k)}</td><td class="g">{html.escape(v)}</td></tr>'
         for k, v in _about(report)

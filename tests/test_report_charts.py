@@ -5,6 +5,7 @@ SVG's geometry and, for the lengths a finance user asks for, as Chromium lays it
 from __future__ import annotations
 
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from playwright.sync_api import Browser, sync_playwright
 from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
 
 from conftest import D, sample_warehouse
-from reports.charts import day_columns, nice_ticks
+from reports.charts import LABEL_CHARS, day_columns, group_bars, nice_ticks
 from reports.documents import render_html
 from reports.finance import build_report, daily_spend
 from reports.period import Period
@@ -98,6 +99,39 @@ def test_the_y_axis_has_round_ticks_and_gridlines(days: int) -> None:
 
 def test_a_period_without_spend_says_so() -> None:
     assert "No spend in the period." in day_columns([("2026-10-01", D("0"))], "USD")
+
+
+def test_group_bars_cut_long_labels_and_never_show_an_unpriced_group_as_zero() -> None:
+    long = "runapi / MiniMax-M2.7-highspeed / highspeed / search / query-rewrite"
+    svg = ET.fromstring(
+        group_bars([("a", D("1.005")), (long, D("0.5")), ("runapi / MiniMax-M1", None)], "USD")
+    )
+    amounts = [t.text for t in svg.iter("text") if t.get("class") == "amount"]
+    assert amounts == ["1.01 USD", "0.50 USD", "no price: unpriced"]
+    labels = [t for t in svg.iter("text") if t.get("text-anchor") == "end"]
+    assert labels[1].text == long[: LABEL_CHARS - 1] + "…"
+    title = labels[1].find("title")
+    assert title is not None and title.text == long
+    widths = [float(r.attrib["width"]) for r in svg.iter("rect")]
+    assert widths[1] == pytest.approx(widths[0] * 0.5 / 1.005, abs=0.1) and widths[2] == 0
+
+
+def test_the_report_page_names_unpriced_groups(sample: Path) -> None:
+    """The sample's MiniMax-M1 calls have no price: the bars say so, not $0."""
+    con = connect(sample, read_only=True)
+    october = Period(date(2026, 10, 1), date(2026, 10, 31))
+    page = render_html(build_report(con, ("model",), october), daily_spend(con, october))
+    con.close()
+    bars = ET.fromstring(re.findall(r'<svg class="chart".*?</svg>', page, re.S)[1])
+    shown = {
+        (label.text, amount.text)
+        for label, amount in zip(
+            [t for t in bars.iter("text") if t.get("text-anchor") == "end"],
+            [t for t in bars.iter("text") if t.get("class") == "amount"],
+            strict=True,
+        )
+    }
+    assert ("MiniMax-M1", "no price: unpriced") in shown
 
 
 @pytest.fixture(scope="module")
