@@ -15,7 +15,7 @@ PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12
 FOCUS_VALIDATOR := $(TOOLS)/focus-validator/bin/focus-validator
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo dashboard test browser focus-validator check lint format typecheck imports pytest schema bench clean
+.PHONY: help demo dashboard notebook test browser focus-validator check lint format typecheck imports pytest schema bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ demo: $(UV) ## Install, build the sample warehouse and open the dashboard (DB=pa
 
 dashboard: $(UV) ## Open the dashboard over an existing warehouse (DB=path)
 	$(RUN) ratecard dashboard --db $(DB)
+
+# the month-end notebook's Jupyter: the locked `notebook` group, added to what is installed
+NOTEBOOK_PORT ?= 8888
+notebook: $(UV) ## Open notebooks/month_end_review.ipynb in Jupyter on 127.0.0.1 (DB=path, NOTEBOOK_PORT=8888)
+	$(UV) sync --locked --inexact --no-dev --group notebook
+	RATECARD_DB=$(abspath $(DB)) $(RUN) jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(NOTEBOOK_PORT) --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/month_end_review.ipynb
 
 test: $(UV) browser $(FOCUS_VALIDATOR) ## Install the dev tools and run every check and test (what CI runs)
 	$(UV) sync --locked

@@ -727,8 +727,9 @@ def run_demo(db: Path, calls: int) -> Summary:
         result = summarize(con, ("provider", "variant"), parse_period())
     print_summary(result)
     out.print(
-        f"\nWarehouse: {db}. Next: `ratecard summary --by team,project`, "
-        f"`ratecard export calls --out calls.csv`."
+        f"\nWarehouse: {db}. Next, in a shell at the repository root: "
+        "`source .venv/bin/activate` (puts `ratecard` on PATH), then "
+        f"`ratecard summary --by team,project`, `ratecard export calls --out calls.csv`."
     )
     return result
 

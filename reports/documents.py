@@ -21,9 +21,10 @@ from pathlib import Path
 
 import duckdb
 
+from reports.charts import day_columns, group_bars
 from reports.files import write_atomically
 from reports.finance import AMOUNTS, Report, Table, movers, presented, share
-from reports.money import plain, round_cents
+from reports.money import round_cents
 
 
 class ReportFormat(StrEnum):
@@ -156,6 +157,7 @@ th{background:#f4f6fa;position:sticky;top:0}td.g,th.g{text-align:left}
 tr.residue td{color:#8a5a00;font-style:italic}
 tr.total td{font-weight:600;border-top:2px solid #1d2433}
 .up{color:#b42318}.down{color:#067647}svg text{font:11px system-ui,sans-serif;fill:#1d2433}
+svg.chart{display:block;max-width:100%;height:auto}
 """
 
 
@@ -165,49 +167,6 @@ def _money(amount: Decimal, currency: str) -> str:
 
 def _label(group: Sequence[str | None]) -> str:
     return " / ".join(v if v is not None else "(none)" for v in group)
-
-
-def _bars(items: list[tuple[str, Decimal]], currency: str, width: int = 640) -> str:
-    """A horizontal bar chart as inline SVG: one labelled bar per item."""
-    if not items:
-        return '<p class="muted">No spend in the period.</p>'
-    top = max((v for _, v in items), default=Decimal(0)) or Decimal(1)
-    row, label_w, value_w = 22, 220, 120
-    bar_w = width - label_w - value_w
-    parts = [f'<svg width="{width}" height="{row * len(items) + 4}" role="img">']
-    for i, (label, value) in enumerate(items):
-        y = i * row + 2
-        length = int(bar_w * max(value, Decimal(0)) / top)
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'
-            f"{html.escape(label[:34])}</text>"
-            f'<rect x="{label_w}" y="{y + 3}" width="{length}" height="{row - 6}" '
-            f'fill="#3b6fd8"><title>{html.escape(label)}: {plain(value)} {currency}</title></rect>'
-            f'<text x="{label_w + length + 6}" y="{y + 15}">{_money(value, currency)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _columns(days: list[tuple[str, Decimal]], currency: str, height: int = 160) -> str:
-    """Spend per day as an inline SVG column chart."""
-    if not days:
-        return '<p class="muted">No spend in the period.</p>'
-    top = max(v for _, v in days) or Decimal(1)
-    step = max(8, min(24, 720 // len(days)))
-    parts = [f'<svg width="{step * len(days) + 60}" height="{height + 30}" role="img">']
-    parts.append(f'<text x="0" y="12">{_money(top, currency)}</text>')
-    for i, (day, value) in enumerate(days):
-        h = int((height - 20) * max(value, Decimal(0)) / top)
-        x = 60 + i * step
-        parts.append(
-            f'<rect x="{x}" y="{height - h}" width="{step - 2}" height="{h}" fill="#3b6fd8">'
-            f"<title>{day}: {plain(value)} {currency}</title></rect>"
-        )
-        if i % max(1, len(days) // 8) == 0:
-            parts.append(f'<text x="{x}" y="{height + 16}">{day[5:]}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _change(now: Decimal, before: Decimal, currency: str) -> str:
@@ -254,7 +213,7 @@ def render_html(report: Report, daily: list[tuple[str, Decimal]]) -> str:
     if table.residue is not None:
         body += tr(table.residue, "residue")
     body += tr(table.total, "total")
-    by_group = [(_label(line.group), line.total) for line in report.lines[:15]]
+    by_group = [(_label(line.group), line.costs["total_cost"]) for line in report.lines[:15]]
     about = "".join(
         f'<tr><td class="g">{html.escape(k)}</td><td class="g">{html.escape(v)}</td></tr>'
         for k, v in _about(report)
@@ -267,8 +226,8 @@ def render_html(report: Report, daily: list[tuple[str, Decimal]]) -> str:
 <p class="muted">Days in {html.escape(report.timezone)}, by {html.escape(", ".join(report.by))};
 compared with {report.previous_period.start} to {report.previous_period.end}.</p>
 <div class="cards">{"".join(f"<div class='card'>{k}<b>{v}</b></div>" for k, v in cards)}</div>
-<h2>Spend per day</h2>{_columns(daily, cur)}
-<h2>Spend by {html.escape(", ".join(report.by))}</h2>{_bars(by_group, cur)}
+<h2>Spend per day</h2>{day_columns(daily, cur)}
+<h2>Spend by {html.escape(", ".join(report.by))}</h2>{group_bars(by_group, cur)}
 <h2>Top movers against the previous period</h2>
 <table><tr><th class="g">group</th><th>previous</th><th>this period</th><th>change</th></tr>
 {movers_rows or '<tr><td class="g" colspan="4">No change.</td></tr>'}</table>

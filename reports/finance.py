@@ -25,15 +25,17 @@ from warehouse.errors import RatecardError
 from warehouse.sql import sql_file
 
 DIMENSIONS: dict[str, str] = {
-    "team": "c.team",
-    "project": "c.project",
-    "provider": "c.provider",
-    "model": "c.model",
-    "canonical_model": "b.canonical_model",
-    "variant": "b.variant",
-    "key": "c.api_key_id",
+    "team": "team",
+    "project": "project",
+    "provider": "provider",
+    "model": "model",
+    "canonical_model": "canonical_model",
+    "variant": "variant",
+    "key": "api_key_id",
 }
-"""What ``--by`` accepts, and the column each name reads."""
+"""What ``--by`` accepts, and the column of ``calls_costed`` each name reads: a call's own
+attribution, or (canonical_model, variant) the price point its bill used, NULL for an
+unpriced call, as in the summary's rollup."""
 
 TOKENS = (
     "input_tokens",
@@ -124,7 +126,7 @@ def _lines(
     con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Period, tz: ZoneInfo
 ) -> tuple[list[Line], set[str]]:
     assert period.start is not None and period.end is not None
-    groups = ", ".join(f"{DIMENSIONS[name]} AS {name}" for name in by)
+    groups = ", ".join(f"c.{DIMENSIONS[name]} AS {name}" for name in by)
     order = ", ".join(str(i + 1) for i in range(len(by)))
     query = sql_file("reports", "finance_lines").replace("__GROUPS__", groups)
     query = query.replace("__ORDER__", order)
