@@ -96,15 +96,22 @@ TimezoneOption = Annotated[
 
 @contextmanager
 def warehouse(
-    db: Path, *, read_only: bool = False, wait: float = 0.0
+    db: Path, *, read_only: bool = False, create: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db, read_only=read_only, wait=wait)
+    """Open the warehouse for one command. Only ingest, pull and demo pass ``create``: any
+    other command refuses a path with no warehouse instead of reporting on an empty one.
+    While another process holds the lock it waits (RATECARD_LOCK_TIMEOUT), saying for whom."""
+    con = connect(db, read_only=read_only, create=create, on_wait=_waiting)
     if sys.stdout.isatty():
         con.execute("SET enable_progress_bar = true")  # DuckDB's own bar for long queries
     try:
         yield con
     finally:
         con.close()
+
+
+def _waiting(message: str) -> None:
+    err.print(message, highlight=False)
 
 
 def _fail(exc: RatecardError) -> typer.Exit:
@@ -153,7 +160,7 @@ def ingest_usage_command(
     otel (OTLP/JSON GenAI spans), flat-jsonl, flat-csv; .gz files are read as they are.
     """
     try:
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             quarantined = 0
             for path in paths:
                 load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
@@ -175,7 +182,7 @@ def ingest_prices_command(
 ) -> None:
     """Load price sheets; each replaces its providers' prices, all or nothing."""
     try:
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             load = load_prices(con, paths)
             out.print(
                 f"loaded {load.points} price points for {', '.join(load.providers)} "
@@ -216,7 +223,7 @@ def pull_usage_command(
     """Pull a paginated usage export, one batch per page, resuming where the last pull
     stopped (the cursor is saved with each page)."""
     try:
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             result = pull_usage(
                 con,
                 url,
@@ -276,7 +283,7 @@ def pull_prices_command(
                 f"{result.source}: no model to import"
                 + (f" matching {', '.join(match)}" if match else "")
             )
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             load = load_points(con, result.points, fmt=f"catalog:{catalog.value}")
             models = len({(p.provider, p.model) for p in result.points})
             out.print(
@@ -673,7 +680,7 @@ def demo(
 
 
 def run_demo(db: Path, calls: int) -> Summary:
-    with warehouse(db) as con:
+    with warehouse(db, create=True) as con:
         foreign = con.execute(
             "SELECT source FROM batches WHERE kind = 'usage' AND NOT starts_with(source, $dir) "
             "LIMIT 1",
@@ -728,7 +735,7 @@ def budgets_check(
         budgets = load_budgets(budgets_file)
         when = _instant("--as-of", as_of) if as_of else datetime.now(UTC)
         # a run holds the write lock until it is done: concurrent runs wait for their turn
-        with warehouse(db, wait=120) as con:
+        with warehouse(db) as con:
             statuses = check_budgets(con, budgets.budgets, when)
             print_budgets(statuses)
             if notify:
