@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import duckdb
 import pytest
+from test_budgets import call
 from typer.testing import CliRunner
 
 from conftest import TEST_SHEETS, file_of, ingest_records
@@ -339,25 +340,11 @@ def two_teams(tmp_path: Path) -> str:
     records: list[dict[str, Any] | str] = []
     for n in range(12):
         day = date(2026, 10, 1) + timedelta(days=n)
-        records.append(spent(day, 2, "ml"))
-    records.append(spent(date(2026, 10, 10), 7, "other"))
+        records.append(call(day, 2, team="ml"))
+    records.append(call(date(2026, 10, 10), 7, team="other"))
     ingest_records(con, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
     con.close()
     return str(tmp_path / "warehouse.duckdb")
-
-
-def spent(day: date, dollars: int, team: str) -> dict[str, Any]:
-    """A RunAPI MiniMax-M3 call costing ``dollars`` (0.010 per 1K tokens, in and out)."""
-    return {
-        "call_id": f"{team}-{day}",
-        "ts": f"{day}T09:00:00Z",
-        "provider": "runapi",
-        "model": "MiniMax-M3",
-        "status": "ok",
-        "input_tokens": 50_000 * dollars,
-        "output_tokens": 50_000 * dollars,
-        "team": team,
-    }
 
 
 def budgets_file(folder: Path, ml: list[str], other: list[str]) -> str:
