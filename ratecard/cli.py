@@ -33,7 +33,7 @@ from ratecard import sample
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
 from reports.compare import Comparison, compare, write_comparisons_csv
-from reports.delivery import DEADLINE, TIMEOUT, Claim, claim, deliver, lease_for
+from reports.delivery import DEADLINE, TIMEOUT, Claim, claim, finish, lease_for, send_claimed
 from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
 from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
@@ -817,13 +817,15 @@ def record_alerts(
 
 
 def send_alerts(db: Path, claimed: Claim, timeout: float, deadline: float) -> None:
-    """Send the claimed deliveries with the warehouse closed, then record how they went."""
+    """Send the claimed deliveries with the warehouse closed, say how each went, then
+    record that (if recording fails, the claims lapse and the next run sends them again)."""
     if claimed.pending:
         err.print(
             f"sending {len(claimed.pending):,} alert deliveries (up to {deadline:g} s)",
             highlight=False,
         )
-    for delivery in deliver(db, claimed, timeout=timeout, deadline=deadline, on_wait=_waiting):
+    results = send_claimed(claimed, timeout=timeout, deadline=deadline)
+    for delivery in results:
         if delivery.delivered:
             note = f"; {delivery.error}" if delivery.error else ""
             out.print(f"  sent to {delivery.label} ({delivery.alert_key}{note})", highlight=False)
@@ -834,6 +836,9 @@ def send_alerts(db: Path, claimed: Claim, timeout: float, deadline: float) -> No
                 f"({delivery.alert_key}): {delivery.error}{then}",
                 highlight=False,
             )
+    if results:
+        with warehouse(db) as con:
+            finish(con, claimed.run, results)
 
 
 @app.command()

@@ -128,7 +128,7 @@ def claim(
             "WHERE d.delivered_at IS NULL AND (d.claimed_until IS NULL OR d.claimed_until < now()) "
             "ORDER BY a.created_at, d.alert_key, d.channel"
         ).fetchall()
-        # URLs that already have an alert still pending elsewhere
+        # (alert, URL) pairs already delivered through another channel of the alert
         delivered = {
             (key, target): via
             for key, target, via in con.execute(
@@ -221,9 +221,7 @@ def send(
     queue = list(enumerate(firsts))
 
     def work() -> None:
-        with httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
-        ) as client:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
             while True:
                 with lock:
                     if not queue or time.monotonic() >= end:
@@ -367,6 +365,21 @@ def lease_for(deadline: float, lock_wait: float) -> float:
     return deadline + lock_wait + timedelta(minutes=1).total_seconds()
 
 
+def send_claimed(
+    claimed: Claim,
+    *,
+    timeout: float = TIMEOUT,
+    deadline: float = DEADLINE,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> list[Delivery]:
+    """Send what ``claimed`` holds (with the warehouse closed); the outcomes to record with
+    :func:`finish`, the ones settled while claiming first."""
+    return [
+        *claimed.settled,
+        *send(claimed.pending, timeout=timeout, deadline=deadline, sleep=sleep),
+    ]
+
+
 def deliver(
     db: str | Path,
     claimed: Claim,
@@ -374,18 +387,15 @@ def deliver(
     timeout: float = TIMEOUT,
     deadline: float = DEADLINE,
     sleep: Callable[[float], Any] = time.sleep,
-    on_wait: Callable[[str], object] | None = None,
 ) -> list[Delivery]:
     """Send what ``claimed`` holds with the warehouse closed, then open it briefly to record
-    the outcomes. Returns them, the ones settled while claiming first."""
-    sent = send(claimed.pending, timeout=timeout, deadline=deadline, sleep=sleep)
-    results = [*claimed.settled, *sent]
-    if results:
-        con = connect(db, create=False, on_wait=on_wait)
-        try:
-            finish(con, claimed.run, results)
-        finally:
-            con.close()
+    the outcomes, and return them."""
+    results = send_claimed(claimed, timeout=timeout, deadline=deadline, sleep=sleep)
+    con = connect(db, create=False)
+    try:
+        finish(con, claimed.run, results)
+    finally:
+        con.close()
     return results
 
 
