@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import queries, ui
+from warehouse import WarehouseLocked
 
 st.set_page_config(page_title="ratecard", page_icon="💲", layout="wide")
 
@@ -28,10 +29,23 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 db = ui.warehouse_path()
-with queries.session():  # one warehouse connection for all of this render's queries
-    filters = ui.sidebar(db)
-    if filters is None:
-        st.stop()
-    st.session_state["db"] = db
-    st.session_state["filters"] = filters
-    navigation.run()
+busy = st.empty()  # while an ingest holds the warehouse, this render waits and says so
+
+
+def _busy(message: str) -> None:
+    busy.warning(f"Warehouse busy, retrying: {message}", icon=":material/hourglass_top:")
+
+
+try:
+    # one warehouse connection for all of this render's queries
+    with queries.session(on_busy=_busy):
+        filters = ui.sidebar(db)
+        if filters is None:
+            st.stop()
+        st.session_state["db"] = db
+        st.session_state["filters"] = filters
+        navigation.run()
+except WarehouseLocked as exc:  # the writer outlasted the wait: say who, not a traceback
+    st.error(f"{exc}")
+finally:
+    busy.empty()

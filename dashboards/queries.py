@@ -79,18 +79,28 @@ ROLLUP_FILTER = """
 _session: ContextVar[dict[str, duckdb.DuckDBPyConnection] | None] = ContextVar(
     "_session", default=None
 )
+_on_busy: ContextVar[Callable[[str], object] | None] = ContextVar("_on_busy", default=None)
 
 
 @contextmanager
-def session() -> Iterator[None]:
-    """Share one read-only connection per warehouse among the queries run inside."""
+def session(on_busy: Callable[[str], object] | None = None) -> Iterator[None]:
+    """Share one read-only connection per warehouse among the queries run inside.
+
+    While a writer (an ingest) holds the warehouse, opening it retries for up to
+    RATECARD_LOCK_TIMEOUT seconds, telling ``on_busy`` whom it is waiting for."""
     token = _session.set({})
+    busy = _on_busy.set(on_busy)
     try:
         yield
     finally:
         for con in (_session.get() or {}).values():
             con.close()
+        _on_busy.reset(busy)
         _session.reset(token)
+
+
+def _open(db: str) -> duckdb.DuckDBPyConnection:
+    return connect(db, read_only=True, on_wait=_on_busy.get())
 
 
 @contextmanager
@@ -98,10 +108,10 @@ def _read(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
     shared = _session.get()
     if shared is not None:
         if db not in shared:
-            shared[db] = connect(db, read_only=True)
+            shared[db] = _open(db)
         yield shared[db]
         return
-    con = connect(db, read_only=True)
+    con = _open(db)
     try:
         yield con
     finally:

@@ -35,10 +35,17 @@ class Outcome:
     response: httpx.Response | None
     attempts: int
     error: str | None
+    unanswered: bool = False
+    """The last request went out but no answer came (a read timeout, a dropped connection):
+    the server may have acted on it."""
 
     @property
     def ok(self) -> bool:
         return self.response is not None and self.response.status_code < 300
+
+
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures before a request went out: sending it again cannot make the server act twice."""
 
 
 def retryable(status: int) -> bool:
@@ -73,11 +80,16 @@ def request(
     policy: RetryPolicy = RetryPolicy(),
     sleep: Callable[[float], Any] = time.sleep,
     on_retry: Callable[[int, str, float], Any] | None = None,
+    deadline: float | None = None,
+    resend_unanswered: bool = True,
     **kwargs: Any,
 ) -> Outcome:
     """Send one request, retrying it by ``policy``; never raises for HTTP or network trouble.
 
-    ``on_retry(attempt, problem, wait)`` is told before each wait, for progress output.
+    ``on_retry(attempt, problem, wait)`` is told before each wait, for progress output. No
+    wait reaches past ``deadline`` (a ``time.monotonic()`` instant). With
+    ``resend_unanswered=False`` a request that may have reached the server (anything but a
+    failure to connect) is not sent again: for a POST that must not act twice.
     """
     error: str | None = None
     response: httpx.Response | None = None
@@ -87,6 +99,8 @@ def request(
         except httpx.HTTPError as exc:
             response = None
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if not resend_unanswered and not isinstance(exc, NOT_SENT):
+                return Outcome(None, attempt, error, unanswered=True)
             wait = policy.backoff * 2 ** (attempt - 1)
         else:
             if response.status_code < 300:
@@ -98,6 +112,8 @@ def request(
             wait = asked if asked is not None else policy.backoff * 2 ** (attempt - 1)
         if attempt < policy.attempts:
             wait = min(wait, policy.max_wait)
+            if deadline is not None and time.monotonic() + wait >= deadline:
+                return Outcome(response, attempt, f"{error}; no time left to retry")
             if on_retry is not None:
                 on_retry(attempt, error, wait)
             sleep(wait)

@@ -30,7 +30,7 @@ from ingest.pull import pull_usage
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
 from pricing.engine import bill_unbilled, rebill, stale_calls
 from ratecard import sample
-from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
+from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
 from reports.compare import (
     QUOTE_COLUMNS,
@@ -41,6 +41,7 @@ from reports.compare import (
     spend,
     write_comparisons_csv,
 )
+from reports.delivery import DEADLINE, TIMEOUT, Claim, claim, finish, lease_for, send_claimed
 from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
 from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
@@ -53,7 +54,8 @@ from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepan
 from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
 from reports.reconcile import reconcile as run_reconcile
 from reports.summary import Summary, parse_by, summarize
-from warehouse import RatecardError, connect
+from warehouse import RatecardError, connect, transaction
+from warehouse.lock import lock_timeout
 from warehouse.sql import fetch_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -104,15 +106,22 @@ TimezoneOption = Annotated[
 
 @contextmanager
 def warehouse(
-    db: Path, *, read_only: bool = False, wait: float = 0.0
+    db: Path, *, read_only: bool = False, create: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db, read_only=read_only, wait=wait)
+    """Open the warehouse for one command. Only ingest, pull and demo pass ``create``: any
+    other command refuses a path with no warehouse instead of reporting on an empty one.
+    While another process holds the lock it waits (RATECARD_LOCK_TIMEOUT), saying for whom."""
+    con = connect(db, read_only=read_only, create=create, on_wait=_waiting)
     if sys.stdout.isatty():
         con.execute("SET enable_progress_bar = true")  # DuckDB's own bar for long queries
     try:
         yield con
     finally:
         con.close()
+
+
+def _waiting(message: str) -> None:
+    err.print(message, highlight=False)
 
 
 def _fail(exc: RatecardError) -> typer.Exit:
@@ -161,7 +170,7 @@ def ingest_usage_command(
     otel (OTLP/JSON GenAI spans), flat-jsonl, flat-csv; .gz files are read as they are.
     """
     try:
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             quarantined = 0
             for path in paths:
                 load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
@@ -183,7 +192,7 @@ def ingest_prices_command(
 ) -> None:
     """Load price sheets; each replaces its providers' prices, all or nothing."""
     try:
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             load = load_prices(con, paths)
             out.print(
                 f"loaded {load.points} price points for {', '.join(load.providers)} "
@@ -224,7 +233,7 @@ def pull_usage_command(
     """Pull a paginated usage export, one batch per page, resuming where the last pull
     stopped (the cursor is saved with each page)."""
     try:
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             result = pull_usage(
                 con,
                 url,
@@ -284,7 +293,7 @@ def pull_prices_command(
                 f"{result.source}: no model to import"
                 + (f" matching {', '.join(match)}" if match else "")
             )
-        with warehouse(db) as con:
+        with warehouse(db, create=True) as con:
             load = load_points(con, result.points, fmt=f"catalog:{catalog.value}")
             models = len({(p.provider, p.model) for p in result.points})
             out.print(
@@ -694,7 +703,7 @@ def demo(
 
 
 def run_demo(db: Path, calls: int) -> Summary:
-    with warehouse(db) as con:
+    with warehouse(db, create=True) as con:
         foreign = con.execute(
             "SELECT source FROM batches WHERE kind = 'usage' AND NOT starts_with(source, $dir) "
             "LIMIT 1",
@@ -744,17 +753,28 @@ def budgets_check(
     as_of: Annotated[
         str | None, typer.Option(help="Check as of this time (ISO 8601 with a zone); now.")
     ] = None,
+    notify_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a webhook gets to connect and to answer.")
+    ] = TIMEOUT,
+    notify_deadline: Annotated[
+        float, typer.Option(min=1, help="Seconds for all of a run's webhook deliveries.")
+    ] = DEADLINE,
 ) -> None:
     """Spend to date, forecast and state of every budget; exit 1 when one is exceeded."""
     try:
         budgets = load_budgets(budgets_file)
         when = _instant("--as-of", as_of) if as_of else datetime.now(UTC)
-        # a run holds the write lock until it is done: concurrent runs wait for their turn
-        with warehouse(db, wait=120) as con:
+        lease = lease_for(notify_deadline, lock_timeout())
+        # the checks, the alerts they raise and the claim on their deliveries land together
+        with warehouse(db) as con, transaction(con):
             statuses = check_budgets(con, budgets.budgets, when)
-            print_budgets(statuses)
-            if notify:
-                notify_alerts(con, budgets, statuses, when)
+            raised = record_alerts(con, budgets, statuses, when, lease) if notify else None
+        print_budgets(statuses)
+        if raised is not None:
+            new, claimed = raised
+            for alert in new:
+                out.print(f"alert: {alert.message}", highlight=False)
+            send_alerts(db, claimed, notify_timeout, notify_deadline)
     except RatecardError as exc:
         raise _fail(exc) from None
     if any(status.exceeded for status in statuses):
@@ -801,26 +821,46 @@ def print_budgets(statuses: list[BudgetStatus]) -> None:
     out.print(table)
 
 
-def notify_alerts(
+def record_alerts(
     con: duckdb.DuckDBPyConnection,
     budgets: BudgetFile,
     statuses: list[BudgetStatus],
     when: datetime,
-) -> None:
+    lease: float,
+) -> tuple[list[Alert], Claim]:
+    """Record the alerts the checks raise, with their deliveries, and claim every pending
+    delivery for this run (inside the caller's transaction)."""
     raised = [alert for status in statuses for alert in budget_alerts(con, status)]
     raised += hygiene_alerts(con, when, budgets.hygiene_channels)
-    for alert in record(con, raised):
-        out.print(f"alert: {alert.message}", highlight=False)
+    new = record(con, raised)
+    rehome_legacy(con, budgets)
     channels = [c for b in budgets.budgets for c in b.channels] + budgets.hygiene_channels
-    for delivery in deliver_pending(con, channels):
+    return new, claim(con, channels, lease=lease)
+
+
+def send_alerts(db: Path, claimed: Claim, timeout: float, deadline: float) -> None:
+    """Send the claimed deliveries with the warehouse closed, say how each went, then
+    record that (if recording fails, the claims lapse and the next run sends them again)."""
+    if claimed.pending:
+        err.print(
+            f"sending {len(claimed.pending):,} alert deliveries (up to {deadline:g} s)",
+            highlight=False,
+        )
+    results = send_claimed(claimed, timeout=timeout, deadline=deadline)
+    for delivery in results:
         if delivery.delivered:
-            out.print(f"  sent to {delivery.channel} ({delivery.alert_key})", highlight=False)
+            note = f"; {delivery.error}" if delivery.error else ""
+            out.print(f"  sent to {delivery.label} ({delivery.alert_key}{note})", highlight=False)
         else:
+            then = "" if delivery.unconfirmed else "; retried on the next run"
             err.print(
-                f"  [yellow]not delivered[/yellow] to {delivery.channel} "
-                f"({delivery.alert_key}): {delivery.error}; retried on the next run",
+                f"  [yellow]not delivered[/yellow] to {delivery.label} "
+                f"({delivery.alert_key}): {delivery.error}{then}",
                 highlight=False,
             )
+    if results:
+        with warehouse(db) as con:
+            finish(con, claimed.run, results)
 
 
 @app.command()

@@ -1,22 +1,18 @@
-"""Alerts: decided from budget checks and hygiene rules, recorded once, delivered by webhook.
+"""Alerts: decided from budget checks and hygiene rules, recorded once with their deliveries.
 
 Once means once. Every alert has a key — ``threshold|<budget>|<period start>|<t>``,
 ``forecast|<budget>|<period start>|<episode>``, ``anomaly|<budget>|<day>``,
 ``unpriced|<day>``, ``failure_spike|<provider>|<day>`` — and the warehouse's primary key on
-it means a second run, or a concurrent one, cannot record it again. Each (alert, channel)
-delivery is recorded too: a delivery that failed is retried on the next run, and one that
-succeeded is never sent again. A run holds the warehouse's write lock throughout, so
-concurrent runs take turns rather than racing to send.
-
-Delivery is an HTTP POST of JSON with a timeout and up to three attempts, backing off on 429
-and 5xx and honouring Retry-After (up to 10 s). A failing webhook never stops the others.
+it means a second run, or a concurrent one, cannot record it again. An alert is recorded
+with one pending delivery per channel of its own (a channel is its whole URL, or its
+environment variable: :attr:`reports.budgets.Channel.name`) in one transaction, so no crash
+leaves an alert without its deliveries. Sending them is :mod:`reports.delivery`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,14 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-import httpx
 
-from ingest import http
-from reports.budgets import BudgetStatus, Channel, spend_anomaly
+from reports.budgets import BudgetFile, BudgetStatus, Channel, spend_anomaly
 from reports.money import plain, round_cents
+from warehouse.db import transaction
 from warehouse.sql import fetch_value
-
-RETRIES = http.RetryPolicy(attempts=3, backoff=0.5, max_wait=10.0)
 
 
 @dataclass(frozen=True)
@@ -224,106 +217,81 @@ def hygiene_alerts(
 
 
 def record(con: duckdb.DuckDBPyConnection, alerts: Iterable[Alert]) -> list[Alert]:
-    """Record alerts not seen before, with a pending delivery per channel; return those new.
+    """Record alerts not seen before, each with a pending delivery per channel, all in one
+    transaction (or the caller's); return those new.
 
-    The primary key on alert_key decides: a conflict inserts nothing and returns no row."""
+    The primary key on alert_key decides: a conflict inserts nothing and returns no row. A
+    channel listed twice for one alert is one delivery."""
     new = []
-    for alert in alerts:
-        inserted = con.execute(
-            "INSERT INTO alerts VALUES ($key, $kind, $budget, $message, $payload, now()) "
-            "ON CONFLICT DO NOTHING RETURNING alert_key",
-            {
-                "key": alert.key,
-                "kind": alert.kind,
-                "budget": alert.budget,
-                "message": alert.message,
-                "payload": json.dumps(alert.payload),
-            },
-        ).fetchall()
-        if inserted:
-            new.append(alert)
-            for channel in alert.channels:
-                con.execute(
-                    "INSERT INTO alert_deliveries VALUES ($key, $channel, 0, NULL, NULL) "
-                    "ON CONFLICT DO NOTHING",
-                    {"key": alert.key, "channel": channel.name},
-                )
+    with transaction(con):
+        for alert in alerts:
+            inserted = con.execute(
+                "INSERT INTO alerts VALUES ($key, $kind, $budget, $message, $payload, now()) "
+                "ON CONFLICT DO NOTHING RETURNING alert_key",
+                {
+                    "key": alert.key,
+                    "kind": alert.kind,
+                    "budget": alert.budget,
+                    "message": alert.message,
+                    "payload": json.dumps(alert.payload),
+                },
+            ).fetchall()
+            if inserted:
+                new.append(alert)
+                for channel in alert.channels:
+                    _add_delivery(con, alert.key, channel)
     return new
 
 
-@dataclass(frozen=True)
-class Delivery:
-    alert_key: str
-    channel: str
-    delivered: bool
-    attempts: int
-    error: str | None
-
-
-def deliver_pending(
-    con: duckdb.DuckDBPyConnection,
-    channels: Iterable[Channel],
-    *,
-    timeout: float = 5.0,
-    sleep: Any = time.sleep,
-) -> list[Delivery]:
-    """Send every recorded delivery not yet delivered, to the channels configured now."""
-    by_name = {channel.name: channel for channel in channels}
-    pending = con.execute(
-        "SELECT d.alert_key, d.channel, a.kind, a.budget, a.message, a.payload "
-        "FROM alert_deliveries d JOIN alerts a USING (alert_key) "
-        "WHERE d.delivered_at IS NULL ORDER BY a.created_at, d.alert_key, d.channel"
-    ).fetchall()
-    results = []
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for key, name, kind, budget, message, payload in pending:
-            channel = by_name.get(name)
-            body = _body(channel, key, kind, budget, message, json.loads(payload))
-            delivered, attempts, error = _send(client, channel, key, body, sleep)
-            con.execute(
-                "UPDATE alert_deliveries SET attempts = attempts + $attempts, "
-                "delivered_at = CASE WHEN $ok THEN now() END, last_error = $error "
-                "WHERE alert_key = $key AND channel = $channel",
-                {
-                    "attempts": attempts,
-                    "ok": delivered,
-                    "error": error,
-                    "key": key,
-                    "channel": name,
-                },
-            )
-            results.append(Delivery(key, name, delivered, attempts, error))
-    return results
-
-
-def _body(
-    channel: Channel | None,
-    key: str,
-    kind: str,
-    budget: str | None,
-    message: str,
-    payload: dict[str, Any],
-) -> dict[str, Any]:
-    if channel is not None and channel.format == "json":
-        return {"alert": key, "kind": kind, "budget": budget, "message": message, **payload}
-    return {"text": f"ratecard: {message}"}  # Slack, Mattermost and Teams read "text"
-
-
-def _send(
-    client: httpx.Client, channel: Channel | None, key: str, body: dict[str, Any], sleep: Any
-) -> tuple[bool, int, str | None]:
-    if channel is None:
-        return False, 0, "channel no longer in the budgets file"
-    url = channel.webhook or os.environ.get(channel.webhook_env or "")
-    if not url:
-        return False, 0, f"environment variable {channel.webhook_env} is not set"
-    outcome = http.request(
-        client,
-        "POST",
-        url,
-        json=body,
-        headers={"Idempotency-Key": f"{key}|{channel.name}"},
-        policy=RETRIES,
-        sleep=sleep,
+def _add_delivery(con: duckdb.DuckDBPyConnection, key: str, channel: Channel) -> None:
+    con.execute(
+        "INSERT INTO alert_deliveries (alert_key, channel, attempts, format) "
+        "VALUES ($key, $channel, 0, $format) ON CONFLICT DO NOTHING",
+        {"key": key, "channel": channel.name, "format": channel.format},
     )
-    return outcome.ok, outcome.attempts, outcome.error
+
+
+def _legacy_origin(url: str) -> str:
+    """The scheme and host a delivery was named by before schema 13 (its exact old rule)."""
+    return re.sub(r"^(https?://[^/]+).*$", r"\1", url)
+
+
+def rehome_legacy(con: duckdb.DuckDBPyConnection, budgets: BudgetFile) -> int:
+    """Hand each pending delivery recorded under a host name (before channels were their
+    whole URL; migration 13 renamed them ``host:<origin>``) to every channel on that host
+    of its own alert's budget, or of the hygiene channels; return how many were handed on.
+
+    A delivery whose budget no longer lists such a channel stays, and is reported as not
+    deliverable on every run, rather than guessed at."""
+    by_budget = {budget.name: budget.channels for budget in budgets.budgets}
+    rows = con.execute(
+        "SELECT d.alert_key, d.channel, a.budget, d.attempts, d.last_error "
+        "FROM alert_deliveries d JOIN alerts a USING (alert_key) "
+        "WHERE starts_with(d.channel, 'host:') AND d.delivered_at IS NULL "
+        "ORDER BY d.alert_key, d.channel"
+    ).fetchall()
+    moved = 0
+    with transaction(con):
+        for key, legacy, budget, attempts, error in rows:
+            channels = budgets.hygiene_channels if budget is None else by_budget.get(budget, [])
+            heirs = [c for c in channels if c.webhook and _legacy_origin(c.webhook) == legacy[5:]]
+            for channel in heirs:
+                con.execute(
+                    "INSERT INTO alert_deliveries (alert_key, channel, attempts, last_error, "
+                    "format) VALUES ($key, $channel, $attempts, $error, $format) "
+                    "ON CONFLICT DO NOTHING",
+                    {
+                        "key": key,
+                        "channel": channel.name,
+                        "attempts": attempts,
+                        "error": error,
+                        "format": channel.format,
+                    },
+                )
+            if heirs:
+                con.execute(
+                    "DELETE FROM alert_deliveries WHERE alert_key = $key AND channel = $channel",
+                    {"key": key, "channel": legacy},
+                )
+                moved += 1
+    return moved

@@ -22,6 +22,7 @@ Rules, as ``ratecard budgets check`` applies them:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -108,12 +109,32 @@ class Channel(_Strict):
 
     @property
     def name(self) -> str:
-        """How the channel is named in records and output: never the secret URL."""
+        """The channel's identity in the warehouse: ``env:NAME``, or a fingerprint of the
+        whole URL (two Slack hooks share a host, never a URL); never the secret URL."""
         if self.webhook_env:
             return f"env:{self.webhook_env}"
         assert self.webhook is not None
-        # ASCII only: the name also goes into the Idempotency-Key header
-        return re.sub(r"^(https?://[^/]+).*$", r"\1/...", self.webhook)
+        return hook_fingerprint(self.webhook)
+
+    @property
+    def label(self) -> str:
+        """How output names the channel: its variable, or its URL's origin and fingerprint."""
+        if self.webhook_env:
+            return self.name
+        assert self.webhook is not None
+        return f"{url_origin(self.webhook)}/… ({self.name})"
+
+
+def hook_fingerprint(url: str) -> str:
+    """``hook_`` and the first 16 hex digits of the URL's SHA-256: it tells URLs apart
+    without storing one (a Slack webhook URL is its own password)."""
+    return "hook_" + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def url_origin(url: str) -> str:
+    """The URL's scheme and host (without any user:password@), all of it output may show."""
+    match = re.match(r"^(https?://)(?:[^/?#@]*@)?([^/?#]+)", url)
+    return match[1] + match[2] if match else "?"
 
 
 Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, decimal_places=6)]

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from conftest import D, file_of, ingest_records
 from ingest.usage import UsageFormat
 from ratecard import cli
-from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
+from reports.alerts import budget_alerts, hygiene_alerts, record
 from reports.budgets import (
     Budget,
     BudgetError,
@@ -33,6 +33,7 @@ from reports.budgets import (
     load_budgets,
     spend_anomaly,
 )
+from reports.delivery import deliver_pending, idempotency_key
 
 AS_OF = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday, half gone
 
@@ -278,30 +279,31 @@ def test_delivery_retries_then_succeeds_and_never_sends_twice(
     budget = ml_budget("100", [20], channels=channels)
     record(spend, budget_alerts(spend, check_budget(spend, budget, AS_OF)))
     waits: list[float] = []
-    results = {
-        d.channel: d for d in deliver_pending(spend, channels, timeout=0.5, sleep=waits.append)
-    }
+    db = file_of(spend)
+    results = {d.channel: d for d in deliver_pending(db, channels, timeout=0.5, sleep=waits.append)}
     # 500, 500, then 200: delivered on the third attempt, backing off 0.5 s then 1 s
     assert (results[channels[0].name].delivered, results[channels[0].name].attempts) == (True, 3)
     assert results[channels[1].name].delivered and 2.0 in waits  # Retry-After honoured
     assert flaky.bodies[-1]["threshold"] == 20 and flaky.bodies[-1]["spend"] == "24"
     assert busy.bodies[-1]["text"].startswith("ratecard: Budget ml (team=ml): 20% reached")
-    assert flaky.headers[-1]["Idempotency-Key"] == (
-        "threshold|ml|2026-10-01T00:00:00+00:00|20|" + channels[0].name
-    )
+    # the same key in the header and the body, on every attempt
+    key = idempotency_key("threshold|ml|2026-10-01T00:00:00+00:00|20", channels[0].name)
+    assert {h["Idempotency-Key"] for h in flaky.headers} == {key}
+    assert {b["idempotency_key"] for b in flaky.bodies} == {key}
+    assert busy.bodies[-1]["idempotency_key"] != key
     # the silent one timed out, the unset one had no URL: recorded, not lost, others went on
     assert not results[channels[2].name].delivered
     assert "Timeout" in (results[channels[2].name].error or "")
     assert results[channels[3].name].error == "environment variable UNSET_HOOK is not set"
 
     monkeypatch.setenv("UNSET_HOOK", flaky.url)
-    second = {
-        d.channel: d for d in deliver_pending(spend, channels, timeout=0.5, sleep=waits.append)
-    }
+    second = {d.channel: d for d in deliver_pending(db, channels, timeout=0.5, sleep=waits.append)}
     # only what failed is retried; what was delivered is never sent again
     assert set(second) == {channels[2].name, channels[3].name}
+    # UNSET_HOOK now holds the URL that has the alert already: not sent to it twice
     assert second[channels[3].name].delivered
-    assert len(busy.bodies) == 2 and len(flaky.bodies) == 4
+    assert second[channels[3].name].error == f"same URL as {channels[0].name}"
+    assert len(busy.bodies) == 2 and len(flaky.bodies) == 3
 
 
 def test_hygiene_alerts(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 12
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 13
     assert {
         "schema_migrations",
         "batches",
@@ -50,6 +50,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (10, "bills_priced_by_their_point"),
         (11, "call_hours"),
         (12, "id_key_from_md5_number"),
+        (13, "alert_channels_by_url"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -352,7 +353,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     assert doubled > 10 and len(before) > 2_500  # the sample of 3,000 calls
 
     con = connect(path)
-    assert schema_version(con) == 12
+    assert schema_version(con) == SCHEMA_VERSION
     assert con.execute(bills).fetchall() == before
     assert "input_cost" not in [row[0] for row in con.execute("DESCRIBE call_bills").fetchall()]
     # the point billed at two input rates became (at least) two points with rates

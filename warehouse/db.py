@@ -2,14 +2,17 @@
 
 Migrations are the numbered files in ``warehouse/migrations`` (``0001_name.sql``, ...). Each
 runs once, in its own transaction, and is recorded in ``schema_migrations``. Sessions always
-run in UTC so that timestamps print and group by day the same way on every machine.
+run in UTC so that timestamps print and group by day the same way on every machine. Opening
+waits for another process's lock for a bounded time (:mod:`warehouse.lock`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import RatecardError
+from warehouse.lock import lock_timeout, open_waiting
 from warehouse.sql import fetch_value
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -80,32 +84,42 @@ def migrate(con: duckdb.DuckDBPyConnection, *, target: int = SCHEMA_VERSION) -> 
     return applied
 
 
-def connect(
-    path: str | Path, *, read_only: bool = False, wait: float = 0.0
-) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse at ``path``, creating and migrating it as needed.
+def missing(path: Path, why: str = "no such file") -> RatecardError:
+    """The refusal of a path that holds no warehouse: only ingest, pull and demo create one."""
+    return RatecardError(
+        f"{path}: no warehouse here ({why}). Create one with `ratecard ingest prices` / "
+        "`ratecard ingest usage`, `ratecard pull …` or `ratecard demo`, or point --db (or "
+        "RATECARD_DB) at an existing warehouse."
+    )
 
-    A read-only connection never migrates: it refuses a warehouse that is not at this
+
+def connect(
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    create: bool = True,
+    wait: float | None = None,
+    on_wait: Callable[[str], object] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at ``path``, migrating it as needed and creating it if ``create``.
+
+    Without ``create`` (the command line's default, for every command but ingest, pull and
+    demo) a missing file, or a DuckDB file without ratecard's tables, is refused rather
+    than made into an empty warehouse that would report nothing spent. A read-only
+    connection never creates or migrates: it refuses a warehouse that is not at this
     version's schema, since the queries would not match its tables. ``wait`` is how many
-    seconds to keep trying while another process holds the file's write lock.
+    seconds to keep trying while another process holds a conflicting lock (by default
+    RATECARD_LOCK_TIMEOUT, 120 s); ``on_wait`` hears whom it is waiting for.
     """
     path = Path(path)
-    if read_only and not path.exists():
-        raise RatecardError(
-            f"{path}: no warehouse here. Create one with `ratecard demo` or "
-            "`ratecard ingest prices`/`ingest usage`."
-        )
-    if not read_only:
+    if path.is_dir():
+        raise missing(path, "a folder")
+    if not path.exists():
+        if read_only or not create:
+            raise missing(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise RatecardError(f"{path}: cannot open the warehouse: {exc}") from exc
-            time.sleep(0.2)
+    timeout = lock_timeout() if wait is None else wait
+    con = open_waiting(path, read_only=read_only, timeout=timeout, on_wait=on_wait)
     con.execute("SET TimeZone = 'UTC'")
     # ingest numbers a file's lines by the places of its staged rows (number_lines.sql),
     # which DuckDB keeps in file order only with this setting (its default)
@@ -118,6 +132,9 @@ def connect(
         {"limit": os.environ.get("RATECARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)},
     )
     version = schema_version(con)
+    if version == 0 and (read_only or not create):
+        con.close()
+        raise missing(path, "a DuckDB file without ratecard's tables")
     if version > SCHEMA_VERSION:
         con.close()
         raise RatecardError(
@@ -134,3 +151,29 @@ def connect(
             )
         migrate(con)
     return con
+
+
+_open_transactions: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction: all of its writes land, or none do.
+
+    Inside another ``transaction`` on the same connection it joins that one (DuckDB has no
+    nested transactions), so a function can promise atomicity and still be part of a larger
+    unit of work.
+    """
+    if con in _open_transactions:
+        yield
+        return
+    con.execute("BEGIN TRANSACTION")
+    _open_transactions.add(con)
+    try:
+        yield
+    except BaseException:
+        _open_transactions.discard(con)
+        con.execute("ROLLBACK")
+        raise
+    _open_transactions.discard(con)
+    con.execute("COMMIT")
