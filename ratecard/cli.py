@@ -24,9 +24,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.catalogs import ALL_TIME, Catalog, read_catalog
+from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
 from ingest.prices import load_points, load_prices
-from ingest.pull import pull_usage
+from ingest.pull import PullLimits, PullResult, PullStopped, pull_usage
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
 from pricing.engine import bill_unbilled, rebill, stale_calls
 from ratecard import sample
@@ -211,10 +211,32 @@ def pull_usage_command(
     restart: Annotated[
         bool, typer.Option(help="Ignore the saved cursor and read from the first page.")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 30.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds per connect or read (each, not the whole page).")
+    ] = 30.0,
+    deadline: Annotated[
+        float,
+        typer.Option(help="Seconds for the whole pull; it resumes at the next page later."),
+    ] = PullLimits.deadline,
+    max_pages: Annotated[int, typer.Option(help="Pages per run; the next run goes on.", min=1)] = (
+        PullLimits.max_pages
+    ),
+    max_empty_pages: Annotated[
+        int, typer.Option(help="Stop after this many pages in a row without records.", min=1)
+    ] = PullLimits.max_empty_pages,
+    max_page_bytes: Annotated[
+        int, typer.Option(help="The largest page read, in bytes (decompressed).", min=1)
+    ] = PullLimits.max_page_bytes,
 ) -> None:
     """Pull a paginated usage export, one batch per page, resuming where the last pull
-    stopped (the cursor is saved with each page)."""
+    stopped (the cursor is saved with each page). A pull that stops early (a bound, a cursor
+    cycle, a page it cannot get) says why, keeps what it loaded and exits with status 2."""
+    limits = PullLimits(
+        max_pages=max_pages,
+        max_empty_pages=max_empty_pages,
+        max_page_bytes=max_page_bytes,
+        deadline=deadline,
+    )
     try:
         with warehouse(db) as con:
             result = pull_usage(
@@ -226,16 +248,25 @@ def pull_usage_command(
                 cursor_param=cursor_param,
                 restart=restart,
                 timeout=timeout,
+                limits=limits,
                 progress=lambda line: err.print(line, highlight=False),
             )
+    except PullStopped as exc:
+        if exc.result.pages:
+            _print_pull(exc.result)
+        raise _fail(exc) from None
     except RatecardError as exc:
         raise _fail(exc) from None
+    _print_pull(result)
+
+
+def _print_pull(result: PullResult) -> None:
     start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
     counts = _conservation(
         result.records_read, result.loaded, result.duplicates, result.quarantined
     )
     out.print(
-        f"{url}: {result.pages:,} pages from {start}; {counts}" + _unpriced(result.unpriced),
+        f"{result.url}: {result.pages:,} pages from {start}; {counts}" + _unpriced(result.unpriced),
         highlight=False,
     )
 
@@ -259,6 +290,15 @@ def pull_prices_command(
         str | None,
         typer.Option(help="Apply undated catalog prices from this day (YYYY-MM-DD); all time."),
     ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per connect or read.")] = (
+        FetchLimits.timeout
+    ),
+    deadline: Annotated[float, typer.Option(help="Seconds for the whole download.")] = (
+        FetchLimits.deadline
+    ),
+    max_bytes: Annotated[
+        int, typer.Option(help="The largest catalog read, in bytes (decompressed).", min=1)
+    ] = FetchLimits.max_bytes,
 ) -> None:
     """Import a public price catalog (OpenRouter, LiteLLM, genai-prices) as price points; it
     replaces the prices of the providers it covers."""
@@ -268,7 +308,14 @@ def pull_prices_command(
             if effective_from is None
             else _instant("--effective-from", f"{effective_from}T00:00:00Z")
         )
-        result = read_catalog(catalog, source, match=match, provider=provider, effective_from=start)
+        result = read_catalog(
+            catalog,
+            source,
+            match=match,
+            provider=provider,
+            effective_from=start,
+            limits=FetchLimits(max_bytes=max_bytes, deadline=deadline, timeout=timeout),
+        )
         for entry, reason in result.skipped:
             err.print(f"  skipped {entry}: {reason}", highlight=False)
         if not result.points:
