@@ -9,6 +9,7 @@ sheet leaves the prices already in the warehouse as they were.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import duckdb
 
 from ingest import exact_yaml
+from ingest.text import read_text
 from pricing.sheet import (
     CSV_COLUMNS,
     CSV_REQUIRED,
@@ -29,11 +31,13 @@ from pricing.sheet import (
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value
 
+SHEET = "a price sheet (YAML or CSV)"
+
 
 def read_yaml(path: Path) -> list[PricePoint]:
     """Read one provider's YAML sheet into price points."""
     try:
-        data: Any = exact_yaml.load(path)
+        data: Any = exact_yaml.load(path, SHEET)
     except exact_yaml.YAMLError as exc:
         raise PriceSheetError(str(path), "(file)", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -42,8 +46,9 @@ def read_yaml(path: Path) -> list[PricePoint]:
 
 
 def read_csv(path: Path) -> list[PricePoint]:
-    """Read a CSV price sheet (one price point per row; see ARCHITECTURE.md)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    """Read a CSV price sheet (one price point per row; see ARCHITECTURE.md). A byte-order
+    mark, as Excel writes before the header, is dropped."""
+    with io.StringIO(read_text(path, SHEET), newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         unknown = [c for c in header if c not in CSV_COLUMNS]

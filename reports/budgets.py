@@ -43,7 +43,7 @@ from pydantic import (
 )
 
 from ingest import exact_yaml
-from pricing.sheet import first_error
+from pricing.sheet import first_error, plain_number
 from reports.period import midnight
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
@@ -63,12 +63,6 @@ def _zone(name: str) -> str:
             f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)"
         ) from None
     return name
-
-
-def _no_float(value: object) -> object:
-    if isinstance(value, float):
-        raise ValueError("write amounts as exact decimals")
-    return value
 
 
 class _Strict(BaseModel):
@@ -116,8 +110,9 @@ class Channel(_Strict):
         return re.sub(r"^(https?://[^/]+).*$", r"\1/...", self.webhook)
 
 
-Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, decimal_places=6)]
-Threshold = Annotated[int, Field(ge=1, le=1000)]
+# plain decimals only, as in price sheets (010, 1:30, 1e3 and .inf are refused)
+Amount = Annotated[Decimal, BeforeValidator(plain_number), Field(gt=0, decimal_places=6)]
+Threshold = Annotated[int, Field(ge=1, le=1000), BeforeValidator(plain_number)]
 
 
 class Budget(_Strict):
@@ -149,7 +144,7 @@ class BudgetFile(_Strict):
 def load_budgets(path: Path) -> BudgetFile:
     """Read and validate a budgets file; stop with file, field and value on any problem."""
     try:
-        data: Any = exact_yaml.load(path)
+        data: Any = exact_yaml.load(path, "a budgets file")
     except FileNotFoundError:
         raise BudgetError(f"{path}: no such file") from None
     except exact_yaml.YAMLError as exc:

@@ -14,6 +14,8 @@ from conftest import TEST_SHEETS
 from ingest.prices import load_prices, read_csv, read_sheets, read_yaml
 from pricing.sheet import PriceSheet, PriceSheetError
 from ratecard.schemas import SCHEMAS, render
+from reports.budgets import load_budgets
+from warehouse import RatecardError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "data" / "price_sheets"
@@ -315,3 +317,147 @@ def test_loading_a_sheet_replaces_only_its_provider(
         "AND above_input_tokens IS NULL"
     ).fetchone()
     assert rate == (Decimal("0.35"),)
+
+
+# A rate (and every number a person writes in a sheet or a budgets file) is a plain decimal:
+# an optional minus, digits without a leading zero, an optional point followed by digits.
+# YAML 1.1 reads the others as something else, or crashes on them.
+NOT_PLAIN = [
+    ("octal", "010", "it has a leading zero, which YAML 1.1 reads as octal (010 is 8)"),
+    ("leading zero", "00.5", "it has a leading zero, which YAML 1.1 reads as octal (010 is 8)"),
+    ("base 60", "1:30", "YAML 1.1 reads it in base 60 (1:30 is 90)"),
+    ("base 60 float", "1:30.5", "YAML 1.1 reads it in base 60 (1:30 is 90)"),
+    ("hexadecimal", "0x10", "it is hexadecimal, octal or binary"),
+    ("binary", "0b10", "it is hexadecimal, octal or binary"),
+    ("infinity", ".inf", "it is not finite"),
+    ("negative infinity", "-.inf", "it is not finite"),
+    ("not a number", ".nan", "it is not finite"),
+    ("exponent", "1e3", "it has an exponent"),
+    ("YAML 1.1 float exponent", "1.0e+3", "it has an exponent"),
+    ("digit separator", "1_000", "it has a digit separator"),
+    ("plus sign", "+1", "it has a plus sign"),
+    ("bare point", ".5", "its point needs digits on both sides"),
+    ("trailing point", "5.", "its point needs digits on both sides"),
+]
+PLAIN_HINT = "write digits with an optional decimal point, as 0.30 or 12"
+
+
+@pytest.mark.parametrize(("text", "why"), [c[1:] for c in NOT_PLAIN], ids=[c[0] for c in NOT_PLAIN])
+def test_a_rate_that_is_not_a_plain_decimal_stops_the_yaml_load(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    path = write(tmp_path, GOOD.replace("input: 0.1", f"input: {text}"))
+    with pytest.raises(PriceSheetError) as caught:
+        read_sheets([path])
+    assert str(caught.value).startswith(
+        f"{path}: models[0].prices[0].input: Value error, not a plain decimal number: {why}"
+    )
+    assert PLAIN_HINT in str(caught.value)
+    assert str(caught.value).endswith(f"(value: {text!r})")
+
+
+@pytest.mark.parametrize(("text", "why"), [c[1:] for c in NOT_PLAIN], ids=[c[0] for c in NOT_PLAIN])
+def test_a_rate_that_is_not_a_plain_decimal_stops_the_csv_load(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    csv_text = (
+        "provider,model,canonical_model,unit,currency,effective_from,input,output\n"
+        f"acme,m,c,1K,USD,2026-01-01,{text},1\n"
+    )
+    path = write(tmp_path, csv_text, "prices.csv")
+    with pytest.raises(PriceSheetError) as caught:
+        read_sheets([path])
+    assert str(caught.value) == (
+        f"{path}: line 2: input: Value error, not a plain decimal number: {why}; "
+        f"{PLAIN_HINT} (value: {text!r})"
+    )
+
+
+@pytest.mark.parametrize("text", ["010", "0x10", "1:30", "5_12000", "512000.5", ".inf"])
+def test_a_tier_threshold_is_a_plain_whole_number(tmp_path: Path, text: str) -> None:
+    path = write(
+        tmp_path, GOOD.replace("above_input_tokens: 512000", f"above_input_tokens: {text}")
+    )
+    with pytest.raises(PriceSheetError) as caught:
+        read_sheets([path])
+    assert str(caught.value).startswith(f"{path}: models[0].prices[1].tiers[0].above_input_tokens")
+    assert str(caught.value).endswith(f"(value: {text!r})")
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("0.30", "0.30"),
+        ("12", "12"),
+        ("0", "0"),
+        ("0.000000001", "0.000000001"),
+        ('"0.30"', "0.30"),
+    ],
+)
+def test_plain_decimals_load_exactly_as_written(tmp_path: Path, text: str, rate: str) -> None:
+    points = read_yaml(write(tmp_path, GOOD.replace("input: 0.1", f"input: {text}")))
+    assert f"{points[0].input_rate:f}" == rate
+
+
+def test_text_that_only_looks_like_a_number_stays_text(tmp_path: Path) -> None:
+    """A wire id or a note YAML 1.1 would read as a number keeps the characters written."""
+    sheet = GOOD.replace("id: acme-m3", "id: 0x10").replace(
+        "        input: 0.2\n", "        note: 1:30\n        input: 0.2\n"
+    )
+    points = read_yaml(write(tmp_path, sheet))
+    assert {p.model for p in points} == {"0x10"}
+    assert points[1].note == "1:30"
+
+
+def test_a_binary_sheet_stops_with_the_file_and_its_first_bad_byte(tmp_path: Path) -> None:
+    for name in ("acme.yml", "acme.csv"):
+        path = tmp_path / name
+        path.write_bytes(b"provider: acme\n\x89PNG\r\n\x1a\n\x00")
+        with pytest.raises(RatecardError) as caught:
+            read_sheets([path])
+        assert str(caught.value) == (
+            f"{path}: not UTF-8 text (byte 0x89 at offset 15): a price sheet (YAML or CSV) is "
+            "a UTF-8 text file; check that the path names the right file, or save it as UTF-8"
+        )
+
+
+def test_a_csv_sheet_saved_by_excel_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfprovider,model,canonical_model,unit,currency,effective_from,input,output\n"
+        b"acme,m,c,1K,USD,2026-01-01,0.5,1\n"
+    )
+    (point,) = read_sheets([path])
+    assert (point.provider, point.input_rate) == ("acme", Decimal("0.5"))
+
+
+BUDGETS = """\
+budgets:
+  - name: team-a
+    period: monthly
+    amount: {amount}
+    thresholds: [50, {threshold}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("amount", "threshold", "field", "value"),
+    [
+        ("010", "80", "budgets[0].amount", "010"),
+        ("1:30", "80", "budgets[0].amount", "1:30"),
+        (".inf", "80", "budgets[0].amount", ".inf"),
+        ("1e3", "80", "budgets[0].amount", "1e3"),
+        ("500", "080", "budgets[0].thresholds[1]", "080"),
+        ("500", "0x50", "budgets[0].thresholds[1]", "0x50"),
+    ],
+)
+def test_budget_amounts_and_thresholds_are_plain_decimals_too(
+    tmp_path: Path, amount: str, threshold: str, field: str, value: str
+) -> None:
+    path = write(tmp_path, BUDGETS.format(amount=amount, threshold=threshold), "budgets.yml")
+    with pytest.raises(RatecardError) as caught:
+        load_budgets(path)
+    assert str(caught.value).startswith(f"{path}: {field}: Value error, not a plain decimal")
+    assert str(caught.value).endswith(f"(value: {value!r})")
+    path.write_text(BUDGETS.format(amount="500.50", threshold="80"), encoding="utf-8")
+    assert load_budgets(path).budgets[0].amount == Decimal("500.50")
