@@ -105,10 +105,12 @@ def _date_is_midnight_utc(value: object) -> object:
     return value
 
 
+# the validator after the Field, so that pydantic checks the constraints in its core rather
+# than in Python, and writes them as JSON Schema keywords (minimum, not "ge")
 Rate = Annotated[
     Decimal,
-    BeforeValidator(plain_number),
     Field(ge=0, max_digits=18, decimal_places=9, allow_inf_nan=False),
+    BeforeValidator(plain_number),
 ]
 """A price in the sheet's currency per unit of tokens (or per call for ``request``)."""
 

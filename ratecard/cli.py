@@ -25,10 +25,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
-from ingest.prices import load_points, load_prices
+from ingest.prices import PriceLoad, load_points, load_prices
 from ingest.pull import PullLimits, PullResult, PullStopped, pull_usage
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
-from pricing.engine import bill_unbilled, rebill, stale_calls
+from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
 from ratecard import sample
 from reports.alerts import budget_alerts, deliver_pending, hygiene_alerts, record
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
@@ -46,7 +46,6 @@ from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
 from reports.reconcile import reconcile as run_reconcile
 from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect
-from warehouse.sql import fetch_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = PROJECT_ROOT / "dashboards" / "app.py"
@@ -181,10 +180,7 @@ def ingest_prices_command(
                 f"loaded {load.points} price points for {', '.join(load.providers)} "
                 f"(replacing {load.replaced})"
             )
-            if fetch_value(con, "SELECT count(*) FROM calls"):
-                out.print(
-                    "Calls already billed keep their old prices until `ratecard bill --rebill`."
-                )
+            _print_price_changes(con, load)
     except RatecardError as exc:
         raise _fail(exc) from None
 
@@ -332,12 +328,24 @@ def pull_prices_command(
                 f"{len(result.skipped):,} entries skipped",
                 highlight=False,
             )
-            if fetch_value(con, "SELECT count(*) FROM calls"):
-                out.print(
-                    "Calls already billed keep their old prices until `ratecard bill --rebill`."
-                )
+            _print_price_changes(con, load)
     except RatecardError as exc:
         raise _fail(exc) from None
+
+
+def _print_price_changes(con: duckdb.DuckDBPyConnection, load: PriceLoad) -> None:
+    """Whose prices the load changed, and the calls billed before that it leaves stale."""
+    same = [p for p in load.providers if p not in load.changed]
+    if same:
+        out.print(f"prices unchanged for {', '.join(same)}", highlight=False)
+    stale = stale_by_provider(con)
+    for provider in load.changed:
+        if stale.get(provider):
+            out.print(
+                f"prices changed for {provider}: its {stale[provider]:,} calls billed before "
+                "keep their old prices until `ratecard bill --rebill`.",
+                highlight=False,
+            )
 
 
 @app.command()

@@ -111,7 +111,7 @@ class Channel(_Strict):
 
 
 # plain decimals only, as in price sheets (010, 1:30, 1e3 and .inf are refused)
-Amount = Annotated[Decimal, BeforeValidator(plain_number), Field(gt=0, decimal_places=6)]
+Amount = Annotated[Decimal, Field(gt=0, decimal_places=6), BeforeValidator(plain_number)]
 Threshold = Annotated[int, Field(ge=1, le=1000), BeforeValidator(plain_number)]
 
 

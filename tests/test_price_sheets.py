@@ -9,13 +9,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS
-from ingest.prices import load_prices, read_csv, read_sheets, read_yaml
+from conftest import TEST_SHEETS, chat, file_of, ingest_records
+from ingest.catalogs import Catalog, read_catalog
+from ingest.prices import load_points, load_prices, read_csv, read_sheets, read_yaml
+from pricing.engine import stale_by_provider, stale_calls
 from pricing.sheet import PriceSheet, PriceSheetError
+from ratecard.cli import app
 from ratecard.schemas import SCHEMAS, render
 from reports.budgets import load_budgets
-from warehouse import RatecardError
+from warehouse import RatecardError, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "data" / "price_sheets"
@@ -461,3 +465,130 @@ def test_budget_amounts_and_thresholds_are_plain_decimals_too(
     assert str(caught.value).endswith(f"(value: {value!r})")
     path.write_text(BUDGETS.format(amount="500.50", threshold="80"), encoding="utf-8")
     assert load_budgets(path).budgets[0].amount == Decimal("500.50")
+
+
+# Staleness: a call is stale when the prices that bill it changed after it was billed, not
+# when any load happened.
+
+
+def vtrix_sheet(tmp_path: Path, **changes: tuple[str, str]) -> Path:
+    text = (TEST_SHEETS / "vtrix.yml").read_text(encoding="utf-8")
+    for old, new in changes.values():
+        assert old in text
+        text = text.replace(old, new)
+    return write(tmp_path, text, "vtrix.yml")
+
+
+def summary_output(db: str) -> str:
+    result = CliRunner().invoke(app, ["summary", "--db", db, "--period", "2026-10"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_only_a_change_of_the_prices_that_bill_them_makes_calls_stale(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            chat(call_id="r1"),
+            chat(call_id="r2"),
+            chat(provider="vtrix", model="minimax-m3", call_id="v1"),
+        ],
+    )
+    assert stale_calls(priced) == 0
+
+    # the same sheets again: nothing changed, nothing is stale
+    load = load_prices(priced, [TEST_SHEETS])
+    assert (load.changed, stale_by_provider(priced)) == ((), {})
+    # the same rates written otherwise, with another note, source and check date: the same
+    same = vtrix_sheet(
+        tmp_path,
+        rate=("input: 0.33", "input: 0.330"),
+        note=("note: example rates;", "note: still example rates;"),
+        checked=("checked_on: 2026-11-22", "checked_on: 2026-12-01"),
+    )
+    assert load_prices(priced, [same]).changed == ()
+    # a catalog of another provider
+    listed = {"id": "minimax/minimax-m3", "pricing": {"prompt": "0.0000003", "completion": "0"}}
+    catalog = read_catalog(
+        Catalog.OPENROUTER, "openrouter.json", text=json.dumps({"data": [listed]})
+    )
+    assert load_points(priced, catalog.points).changed == ("openrouter",)
+    assert stale_by_provider(priced) == {}
+    db = file_of(priced)
+    priced.close()
+    assert "older price sheets" not in summary_output(db)
+
+    # a rate of vtrix changes: its call is stale, reapi's are not
+    con = duckdb.connect(db)
+    try:
+        changed = vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))
+        assert load_prices(con, [changed]).changed == ("vtrix",)
+        assert stale_by_provider(con) == {"vtrix": 1}
+    finally:
+        con.close()
+    assert "1 calls were billed with older price sheets" in summary_output(db)
+    result = CliRunner().invoke(app, ["bill", "--rebill", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "older price sheets" not in summary_output(db)
+
+    # an alias is part of the prices too; loading the rebilled prices again changes nothing
+    con = duckdb.connect(db)
+    try:
+        assert load_prices(con, [changed]).changed == ()
+        aliased = vtrix_sheet(
+            tmp_path,
+            rate=("input: 0.33", "input: 0.35"),
+            alias=("    canonical: minimax-m3\n", "    canonical: minimax-m3\n    aliases: [m3]\n"),
+        )
+        assert load_prices(con, [aliased]).changed == ("vtrix",)
+        assert stale_by_provider(con) == {"vtrix": 1}
+    finally:
+        con.close()
+
+
+def test_ingest_prices_says_whose_prices_changed(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ingest_records(priced, tmp_path, [chat(provider="vtrix", model="minimax-m3", call_id="v1")])
+    db = file_of(priced)
+    priced.close()
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", "prices", str(TEST_SHEETS / "vtrix.yml"), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "prices unchanged for vtrix" in result.stdout
+    assert "bill --rebill" not in result.stdout
+    changed = vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))
+    result = runner.invoke(app, ["ingest", "prices", str(changed), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert (
+        "prices changed for vtrix: its 1 calls billed before keep their old prices until "
+        "`ratecard bill --rebill`." in result.stdout
+    )
+
+
+def test_an_upgraded_warehouse_dates_each_providers_prices_by_their_last_load(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Before schema 13 only the latest load was known: each provider's prices date from
+    the load that last wrote them, so calls billed before it count as stale (never fewer)."""
+    ingest_records(priced, tmp_path, [chat(call_id="r1")])  # billed with the first load
+    load_prices(priced, [vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))])
+    db = file_of(priced)
+    priced.close()
+    old = duckdb.connect(db)
+    old.execute("DROP TABLE price_changes")
+    old.execute("DELETE FROM schema_migrations WHERE version >= 13")
+    loads = dict(
+        old.execute("SELECT provider, max(batch_id) FROM price_points GROUP BY 1").fetchall()
+    )
+    old.close()
+    con = connect(Path(db))
+    try:
+        assert dict(con.execute("FROM price_changes").fetchall()) == loads
+        assert loads["vtrix"] > loads["reapi"]
+        assert stale_by_provider(con) == {}  # reapi's call was billed after reapi's last load
+    finally:
+        con.close()

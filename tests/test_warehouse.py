@@ -22,7 +22,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 12
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations())
     assert {
         "schema_migrations",
         "batches",
@@ -50,6 +50,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (10, "bills_priced_by_their_point"),
         (11, "call_hours"),
         (12, "id_key_from_md5_number"),
+        (13, "price_changes"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -260,6 +261,7 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     old.execute("DROP TABLE call_hours")
     old.execute("DROP MACRO price_on_the_grid")
     old.execute("DROP MACRO byte_swap_64")
+    old.execute("DROP TABLE price_changes")  # schema 13
     old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
     # migrates to 7: the keys are backfilled; 8: the copied ids go; 9: the bills name their
@@ -324,6 +326,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     old.execute("DROP TABLE call_hours")  # and schema 11, so that 10 runs again
     old.execute("DROP MACRO price_on_the_grid")
     old.execute("DROP MACRO byte_swap_64")  # and schema 12
+    old.execute("DROP TABLE price_changes")  # and schema 13
     old.execute("DELETE FROM schema_migrations WHERE version >= 10")
     # a tenth of the charged calls of one point were billed at twice its input rate, before
     # a sheet change that was never rebilled
@@ -352,7 +355,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     assert doubled > 10 and len(before) > 2_500  # the sample of 3,000 calls
 
     con = connect(path)
-    assert schema_version(con) == 12
+    assert schema_version(con) == SCHEMA_VERSION
     assert con.execute(bills).fetchall() == before
     assert "input_cost" not in [row[0] for row in con.execute("DESCRIBE call_bills").fetchall()]
     # the point billed at two input rates became (at least) two points with rates
