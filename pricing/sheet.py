@@ -22,7 +22,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
+from babel.numbers import list_currencies
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -120,8 +122,18 @@ EffectiveTime = Annotated[AwareDatetime, BeforeValidator(_date_is_midnight_utc)]
 ProviderName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 """The gateway's short name as it appears in usage logs: ``runapi``, ``reapi``, ..."""
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-"""An ISO 4217 code."""
+ISO_4217 = frozenset(list_currencies())
+"""The currency codes CLDR knows (babel's data): ISO 4217's current and historic codes."""
+
+
+def _iso_4217(code: str) -> str:
+    if code not in ISO_4217:
+        raise ValueError("not an ISO 4217 currency code (USD, EUR, JPY, ...)")
+    return code
+
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_4217)]
+"""An ISO 4217 code, such as USD."""
 
 Unit = Literal["1K", "1M"]
 """The number of tokens a rate prices: 1K = 1,000, 1M = 1,000,000."""

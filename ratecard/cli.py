@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -39,12 +39,12 @@ from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
 from reports.finance import build_report, daily_spend
 from reports.finance import parse_by as parse_finance_by
 from reports.focus import export_focus
-from reports.money import plain, round_cents, round_column
+from reports.money import CENT, minor_unit, money_text, plain, round_cents, round_column
 from reports.period import parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
 from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
 from reports.reconcile import reconcile as run_reconcile
-from reports.summary import Summary, parse_by, summarize
+from reports.summary import Summary, SummaryRow, parse_by, summarize
 from warehouse import RatecardError, connect
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -393,32 +393,48 @@ def summary(
 
 
 def print_summary(result: Summary, *, exact: bool = False) -> None:
-    currency = result.currency or ""
+    currencies = [code for code, _ in result.totals] or [result.currency or "USD"]
+    single = len(currencies) == 1
     table = Table(title=f"Spend, {result.period.label()} (UTC)", title_justify="left")
     for name in result.by:
         table.add_column(name)
     for name in ("calls", "failed", "unpriced", "input tok", "cached tok", "output tok"):
         table.add_column(name, justify="right")
-    table.add_column(f"cost {currency}".strip(), justify="right")
-    costs = round_column(r.cost for r in result.rows)
-    for row, rounded in zip(result.rows, costs.lines, strict=True):
-        shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded:,.2f}")
+    table.add_column(f"cost {currencies[0]}" if single else "cost", justify="right")
+    # each currency's rows rounded and totalled on their own: two currencies are never added
+    columns = {}
+    rounded: dict[int, Decimal] = {}
+    for code in currencies:
+        mine = [i for i, r in enumerate(result.rows) if (r.currency or currencies[0]) == code]
+        columns[code] = round_column((result.rows[i].cost for i in mine), code)
+        rounded.update(zip(mine, columns[code].lines, strict=True))
+    for index, row in enumerate(result.rows):
+        shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded[index]:,}")
         table.add_row(
             *(value if value is not None else "(none)" for value in row.group),
-            f"{row.calls:,}",
-            f"{row.failed_calls:,}",
-            f"[yellow]{row.unpriced_calls:,}[/yellow]" if row.unpriced_calls else "0",
-            f"{row.input_tokens:,}",
-            f"{row.cache_read_tokens:,}",
-            f"{row.output_tokens:,}",
+            *_counts(row),
             shown,
         )
     blanks = [""] * (len(result.by) + 5)
-    if not exact and costs.residue:
-        table.add_row("rounding residue", *blanks, f"{costs.residue:,.2f}")
-    total = plain(result.total_cost) if exact else f"{costs.total:,.2f}"
+    for code in currencies:
+        label = "" if single else f" {code}"
+        if not exact and columns[code].residue:
+            table.add_row(f"rounding residue{label}", *blanks, f"{columns[code].residue:,}")
+        if single:
+            continue
+        rows = [r for r in result.rows if r.currency == code]
+        total = plain(columns[code].exact_total) if exact else f"{columns[code].total:,}"
+        table.add_row(
+            f"[bold]total {code}[/bold]",
+            *[""] * (len(result.by) - 1),
+            *(f"{sum(n):,}" for n in zip(*(_counts(r, as_ints=True) for r in rows), strict=True)),
+            f"[bold]{total}[/bold]",
+        )
+    total = (
+        plain(columns[currencies[0]].exact_total) if exact else f"{columns[currencies[0]].total:,}"
+    )
     table.add_row(
-        "[bold]total[/bold]",
+        "[bold]total[/bold]" if single else "[bold]all calls[/bold]",
         *[""] * (len(result.by) - 1),
         f"{result.calls:,}",
         f"{result.failed_calls:,}",
@@ -426,12 +442,23 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
         f"{result.input_tokens:,}",
         f"{result.cache_read_tokens:,}",
         f"{result.output_tokens:,}",
-        f"[bold]{total}[/bold]",
+        f"[bold]{total}[/bold]" if single else "—",
     )
     out.print(table)
-    if not exact:
+    if not single:
         out.print(
-            "Amounts rounded half-up to the cent; failed calls are free and counted.", style="dim"
+            f"Costs in {', '.join(currencies)} are totalled apart: amounts in two currencies "
+            "are never added.",
+            style="dim",
+        )
+    if not exact:
+        unit = (
+            "the cent"
+            if all(minor_unit(code) == CENT for code in currencies)
+            else "each currency's minor unit"
+        )
+        out.print(
+            f"Amounts rounded half-up to {unit}; failed calls are free and counted.", style="dim"
         )
     if result.unpriced:
         out.print(
@@ -445,6 +472,24 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
             )
     if result.stale_calls:
         out.print(_stale(result.stale_calls))
+
+
+def _counts(row: SummaryRow, *, as_ints: bool = False) -> tuple[Any, ...]:
+    """A summary row's calls, failed, unpriced and token counts, as printed (or as ints)."""
+    counts = (
+        row.calls,
+        row.failed_calls,
+        row.unpriced_calls,
+        row.input_tokens,
+        row.cache_read_tokens,
+        row.output_tokens,
+    )
+    if as_ints:
+        return counts
+    shown: list[Any] = [f"{n:,}" for n in counts]
+    if row.unpriced_calls:
+        shown[2] = f"[yellow]{row.unpriced_calls:,}[/yellow]"
+    return tuple(shown)
 
 
 def _stale(calls: int) -> str:
@@ -819,9 +864,9 @@ def print_budgets(statuses: list[BudgetStatus]) -> None:
             budget.name,
             budget.scope.label(),
             f"{budget.period} from {start} {budget.timezone}",
-            f"{round_cents(status.spend):,}",
+            money_text(status.spend, budget.currency),
             f"{status.percent:.1f}%",
-            f"{round_cents(status.forecast):,}",
+            money_text(status.forecast, budget.currency),
             f"{budget.amount:,} {budget.currency}",
             f"[{colour}]{status.state}[/{colour}]" if colour else status.state,
         )
@@ -829,6 +874,13 @@ def print_budgets(statuses: list[BudgetStatus]) -> None:
             table.add_row(
                 "",
                 f"[yellow]{status.unpriced_calls:,} unpriced calls not counted[/yellow]",
+                *[""] * 6,
+            )
+        if status.other_currency_calls:
+            table.add_row(
+                "",
+                f"[yellow]{status.other_currency_calls:,} calls in other currencies not "
+                "counted[/yellow]",
                 *[""] * 6,
             )
     out.print(table)

@@ -28,7 +28,7 @@ import httpx
 
 from ingest import http
 from reports.budgets import BudgetStatus, Channel, spend_anomaly
-from reports.money import plain, round_cents
+from reports.money import money_text, plain
 from warehouse.sql import fetch_value
 
 RETRIES = http.RetryPolicy(attempts=3, backoff=0.5, max_wait=10.0)
@@ -45,7 +45,7 @@ class Alert:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{round_cents(amount):,} {currency}"  # the reports' rounding rule
+    return f"{money_text(amount, currency)} {currency}"  # the reports' rounding rule
 
 
 def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[Alert]:

@@ -43,7 +43,7 @@ from pydantic import (
 )
 
 from ingest import exact_yaml
-from pricing.sheet import first_error, plain_number
+from pricing.sheet import Currency, first_error, plain_number
 from reports.period import midnight
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
@@ -121,7 +121,8 @@ class Budget(_Strict):
     period: Literal["monthly", "weekly", "daily"]
     timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
     amount: Amount
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    currency: Currency = "USD"
+    """The budget counts only spend in this currency (ISO 4217)."""
     thresholds: list[Threshold] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     """Alert when spend reaches these percentages of the amount."""
     channels: list[Channel] = Field(default_factory=list)
@@ -233,6 +234,8 @@ class BudgetStatus:
     """The check's local date in the budget's zone."""
     history_from: date | None
     """The first local day the scope has calls."""
+    other_currency_calls: int = 0
+    """Calls in the period priced in another currency than the budget's: not counted."""
 
     @property
     def percent(self) -> Decimal:
@@ -323,13 +326,15 @@ def check_budget(
         hours_end = as_of.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         if last_call is not None and last_call < as_of:
             hours_end += timedelta(hours=1)
-    for day, cost, unpriced_calls in con.execute(
+    other_currency = 0
+    for day, cost, unpriced_calls, other_calls in con.execute(
         sql_file("reports", "budget_daily"),
         {**common, "history_start": start, "hours_end": hours_end},
     ).fetchall():
         daily[day] = cost
         if day >= period_first:
             unpriced += int(unpriced_calls)
+            other_currency += int(other_calls)
     spend = sum((v for d, v in daily.items() if d >= period_first), Decimal(0))
     first_day = fetch_value(
         con,
@@ -351,7 +356,16 @@ def check_budget(
         elapsed_days.quantize(Decimal("0.000001")),
     )
     return BudgetStatus(
-        budget, period, as_of, spend, spend + rest, int(unpriced), daily, today, first_day
+        budget,
+        period,
+        as_of,
+        spend,
+        spend + rest,
+        int(unpriced),
+        daily,
+        today,
+        first_day,
+        other_currency,
     )
 
 

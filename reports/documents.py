@@ -23,7 +23,7 @@ import duckdb
 
 from reports.files import write_atomically
 from reports.finance import AMOUNTS, Report, Table, movers, presented, share
-from reports.money import plain, round_cents
+from reports.money import money_text, plain
 
 
 class ReportFormat(StrEnum):
@@ -160,7 +160,7 @@ tr.total td{font-weight:600;border-top:2px solid #1d2433}
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{round_cents(amount):,.2f} {currency}"
+    return f"{money_text(amount, currency)} {currency}"
 
 
 def _label(group: Sequence[str | None]) -> str:
