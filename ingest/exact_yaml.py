@@ -23,7 +23,7 @@ import yaml
 
 from ingest.text import read_text
 
-# libyaml's parser where it is built (ten times faster on a big sheet), resolving and
+# libyaml's parser where it is built (see benchmarks/FINDINGS.md), resolving and
 # constructing by the rules below either way
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -154,18 +154,18 @@ def load_points(
     """Replace the prices of the providers in ``points`` (already checked) in one
     transaction, with their aliases; ``fmt`` names where they came from in the batch row.
 
-    The points go in as one Arrow table and one INSERT (a row at a time, 120,000 points took
-    16 minutes; see benchmarks/FINDINGS.md), and are compared with the prices they replace,
-    so that only a provider whose prices changed makes its billed calls stale.
+    The points go in as one Arrow table and one INSERT (``executemany`` runs a row at a time;
+    see benchmarks/FINDINGS.md), and are compared with the prices they replace, so that only
+    a provider whose prices changed makes its billed calls stale.
     """
     if not points:
         raise RatecardError("no price points to load")
     providers = sorted({p.provider for p in points})
     started = datetime.now(UTC)
-    con.register("loaded_points", _points_table(points))
-    con.register("loaded_aliases", _aliases_table(points))
-    con.execute("BEGIN TRANSACTION")
+    con.execute("BEGIN TRANSACTION")  # first: it ends a result the caller left open
     try:
+        con.register("loaded_points", _points_table(points))
+        con.register("loaded_aliases", _aliases_table(points))
         batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
         # in price_points' own types, so that the comparison and the insert see stored values;
         # an open period is stored as 'infinity', so that the billing join needs no COALESCE
