@@ -42,6 +42,7 @@ import httpx
 from pydantic import ValidationError
 
 from ingest import http
+from ingest.text import decode_text, read_text
 from pricing.sheet import PricePoint, Rates, check_points, first_error, overlaps
 from warehouse.errors import RatecardError
 
@@ -446,26 +447,55 @@ _PARSERS: dict[Catalog, Callable[..., None]] = {
 }
 
 
+@dataclass(frozen=True)
+class FetchLimits:
+    """The bounds of one catalog download (the public catalogs are 1-2 MB)."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    """The largest catalog read, downloaded (decompressed) or from a file."""
+    deadline: float = 300.0
+    """Seconds for the whole download, retries and a slow server included."""
+    timeout: float = 30.0
+    """Seconds per connect or read."""
+
+
 def fetch_text(
     source: str,
     *,
-    timeout: float = 30.0,
+    limits: FetchLimits = FetchLimits(),
     policy: http.RetryPolicy = http.RetryPolicy(),  # noqa: B008
 ) -> str:
-    """The text at a URL (with retries) or in a local file."""
-    if source.startswith(("http://", "https://")):
-        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-            outcome = http.request(client, "GET", source, policy=policy)
-        if not outcome.ok or outcome.response is None:
-            raise RatecardError(
-                f"{source}: {outcome.error} after {outcome.attempts} attempt(s); check the "
-                "URL, or download the file and pass its path with --from"
-            )
-        return outcome.response.text
-    path = Path(source)
-    if not path.is_file():
-        raise RatecardError(f"{source}: no such file (give a URL or a local file)")
-    return path.read_text(encoding="utf-8")
+    """The text at a URL (with retries, within ``limits``) or in a local file."""
+    what = "a price catalog (JSON)"
+    if not source.startswith(("http://", "https://")):
+        path = Path(source)
+        if not path.is_file():
+            raise RatecardError(f"{source}: no such file (give a URL or a local file)")
+        return read_text(path, what, limits.max_bytes)
+    with (
+        http.Deadline(limits.deadline) as deadline,
+        httpx.Client(timeout=limits.timeout, follow_redirects=True) as client,
+    ):
+        outcome = http.request(
+            client, "GET", source, policy=policy, deadline=deadline, max_bytes=limits.max_bytes
+        )
+    if outcome.limit == "deadline":
+        raise RatecardError(
+            f"{source}: stopped at the download's deadline of {limits.deadline:g} s "
+            f"(--deadline), {outcome.error}; nothing was imported: try again, give a longer "
+            "--deadline, or download the file and pass its path with --from"
+        )
+    if outcome.limit == "size":
+        raise RatecardError(
+            f"{source}: {outcome.error} (--max-bytes); nothing was imported: raise "
+            "--max-bytes if the catalog really is that large"
+        )
+    if not outcome.ok:
+        raise RatecardError(
+            f"{source}: {outcome.error} after {outcome.attempts} attempt(s); check the "
+            "URL, or download the file and pass its path with --from"
+        )
+    return decode_text(outcome.body, source, what)
 
 
 def read_catalog(
@@ -477,6 +507,7 @@ def read_catalog(
     effective_from: datetime = ALL_TIME,
     fetched_on: date | None = None,
     text: str | None = None,
+    limits: FetchLimits = FetchLimits(),
 ) -> CatalogImport:
     """Read ``catalog`` from ``source`` (its public URL by default) into checked points.
 
@@ -484,11 +515,13 @@ def read_catalog(
     ``provider`` renames the provider (OpenRouter, LiteLLM) or picks one (genai-prices).
     """
     where = source or DEFAULT_SOURCES[catalog]
-    body = text if text is not None else fetch_text(where)
+    body = text if text is not None else fetch_text(where, limits=limits)
     try:
         data = json.loads(body, parse_float=Decimal)
     except ValueError as exc:
         raise RatecardError(f"{where}: not JSON ({exc})") from None
+    except RecursionError:
+        raise RatecardError(f"{where}: not JSON a reader can take (nested too deeply)") from None
     result = CatalogImport(catalog, where)
     _PARSERS[catalog](
         data,

@@ -9,14 +9,18 @@ sheet leaves the prices already in the warehouse as they were.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ingest import exact_yaml
+from ingest.text import read_text
 from pricing.sheet import (
     CSV_COLUMNS,
     CSV_REQUIRED,
@@ -27,13 +31,15 @@ from pricing.sheet import (
     parse_sheet,
 )
 from warehouse.errors import RatecardError
-from warehouse.sql import fetch_value
+from warehouse.sql import fetch_value, sql_file
+
+SHEET = "a price sheet (YAML or CSV)"
 
 
 def read_yaml(path: Path) -> list[PricePoint]:
     """Read one provider's YAML sheet into price points."""
     try:
-        data: Any = exact_yaml.load(path)
+        data: Any = exact_yaml.load(path, SHEET)
     except exact_yaml.YAMLError as exc:
         raise PriceSheetError(str(path), "(file)", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -42,8 +48,9 @@ def read_yaml(path: Path) -> list[PricePoint]:
 
 
 def read_csv(path: Path) -> list[PricePoint]:
-    """Read a CSV price sheet (one price point per row; see ARCHITECTURE.md)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    """Read a CSV price sheet (one price point per row; see ARCHITECTURE.md). A byte-order
+    mark, as Excel writes before the header, is dropped."""
+    with io.StringIO(read_text(path, SHEET), newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         unknown = [c for c in header if c not in CSV_COLUMNS]
@@ -102,16 +109,38 @@ class PriceLoad:
     points: int
     replaced: int
     """How many price points of those providers were in the warehouse before."""
+    changed: tuple[str, ...] = ()
+    """The providers whose prices this load changed (ingest/sql/changed_prices.sql): their
+    calls billed before it are stale until a rebill; the others' are not."""
 
 
 _COLUMNS = [f.name for f in fields(PricePoint) if f.name not in ("origin", "aliases")]
-# an open period is stored as 'infinity', so that the billing join needs no COALESCE
-_VALUES = ", ".join(
-    "coalesce(?::TIMESTAMPTZ, 'infinity'::TIMESTAMPTZ)" if c == "effective_to" else "?"
-    for c in _COLUMNS
-)
-# column names from the PricePoint dataclass, values as ? parameters
-_INSERT = f"INSERT INTO price_points ({', '.join(_COLUMNS)}, batch_id) VALUES ({_VALUES}, ?)"  # noqa: S608
+
+
+def _arrow_column(values: list[Any]) -> pa.Array:
+    """One column of points for DuckDB, exactly: instants in UTC, rates as DECIMAL(18, 9)
+    (what price_points stores; a Rate has at most 9 places and 9 whole digits)."""
+    if any(isinstance(v, datetime) for v in values):
+        utc = [None if v is None else v.astimezone(UTC) for v in values]
+        return pa.array(utc, pa.timestamp("us", tz="UTC"))
+    if any(isinstance(v, Decimal) for v in values):
+        return pa.array(values, pa.decimal128(18, 9))
+    return pa.array(values)
+
+
+def _points_table(points: list[PricePoint]) -> pa.Table:
+    return pa.table({c: _arrow_column([getattr(p, c) for p in points]) for c in _COLUMNS})
+
+
+def _aliases_table(points: list[PricePoint]) -> pa.Table:
+    aliases = sorted({(p.provider, a, p.model) for p in points for a in p.aliases})
+    return pa.table(
+        {
+            "provider": pa.array([a[0] for a in aliases], pa.string()),
+            "alias": pa.array([a[1] for a in aliases], pa.string()),
+            "model": pa.array([a[2] for a in aliases], pa.string()),
+        }
+    )
 
 
 def load_prices(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> PriceLoad:
@@ -123,14 +152,40 @@ def load_points(
     con: duckdb.DuckDBPyConnection, points: list[PricePoint], fmt: str = "price-sheet"
 ) -> PriceLoad:
     """Replace the prices of the providers in ``points`` (already checked) in one
-    transaction, with their aliases; ``fmt`` names where they came from in the batch row."""
+    transaction, with their aliases; ``fmt`` names where they came from in the batch row.
+
+    The points go in as one Arrow table and one INSERT (``executemany`` runs a row at a time;
+    see benchmarks/FINDINGS.md), and are compared with the prices they replace, so that only
+    a provider whose prices changed makes its billed calls stale.
+    """
     if not points:
         raise RatecardError("no price points to load")
     providers = sorted({p.provider for p in points})
     started = datetime.now(UTC)
-    con.execute("BEGIN TRANSACTION")
+    con.execute("BEGIN TRANSACTION")  # first: it ends a result the caller left open
     try:
+        con.register("loaded_points", _points_table(points))
+        con.register("loaded_aliases", _aliases_table(points))
         batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
+        # in price_points' own types, so that the comparison and the insert see stored values;
+        # an open period is stored as 'infinity', so that the billing join needs no COALESCE
+        con.execute("CREATE OR REPLACE TEMP TABLE incoming_points AS FROM price_points LIMIT 0")
+        con.execute(
+            "INSERT INTO incoming_points BY NAME SELECT * REPLACE (coalesce(effective_to, "
+            "'infinity'::TIMESTAMPTZ) AS effective_to), $batch AS batch_id FROM loaded_points",
+            {"batch": batch_id},
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE incoming_aliases AS "
+            "SELECT provider, alias, model, $batch::BIGINT AS batch_id FROM loaded_aliases",
+            {"batch": batch_id},
+        )
+        changed = [
+            str(r[0])
+            for r in con.execute(
+                sql_file("ingest", "changed_prices"), {"providers": providers}
+            ).fetchall()
+        ]
         replaced = int(
             fetch_value(
                 con,
@@ -142,16 +197,20 @@ def load_points(
             "DELETE FROM price_points WHERE list_contains($providers, provider)",
             {"providers": providers},
         )
-        con.executemany(_INSERT, [(*(getattr(p, c) for c in _COLUMNS), batch_id) for p in points])
+        con.execute("INSERT INTO price_points FROM incoming_points")
         con.execute(
             "DELETE FROM model_aliases WHERE list_contains($providers, provider)",
             {"providers": providers},
         )
-        aliases = sorted({(p.provider, a, p.model) for p in points for a in p.aliases})
-        if aliases:
-            con.executemany(
-                "INSERT INTO model_aliases (provider, alias, model, batch_id) VALUES (?, ?, ?, ?)",
-                [(*alias, batch_id) for alias in aliases],
+        con.execute(
+            "INSERT INTO model_aliases (provider, alias, model, batch_id) "
+            "SELECT provider, alias, model, batch_id FROM incoming_aliases"
+        )
+        if changed:
+            con.execute(
+                "INSERT INTO price_changes SELECT unnest($changed::VARCHAR[]), $batch "
+                "ON CONFLICT (provider) DO UPDATE SET changed_by = EXCLUDED.changed_by",
+                {"changed": changed, "batch": batch_id},
             )
         con.execute(
             "INSERT INTO batches (batch_id, kind, source, format, started_at, finished_at, "
@@ -165,8 +224,13 @@ def load_points(
                 "n": len(points),
             },
         )
+        con.execute("DROP TABLE incoming_points")
+        con.execute("DROP TABLE incoming_aliases")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return PriceLoad(batch_id, tuple(providers), len(points), replaced)
+    finally:
+        con.unregister("loaded_points")
+        con.unregister("loaded_aliases")
+    return PriceLoad(batch_id, tuple(providers), len(points), replaced, tuple(changed))

@@ -51,6 +51,30 @@ class PullResult:
     """The export said there is no page after the last one fetched."""
 
 
+@dataclass(frozen=True)
+class PullLimits:
+    """The bounds of one pull; when one is reached the pull stops with :class:`PullStopped`,
+    every page before it loaded and the cursor saved at the first page not loaded."""
+
+    max_pages: int = 10_000
+    """Pages per run; the next run goes on from there."""
+    max_empty_pages: int = 20
+    """Pages in a row with no records but a next cursor: an export that may never end."""
+    max_page_bytes: int = 64 * 1024 * 1024
+    """The largest answer read for one page (decompressed), as ingest's longest line."""
+    deadline: float = 3600.0
+    """Seconds for the whole pull, waits and slow answers included (``--timeout`` bounds
+    each read only)."""
+
+
+class PullStopped(RatecardError):
+    """A pull that stopped before the export's end; ``result`` counts what it loaded."""
+
+    def __init__(self, message: str, result: PullResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def read_token(token_env: str | None) -> str | None:
     """The bearer token from the environment variable ``token_env`` (None: no token)."""
     if not token_env:
@@ -64,11 +88,15 @@ def read_token(token_env: str | None) -> str | None:
     return token
 
 
-def _exact_json(text: str, where: str) -> Any:
+def _exact_json(body: bytes, where: str) -> Any:
     try:
-        return json.loads(text, parse_float=Decimal)
-    except ValueError as exc:
+        return json.loads(body, parse_float=Decimal)
+    except ValueError as exc:  # UnicodeDecodeError included
         raise RatecardError(f"{where}: the answer is not JSON ({exc})") from None
+    except RecursionError:
+        raise RatecardError(
+            f"{where}: the answer is not JSON a reader can take (nested too deeply)"
+        ) from None
 
 
 def _page_parts(page: Any, where: str) -> tuple[list[Any], str | None]:
@@ -96,6 +124,10 @@ def _write_page(records: list[Any], path: Path) -> None:
             handle.write("\n")
 
 
+def _shown(cursor: str | None) -> str:
+    return "the first page" if cursor is None else f"cursor {cursor}"
+
+
 def pull_usage(
     con: duckdb.DuckDBPyConnection,
     url: str,
@@ -106,11 +138,17 @@ def pull_usage(
     cursor_param: str = "cursor",
     restart: bool = False,
     timeout: float = 30.0,
+    limits: PullLimits = PullLimits(),
     policy: http.RetryPolicy = http.RetryPolicy(),  # noqa: B008 (frozen)
     sleep: Callable[[float], Any] = time.sleep,
     progress: Callable[[str], Any] | None = None,
 ) -> PullResult:
-    """Read the export at ``url`` from its saved cursor (or the start) to its end."""
+    """Read the export at ``url`` from its saved cursor (or the start) to its end.
+
+    Stops with :class:`PullStopped` at a bound of ``limits``, at a cursor this pull has read
+    already (a cycle: the export would hand out the same pages for ever), or when a page
+    cannot be had; each message says where it stopped and what to do.
+    """
     token = read_token(token_env)
     saved = con.execute(
         "SELECT cursor, finished FROM pull_cursors WHERE url = $url", {"url": url}
@@ -121,40 +159,87 @@ def pull_usage(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     totals = {"pages": 0, "read": 0, "loaded": 0, "duplicates": 0, "quarantined": 0, "unpriced": 0}
-    finished = False
+    read_cursors: set[str | None] = {cursor}
+    empty_run: list[str | None] = []  # the cursors of the last pages in a row without records
+
+    def result(finished: bool) -> PullResult:
+        return PullResult(
+            url=url,
+            resumed_from=resumed_from,
+            pages=totals["pages"],
+            records_read=totals["read"],
+            loaded=totals["loaded"],
+            duplicates=totals["duplicates"],
+            quarantined=totals["quarantined"],
+            unpriced=totals["unpriced"],
+            finished=finished,
+        )
+
+    def stopped(message: str) -> PullStopped:
+        return PullStopped(message, result(finished=False))
 
     def told(attempt: int, problem: str, wait: float) -> None:
         if progress is not None:
             progress(f"  {problem} (attempt {attempt}); retrying in {wait:.1f} s")
 
     with (
+        http.Deadline(limits.deadline) as deadline,
         httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client,
         tempfile.TemporaryDirectory(prefix="ratecard-pull-") as tmp,
     ):
         while True:
-            params = {cursor_param: cursor} if cursor is not None else {}
             where = f"{url} (cursor {cursor})" if cursor is not None else f"{url} (first page)"
+            if totals["pages"] >= limits.max_pages:
+                raise stopped(
+                    f"{url}: stopped after {limits.max_pages:,} pages (--max-pages), all "
+                    f"loaded; the next page ({_shown(cursor)}) is saved: run the same command "
+                    "again to go on from it"
+                )
+            params = {cursor_param: cursor} if cursor is not None else {}
             outcome = http.request(
-                client, "GET", url, params=params, policy=policy, sleep=sleep, on_retry=told
+                client,
+                "GET",
+                url,
+                params=params,
+                policy=policy,
+                sleep=sleep,
+                on_retry=told,
+                deadline=deadline,
+                max_bytes=limits.max_page_bytes,
             )
+            if outcome.limit == "deadline":
+                raise stopped(
+                    f"{where}: stopped at the pull's deadline of {limits.deadline:g} s "
+                    f"(--deadline), {outcome.error}; the {totals['pages']:,} pages before this "
+                    "one are loaded and the next pull resumes at this page: run the same "
+                    "command again, or give it a longer --deadline"
+                )
+            if outcome.limit == "size":
+                raise stopped(
+                    f"{where}: {outcome.error} (--max-page-bytes); nothing of this page is "
+                    "loaded and the next pull starts at it again: raise --max-page-bytes, or "
+                    "ask the export for smaller pages"
+                )
             if not outcome.ok:
                 hint = (
                     f"check the token in ${token_env}"
                     if outcome.response is not None and outcome.response.status_code in (401, 403)
                     else "run the same command again later: the pull resumes at this page"
                 )
-                raise RatecardError(
+                raise stopped(
                     f"{where}: {outcome.error} after {outcome.attempts} attempt(s); {hint}"
                 )
-            assert outcome.response is not None
-            records, next_cursor = _page_parts(_exact_json(outcome.response.text, where), where)
-            if next_cursor is not None and next_cursor == cursor:
-                raise RatecardError(f"{where}: the export gave the same cursor back; stopping")
+            try:
+                records, next_cursor = _page_parts(_exact_json(outcome.body, where), where)
+            except RatecardError as exc:
+                raise stopped(str(exc)) from None
             done = next_cursor is None
+            # a cursor this pull has read already: the export would go round for ever
+            cycle = not done and next_cursor in read_cursors
             save = {
                 "url": url,
-                # at the end, stay on this page: the next pull re-reads it for new records
-                "cursor": cursor if done else next_cursor,
+                # at the end (or a cycle), stay on this page: the next pull re-reads it
+                "cursor": cursor if done or cycle else next_cursor,
                 "finished": done,
                 "records": len(records),
             }
@@ -182,15 +267,18 @@ def pull_usage(
                     source=where,
                     before_commit=save_cursor,
                 )
+                page_file.unlink()
                 totals["read"] += load.records_read
                 totals["loaded"] += load.loaded
                 totals["duplicates"] += load.duplicates
                 totals["quarantined"] += load.quarantined
                 totals["unpriced"] += load.unpriced
+                empty_run.clear()
             else:
                 con.execute("BEGIN TRANSACTION")
                 save_cursor(con, 0)
                 con.execute("COMMIT")
+                empty_run.append(cursor)
             totals["pages"] += 1
             if progress is not None:
                 progress(
@@ -198,17 +286,22 @@ def pull_usage(
                     f"({totals['loaded']:,} loaded so far)"
                 )
             if done:
-                finished = True
-                break
+                return result(finished=True)
+            if cycle:
+                raise stopped(
+                    f"{where}: the export's next cursor, {next_cursor}, is one this pull has "
+                    "read already (a cursor cycle: it would hand out the same pages for ever); "
+                    f"stopped after {totals['pages']:,} pages, all loaded, with this page "
+                    "saved: the next pull re-reads it; if the export keeps cycling, tell its "
+                    "owner (or start over with --restart)"
+                )
+            if len(empty_run) >= limits.max_empty_pages:
+                raise stopped(
+                    f"{url}: {len(empty_run):,} pages in a row had no records (from "
+                    f"{_shown(empty_run[0])} to {_shown(empty_run[-1])}) but each named a next "
+                    "page; stopped, as such an export may never end; the next pull resumes at "
+                    f"cursor {next_cursor}: raise --max-empty-pages if the export really has "
+                    "stretches that long"
+                )
+            read_cursors.add(next_cursor)
             cursor = next_cursor
-    return PullResult(
-        url=url,
-        resumed_from=resumed_from,
-        pages=totals["pages"],
-        records_read=totals["read"],
-        loaded=totals["loaded"],
-        duplicates=totals["duplicates"],
-        quarantined=totals["quarantined"],
-        unpriced=totals["unpriced"],
-        finished=finished,
-    )

@@ -128,13 +128,12 @@ def rebill(con: duckdb.DuckDBPyConnection, *, sum_each_call: bool = False) -> Bi
     return result
 
 
+def stale_by_provider(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Per provider, the calls billed before the load that last changed its prices (fixed by
+    ``rebill``); a load that gave a provider the same prices does not count."""
+    return {str(p): int(n) for p, n in con.execute(sql_file("pricing", "stale_calls")).fetchall()}
+
+
 def stale_calls(con: duckdb.DuckDBPyConnection) -> int:
-    """Calls billed with price sheets older than the latest load (fixed by ``rebill``)."""
-    return int(
-        fetch_value(
-            con,
-            "SELECT coalesce(sum(loaded), 0) FROM batches WHERE kind = 'usage' "
-            "AND (billed_with_prices IS NULL OR billed_with_prices < "
-            "     (SELECT max(batch_id) FROM batches WHERE kind = 'prices'))",
-        )
-    )
+    """Calls billed before their prices changed (``stale_by_provider``, summed)."""
+    return sum(stale_by_provider(con).values())

@@ -7,7 +7,8 @@ holds one price point per row for any number of providers. Both become the same 
 two forms cannot drift apart in what they accept.
 
 Rates are ``Decimal`` in the sheet's unit (per 1,000 or per 1,000,000 tokens) with at most 9
-decimal places; a value that would need rounding to fit is refused, not rounded.
+decimal places; a value that would need rounding to fit is refused, not rounded. A rate, and
+every other number a person writes in a sheet, is a plain decimal (:func:`plain_number`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
+from babel.numbers import list_currencies
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -41,14 +44,58 @@ class PriceSheetError(RatecardError):
 
     def __init__(self, file: str, field: str, problem: str, value: object = None) -> None:
         self.file, self.field, self.problem, self.value = file, field, problem, value
-        shown = "" if value is None else f" (value: {value!r})"
+        # a number as it was written, not as Python's Decimal('0.30')
+        written = str(value) if isinstance(value, Decimal) else value
+        shown = "" if value is None else f" (value: {written!r})"
         super().__init__(f"{file}: {field}: {problem}{shown}")
 
 
-def _no_float(value: object) -> object:
-    # A float has already lost the exact rate the author wrote (0.1 is not 1/10).
+PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+"""A plain decimal: an optional minus, digits with no leading zero, an optional point followed
+by digits. No exponent, sign, digit separator, base prefix, base-60 or infinity: each of
+those reads differently in YAML 1.1, YAML 1.2 or a spreadsheet, and a price is never written
+that way on a price page."""
+
+
+def _not_plain(text: str) -> str:
+    """Why ``text`` is not a plain decimal, in the words a sheet's author needs."""
+    unsigned = text.lstrip("+-")
+    if re.fullmatch(r"0[0-9_]+(\.[0-9]*)?", unsigned):
+        return "it has a leading zero, which YAML 1.1 reads as octal (010 is 8)"
+    if re.fullmatch(r"0[xXoObB][0-9a-fA-F_]+", unsigned):
+        return "it is hexadecimal, octal or binary"
+    if re.fullmatch(r"[0-9_]+(:[0-9_]+)+(\.[0-9_]*)?", unsigned):
+        return "YAML 1.1 reads it in base 60 (1:30 is 90)"
+    if unsigned.lower().lstrip(".") in {"inf", "infinity", "nan"}:
+        return "it is not finite"
+    if re.fullmatch(r"[0-9._]*[eE][-+]?[0-9]+", unsigned):
+        return "it has an exponent"
+    if "_" in unsigned:
+        return "it has a digit separator"
+    if text.startswith("+"):
+        return "it has a plus sign"
+    if re.fullmatch(r"\.[0-9]+|[0-9]+\.", unsigned):
+        return "its point needs digits on both sides"
+    return "it is not a number"
+
+
+def plain_number(value: object) -> object:
+    """Before a number field's own checks: text must be a plain decimal (PLAIN_NUMBER), read
+    as an exact Decimal; a float (which has already lost the exact value: 0.1 is not 1/10)
+    and a boolean are refused. YAML (ingest.exact_yaml) and CSV sheets, budgets' amounts and
+    thresholds all pass through here, so they accept the same numbers."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean, not a number")
     if isinstance(value, float):
-        raise ValueError("write rates as exact decimals (quoted, or read by ratecard's loader)")
+        raise ValueError("write numbers as exact decimals (quoted, or read by ratecard's loader)")
+    if isinstance(value, str):
+        text = value.strip()
+        if PLAIN_NUMBER.fullmatch(text):
+            return Decimal(text)
+        raise ValueError(
+            f"not a plain decimal number: {_not_plain(text)}; write digits with an optional "
+            "decimal point, as 0.30 or 12"
+        )
     return value
 
 
@@ -60,10 +107,12 @@ def _date_is_midnight_utc(value: object) -> object:
     return value
 
 
+# the validator after the Field, so that pydantic checks the constraints in its core rather
+# than in Python, and writes them as JSON Schema keywords (minimum, not "ge")
 Rate = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
     Field(ge=0, max_digits=18, decimal_places=9, allow_inf_nan=False),
+    BeforeValidator(plain_number),
 ]
 """A price in the sheet's currency per unit of tokens (or per call for ``request``)."""
 
@@ -73,13 +122,26 @@ EffectiveTime = Annotated[AwareDatetime, BeforeValidator(_date_is_midnight_utc)]
 ProviderName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 """The gateway's short name as it appears in usage logs: ``runapi``, ``reapi``, ..."""
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-"""An ISO 4217 code."""
+ISO_4217 = frozenset(list_currencies())
+"""The currency codes CLDR knows (babel's data): ISO 4217's current and historic codes."""
+
+
+def _iso_4217(code: str) -> str:
+    if code not in ISO_4217:
+        raise ValueError("not an ISO 4217 currency code (USD, EUR, JPY, ...)")
+    return code
+
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_4217)]
+"""An ISO 4217 code, such as USD."""
 
 Unit = Literal["1K", "1M"]
 """The number of tokens a rate prices: 1K = 1,000, 1M = 1,000,000."""
 
 WireId = Annotated[str, Field(min_length=1, max_length=200)]
+
+TokenThreshold = Annotated[int, Field(gt=0), BeforeValidator(plain_number)]
+"""A number of input tokens, written as a plain whole number."""
 
 
 class _Strict(BaseModel):
@@ -103,7 +165,7 @@ class Tier(Rates):
     """Prices for a long-context call: they apply to the WHOLE call when its input tokens are
     strictly above the threshold (all-or-nothing); the highest applicable tier wins."""
 
-    above_input_tokens: int = Field(gt=0)
+    above_input_tokens: TokenThreshold
     """The tier applies when a call's input_tokens is strictly greater than this."""
 
 
@@ -171,7 +233,7 @@ class PriceRow(Rates):
     currency: Currency
     effective_from: EffectiveTime
     effective_to: EffectiveTime | None = None
-    above_input_tokens: int | None = Field(default=None, gt=0)
+    above_input_tokens: TokenThreshold | None = None
     failed_calls_billed: bool = False
     example: bool = False
     source: str | None = None

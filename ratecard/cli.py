@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -24,11 +24,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.catalogs import ALL_TIME, Catalog, read_catalog
-from ingest.prices import load_points, load_prices
-from ingest.pull import pull_usage
+from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
+from ingest.prices import PriceLoad, load_points, load_prices
+from ingest.pull import PullLimits, PullResult, PullStopped, pull_usage
 from ingest.usage import UsageFormat, UsageLoad, ingest_usage
-from pricing.engine import bill_unbilled, rebill, stale_calls
+from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
 from ratecard import sample
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
 from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
@@ -48,15 +48,22 @@ from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
 from reports.finance import build_report, daily_spend
 from reports.finance import parse_by as parse_finance_by
 from reports.focus import export_focus
-from reports.money import plain, printed_difference, round_cents, round_column
+from reports.money import (
+    CENT,
+    minor_unit,
+    money_text,
+    plain,
+    printed_difference,
+    round_cents,
+    round_column,
+)
 from reports.period import parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
 from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
 from reports.reconcile import reconcile as run_reconcile
-from reports.summary import Summary, parse_by, summarize
+from reports.summary import Summary, SummaryRow, parse_by, summarize
 from warehouse import RatecardError, connect, transaction
 from warehouse.lock import lock_timeout
-from warehouse.sql import fetch_value
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = PROJECT_ROOT / "dashboards" / "app.py"
@@ -198,10 +205,7 @@ def ingest_prices_command(
                 f"loaded {load.points} price points for {', '.join(load.providers)} "
                 f"(replacing {load.replaced})"
             )
-            if fetch_value(con, "SELECT count(*) FROM calls"):
-                out.print(
-                    "Calls already billed keep their old prices until `ratecard bill --rebill`."
-                )
+            _print_price_changes(con, load)
     except RatecardError as exc:
         raise _fail(exc) from None
 
@@ -228,10 +232,32 @@ def pull_usage_command(
     restart: Annotated[
         bool, typer.Option(help="Ignore the saved cursor and read from the first page.")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 30.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds per connect or read (each, not the whole page).")
+    ] = 30.0,
+    deadline: Annotated[
+        float,
+        typer.Option(help="Seconds for the whole pull; it resumes at the next page later."),
+    ] = PullLimits.deadline,
+    max_pages: Annotated[int, typer.Option(help="Pages per run; the next run goes on.", min=1)] = (
+        PullLimits.max_pages
+    ),
+    max_empty_pages: Annotated[
+        int, typer.Option(help="Stop after this many pages in a row without records.", min=1)
+    ] = PullLimits.max_empty_pages,
+    max_page_bytes: Annotated[
+        int, typer.Option(help="The largest page read, in bytes (decompressed).", min=1)
+    ] = PullLimits.max_page_bytes,
 ) -> None:
     """Pull a paginated usage export, one batch per page, resuming where the last pull
-    stopped (the cursor is saved with each page)."""
+    stopped (the cursor is saved with each page). A pull that stops early (a bound, a cursor
+    cycle, a page it cannot get) says why, keeps what it loaded and exits with status 2."""
+    limits = PullLimits(
+        max_pages=max_pages,
+        max_empty_pages=max_empty_pages,
+        max_page_bytes=max_page_bytes,
+        deadline=deadline,
+    )
     try:
         with warehouse(db, create=True) as con:
             result = pull_usage(
@@ -243,16 +269,25 @@ def pull_usage_command(
                 cursor_param=cursor_param,
                 restart=restart,
                 timeout=timeout,
+                limits=limits,
                 progress=lambda line: err.print(line, highlight=False),
             )
+    except PullStopped as exc:
+        if exc.result.pages:
+            _print_pull(exc.result)
+        raise _fail(exc) from None
     except RatecardError as exc:
         raise _fail(exc) from None
+    _print_pull(result)
+
+
+def _print_pull(result: PullResult) -> None:
     start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
     counts = _conservation(
         result.records_read, result.loaded, result.duplicates, result.quarantined
     )
     out.print(
-        f"{url}: {result.pages:,} pages from {start}; {counts}" + _unpriced(result.unpriced),
+        f"{result.url}: {result.pages:,} pages from {start}; {counts}" + _unpriced(result.unpriced),
         highlight=False,
     )
 
@@ -276,6 +311,15 @@ def pull_prices_command(
         str | None,
         typer.Option(help="Apply undated catalog prices from this day (YYYY-MM-DD); all time."),
     ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per connect or read.")] = (
+        FetchLimits.timeout
+    ),
+    deadline: Annotated[float, typer.Option(help="Seconds for the whole download.")] = (
+        FetchLimits.deadline
+    ),
+    max_bytes: Annotated[
+        int, typer.Option(help="The largest catalog read, in bytes (decompressed).", min=1)
+    ] = FetchLimits.max_bytes,
 ) -> None:
     """Import a public price catalog (OpenRouter, LiteLLM, genai-prices) as price points; it
     replaces the prices of the providers it covers."""
@@ -285,7 +329,14 @@ def pull_prices_command(
             if effective_from is None
             else _instant("--effective-from", f"{effective_from}T00:00:00Z")
         )
-        result = read_catalog(catalog, source, match=match, provider=provider, effective_from=start)
+        result = read_catalog(
+            catalog,
+            source,
+            match=match,
+            provider=provider,
+            effective_from=start,
+            limits=FetchLimits(max_bytes=max_bytes, deadline=deadline, timeout=timeout),
+        )
         for entry, reason in result.skipped:
             err.print(f"  skipped {entry}: {reason}", highlight=False)
         if not result.points:
@@ -302,12 +353,24 @@ def pull_prices_command(
                 f"{len(result.skipped):,} entries skipped",
                 highlight=False,
             )
-            if fetch_value(con, "SELECT count(*) FROM calls"):
-                out.print(
-                    "Calls already billed keep their old prices until `ratecard bill --rebill`."
-                )
+            _print_price_changes(con, load)
     except RatecardError as exc:
         raise _fail(exc) from None
+
+
+def _print_price_changes(con: duckdb.DuckDBPyConnection, load: PriceLoad) -> None:
+    """Whose prices the load changed, and the calls billed before that it leaves stale."""
+    same = [p for p in load.providers if p not in load.changed]
+    if same:
+        out.print(f"prices unchanged for {', '.join(same)}", highlight=False)
+    stale = stale_by_provider(con)
+    for provider in load.changed:
+        if stale.get(provider):
+            out.print(
+                f"prices changed for {provider}: its {stale[provider]:,} calls billed before "
+                "keep their old prices until `ratecard bill --rebill`.",
+                highlight=False,
+            )
 
 
 @app.command()
@@ -355,32 +418,48 @@ def summary(
 
 
 def print_summary(result: Summary, *, exact: bool = False) -> None:
-    currency = result.currency or ""
+    currencies = [code for code, _ in result.totals] or [result.currency or "USD"]
+    single = len(currencies) == 1
     table = Table(title=f"Spend, {result.period.label()} (UTC)", title_justify="left")
     for name in result.by:
         table.add_column(name)
     for name in ("calls", "failed", "unpriced", "input tok", "cached tok", "output tok"):
         table.add_column(name, justify="right")
-    table.add_column(f"cost {currency}".strip(), justify="right")
-    costs = round_column(r.cost for r in result.rows)
-    for row, rounded in zip(result.rows, costs.lines, strict=True):
-        shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded:,.2f}")
+    table.add_column(f"cost {currencies[0]}" if single else "cost", justify="right")
+    # each currency's rows rounded and totalled on their own: two currencies are never added
+    columns = {}
+    rounded: dict[int, Decimal] = {}
+    for code in currencies:
+        mine = [i for i, r in enumerate(result.rows) if (r.currency or currencies[0]) == code]
+        columns[code] = round_column((result.rows[i].cost for i in mine), code)
+        rounded.update(zip(mine, columns[code].lines, strict=True))
+    for index, row in enumerate(result.rows):
+        shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded[index]:,}")
         table.add_row(
             *(value if value is not None else "(none)" for value in row.group),
-            f"{row.calls:,}",
-            f"{row.failed_calls:,}",
-            f"[yellow]{row.unpriced_calls:,}[/yellow]" if row.unpriced_calls else "0",
-            f"{row.input_tokens:,}",
-            f"{row.cache_read_tokens:,}",
-            f"{row.output_tokens:,}",
+            *_counts(row),
             shown,
         )
     blanks = [""] * (len(result.by) + 5)
-    if not exact and costs.residue:
-        table.add_row("rounding residue", *blanks, f"{costs.residue:,.2f}")
-    total = plain(result.total_cost) if exact else f"{costs.total:,.2f}"
+    for code in currencies:
+        label = "" if single else f" {code}"
+        if not exact and columns[code].residue:
+            table.add_row(f"rounding residue{label}", *blanks, f"{columns[code].residue:,}")
+        if single:
+            continue
+        rows = [r for r in result.rows if r.currency == code]
+        total = plain(columns[code].exact_total) if exact else f"{columns[code].total:,}"
+        table.add_row(
+            f"[bold]total {code}[/bold]",
+            *[""] * (len(result.by) - 1),
+            *(f"{sum(n):,}" for n in zip(*(_counts(r, as_ints=True) for r in rows), strict=True)),
+            f"[bold]{total}[/bold]",
+        )
+    total = (
+        plain(columns[currencies[0]].exact_total) if exact else f"{columns[currencies[0]].total:,}"
+    )
     table.add_row(
-        "[bold]total[/bold]",
+        "[bold]total[/bold]" if single else "[bold]all calls[/bold]",
         *[""] * (len(result.by) - 1),
         f"{result.calls:,}",
         f"{result.failed_calls:,}",
@@ -388,12 +467,23 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
         f"{result.input_tokens:,}",
         f"{result.cache_read_tokens:,}",
         f"{result.output_tokens:,}",
-        f"[bold]{total}[/bold]",
+        f"[bold]{total}[/bold]" if single else "—",
     )
     out.print(table)
-    if not exact:
+    if not single:
         out.print(
-            "Amounts rounded half-up to the cent; failed calls are free and counted.", style="dim"
+            f"Costs in {', '.join(currencies)} are totalled apart: amounts in two currencies "
+            "are never added.",
+            style="dim",
+        )
+    if not exact:
+        unit = (
+            "the cent"
+            if all(minor_unit(code) == CENT for code in currencies)
+            else "each currency's minor unit"
+        )
+        out.print(
+            f"Amounts rounded half-up to {unit}; failed calls are free and counted.", style="dim"
         )
     if result.unpriced:
         out.print(
@@ -407,6 +497,24 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
             )
     if result.stale_calls:
         out.print(_stale(result.stale_calls))
+
+
+def _counts(row: SummaryRow, *, as_ints: bool = False) -> tuple[Any, ...]:
+    """A summary row's calls, failed, unpriced and token counts, as printed (or as ints)."""
+    counts = (
+        row.calls,
+        row.failed_calls,
+        row.unpriced_calls,
+        row.input_tokens,
+        row.cache_read_tokens,
+        row.output_tokens,
+    )
+    if as_ints:
+        return counts
+    shown: list[Any] = [f"{n:,}" for n in counts]
+    if row.unpriced_calls:
+        shown[2] = f"[yellow]{row.unpriced_calls:,}[/yellow]"
+    return tuple(shown)
 
 
 def _stale(calls: int) -> str:
@@ -806,9 +914,9 @@ def print_budgets(statuses: list[BudgetStatus]) -> None:
             budget.name,
             budget.scope.label(),
             f"{budget.period} from {start} {budget.timezone}",
-            f"{round_cents(status.spend):,}",
+            money_text(status.spend, budget.currency),
             f"{status.percent:.1f}%",
-            f"{round_cents(status.forecast):,}",
+            money_text(status.forecast, budget.currency),
             f"{budget.amount:,} {budget.currency}",
             f"[{colour}]{status.state}[/{colour}]" if colour else status.state,
         )
@@ -816,6 +924,13 @@ def print_budgets(statuses: list[BudgetStatus]) -> None:
             table.add_row(
                 "",
                 f"[yellow]{status.unpriced_calls:,} unpriced calls not counted[/yellow]",
+                *[""] * 6,
+            )
+        if status.other_currency_calls:
+            table.add_row(
+                "",
+                f"[yellow]{status.other_currency_calls:,} calls in other currencies not "
+                "counted[/yellow]",
                 *[""] * 6,
             )
     out.print(table)

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from reports.budgets import BudgetFile, BudgetStatus, Channel, spend_anomaly
-from reports.money import plain, round_cents
+from reports.money import money_text, plain
 from warehouse.db import transaction
 from warehouse.sql import fetch_value
 
@@ -38,7 +38,7 @@ class Alert:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{round_cents(amount):,} {currency}"  # the reports' rounding rule
+    return f"{money_text(amount, currency)} {currency}"  # the reports' rounding rule
 
 
 def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[Alert]:

@@ -44,7 +44,7 @@ from pydantic import (
 )
 
 from ingest import exact_yaml
-from pricing.sheet import first_error
+from pricing.sheet import Currency, first_error, plain_number
 from reports.period import midnight
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
@@ -64,12 +64,6 @@ def _zone(name: str) -> str:
             f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)"
         ) from None
     return name
-
-
-def _no_float(value: object) -> object:
-    if isinstance(value, float):
-        raise ValueError("write amounts as exact decimals")
-    return value
 
 
 class _Strict(BaseModel):
@@ -137,8 +131,9 @@ def url_origin(url: str) -> str:
     return match[1] + match[2] if match else "?"
 
 
-Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, decimal_places=6)]
-Threshold = Annotated[int, Field(ge=1, le=1000)]
+# plain decimals only, as in price sheets (010, 1:30, 1e3 and .inf are refused)
+Amount = Annotated[Decimal, Field(gt=0, decimal_places=6), BeforeValidator(plain_number)]
+Threshold = Annotated[int, Field(ge=1, le=1000), BeforeValidator(plain_number)]
 
 
 class Budget(_Strict):
@@ -147,7 +142,8 @@ class Budget(_Strict):
     period: Literal["monthly", "weekly", "daily"]
     timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
     amount: Amount
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    currency: Currency = "USD"
+    """The budget counts only spend in this currency (ISO 4217)."""
     thresholds: list[Threshold] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     """Alert when spend reaches these percentages of the amount."""
     channels: list[Channel] = Field(default_factory=list)
@@ -170,7 +166,7 @@ class BudgetFile(_Strict):
 def load_budgets(path: Path) -> BudgetFile:
     """Read and validate a budgets file; stop with file, field and value on any problem."""
     try:
-        data: Any = exact_yaml.load(path)
+        data: Any = exact_yaml.load(path, "a budgets file")
     except FileNotFoundError:
         raise BudgetError(f"{path}: no such file") from None
     except exact_yaml.YAMLError as exc:
@@ -259,6 +255,8 @@ class BudgetStatus:
     """The check's local date in the budget's zone."""
     history_from: date | None
     """The first local day the scope has calls."""
+    other_currency_calls: int = 0
+    """Calls in the period priced in another currency than the budget's: not counted."""
 
     @property
     def percent(self) -> Decimal:
@@ -349,13 +347,15 @@ def check_budget(
         hours_end = as_of.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         if last_call is not None and last_call < as_of:
             hours_end += timedelta(hours=1)
-    for day, cost, unpriced_calls in con.execute(
+    other_currency = 0
+    for day, cost, unpriced_calls, other_calls in con.execute(
         sql_file("reports", "budget_daily"),
         {**common, "history_start": start, "hours_end": hours_end},
     ).fetchall():
         daily[day] = cost
         if day >= period_first:
             unpriced += int(unpriced_calls)
+            other_currency += int(other_calls)
     spend = sum((v for d, v in daily.items() if d >= period_first), Decimal(0))
     first_day = fetch_value(
         con,
@@ -377,7 +377,16 @@ def check_budget(
         elapsed_days.quantize(Decimal("0.000001")),
     )
     return BudgetStatus(
-        budget, period, as_of, spend, spend + rest, int(unpriced), daily, today, first_day
+        budget,
+        period,
+        as_of,
+        spend,
+        spend + rest,
+        int(unpriced),
+        daily,
+        today,
+        first_day,
+        other_currency,
     )
 
 

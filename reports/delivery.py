@@ -208,7 +208,7 @@ def send(
     """POST every pending delivery, in parallel, within ``deadline`` seconds in all.
 
     One POST per (alert, URL): the others of the same alert and URL share its outcome."""
-    end = time.monotonic() + deadline
+    clock = http.Deadline(deadline)  # shuts a hook's socket still open when it passes
     groups: dict[tuple[str, str | None, int], list[Pending]] = {}
     for index, item in enumerate(pending):
         # unresolved ones are never grouped: each reports its own problem
@@ -224,11 +224,11 @@ def send(
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
             while True:
                 with lock:
-                    if not queue or time.monotonic() >= end:
+                    if not queue or clock.passed():
                         return
                     index, item = queue.pop(0)
                     started.add(index)
-                result = _post(client, item, end, sleep)
+                result = _post(client, item, clock, sleep)
                 with lock:
                     outcomes[index] = result
 
@@ -239,7 +239,8 @@ def send(
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(max(0.0, end - time.monotonic()))
+        worker.join(clock.remaining())
+    clock.close()
     with lock:  # a worker still waiting on a hook past the deadline is abandoned, not waited for
         done, begun = dict(outcomes), set(started)
     results = []
@@ -290,7 +291,7 @@ def _late(item: Pending, deadline: float, begun: bool) -> Delivery:
 
 
 def _post(
-    client: httpx.Client, item: Pending, end: float, sleep: Callable[[float], Any]
+    client: httpx.Client, item: Pending, clock: http.Deadline, sleep: Callable[[float], Any]
 ) -> Delivery:
     if item.url is None:
         return Delivery(item.alert_key, item.channel, item.label, False, 0, item.problem)
@@ -303,7 +304,7 @@ def _post(
             headers={"Idempotency-Key": item.idempotency_key},
             policy=RETRIES,
             sleep=sleep,
-            deadline=end,
+            deadline=clock,
             resend_unanswered=False,
         )
     except Exception as exc:  # a worker thread must report, never die

@@ -24,7 +24,7 @@ import duckdb
 from reports.charts import day_columns, group_bars
 from reports.files import write_atomically
 from reports.finance import AMOUNTS, Report, Table, movers, presented, share
-from reports.money import round_cents
+from reports.money import money_text
 
 
 class ReportFormat(StrEnum):
@@ -162,7 +162,7 @@ svg.chart{display:block;max-width:100%;height:auto}
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{round_cents(amount):,.2f} {currency}"
+    return f"{money_text(amount, currency)} {currency}"
 
 
 def _label(group: Sequence[str | None]) -> str:

@@ -4,7 +4,8 @@ One line per group (any of team, project, provider, model, canonical_model, vari
 with calls, failed calls (free, counted), unpriced calls, every token count and every cost
 component, for a period of days in a time zone (UTC by default), and the same for the period
 before it for the month-over-month view. Amounts are exact here; :func:`presented` rounds
-them by the one rule of :mod:`reports.money` (half-up to the cent, per line and per column),
+them by the one rule of :mod:`reports.money` (half-up to the currency's minor unit, per line
+and per column),
 and the rounding residue of each column is a line of its own, so the printed lines always
 add up to the printed total.
 """
@@ -222,7 +223,10 @@ HEADER_TAIL = (
 def presented(report: Report) -> Table:
     """Round the report for printing: each amount half-up to the cent per line; per column,
     the residue that makes the printed lines add up to the printed (rounded exact) total."""
-    columns = {name: round_column(line.costs[name] for line in report.lines) for name in AMOUNTS}
+    columns = {
+        name: round_column((line.costs[name] for line in report.lines), report.currency)
+        for name in AMOUNTS
+    }
     grand = report.total
     rows = []
     for index, line in enumerate(report.lines):

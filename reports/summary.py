@@ -63,9 +63,13 @@ class Summary:
     input_tokens: int
     cache_read_tokens: int
     output_tokens: int
-    total_cost: Decimal
-    """The exact sum of every priced call's cost in the period."""
+    total_cost: Decimal | None
+    """The exact sum of every priced call's cost in the period; None when they are in more
+    than one currency (amounts in two currencies are never added: see ``totals``)."""
     currency: str | None
+    """The one currency of the period's costs; None when there are several (or none)."""
+    totals: tuple[tuple[str, Decimal], ...]
+    """The exact cost of the period's priced calls in each currency, by currency code."""
     unpriced: tuple[UnpricedModel, ...]
     """Wire ids that found no price, with the reason and their calls in the period."""
     stale_calls: int
@@ -128,6 +132,12 @@ def summarize(con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Perio
         )
         for row in rows
     )
+    totals: dict[str, Decimal] = {}
+    for summary_row in summary_rows:
+        if summary_row.cost is not None and summary_row.currency is not None:
+            totals[summary_row.currency] = totals.get(summary_row.currency, Decimal(0)) + (
+                summary_row.cost
+            )
     unpriced = tuple(
         UnpricedModel(provider, model, reason, int(calls))
         for provider, model, reason, calls in con.execute(
@@ -146,8 +156,9 @@ def summarize(con: duckdb.DuckDBPyConnection, by: tuple[str, ...], period: Perio
         input_tokens=sum(r.input_tokens for r in summary_rows),
         cache_read_tokens=sum(r.cache_read_tokens for r in summary_rows),
         output_tokens=sum(r.output_tokens for r in summary_rows),
-        total_cost=sum((r.cost for r in summary_rows if r.cost is not None), Decimal(0)),
+        total_cost=None if len(totals) > 1 else sum(totals.values(), Decimal(0)),
         currency=currencies[0] if len(currencies) == 1 else None,
+        totals=tuple(sorted(totals.items())),
         unpriced=unpriced,
         stale_calls=stale_calls(con),
     )

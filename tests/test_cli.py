@@ -191,7 +191,8 @@ def test_compare_scopes_variants_and_what_ifs(compared: str, tmp_path: Path) -> 
     # a day without calls of the model: said, not an error
     code, output = run(*base, "--model", "minimax-m3", "--from", "2026-10-05", "--to", "2026-10-06")
     assert code == 0 and "no priced calls in this selection" in output
-    # a newer price load: the five calls' actual costs are from older sheets until a rebill
+    # a price load for another provider leaves the calls' actual costs current; a changed
+    # rate of reapi makes its calls' actual costs stale until a rebill (issue 19)
     newer = tmp_path / "newer.yml"
     newer.write_text(
         "provider: newer\nname: Newer\nsource: tests\nchecked_on: 2026-11-01\nmodels:\n"
@@ -202,7 +203,21 @@ def test_compare_scopes_variants_and_what_ifs(compared: str, tmp_path: Path) -> 
     assert run("ingest", "prices", str(newer), "--db", compared)[0] == 0
     code, output = run(*base, "--model", "minimax-m3")
     assert code == 0 and "newer" in quotes_csv(out)
-    assert "5 calls were billed with older price sheets" in output
+    assert "older price sheets" not in output
+    cut = tmp_path / "reapi.yml"
+    cut.write_text(
+        (TEST_SHEETS / "reapi.yml")
+        .read_text(encoding="utf-8")
+        .replace("input: 0.27", "input: 0.2"),
+        encoding="utf-8",
+    )
+    assert run("ingest", "prices", str(cut), "--db", compared)[0] == 0
+    with duckdb.connect(compared, read_only=True) as con:
+        (reapi_calls,) = con.execute(
+            "SELECT count(*) FROM calls WHERE provider = 'reapi'"
+        ).fetchall()[0]
+    code, output = run(*base, "--model", "minimax-m3")
+    assert reapi_calls == 2 and f"{reapi_calls} calls were billed with older price sheets" in output
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS
-from ingest.prices import load_prices, read_csv, read_sheets, read_yaml
+from conftest import TEST_SHEETS, chat, file_of, ingest_records
+from ingest.catalogs import Catalog, read_catalog
+from ingest.prices import load_points, load_prices, read_csv, read_sheets, read_yaml
+from pricing.engine import stale_by_provider, stale_calls
 from pricing.sheet import PriceSheet, PriceSheetError
+from ratecard.cli import app
 from ratecard.schemas import SCHEMAS, render
+from reports.budgets import load_budgets
+from warehouse import RatecardError, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "data" / "price_sheets"
@@ -315,3 +321,274 @@ def test_loading_a_sheet_replaces_only_its_provider(
         "AND above_input_tokens IS NULL"
     ).fetchone()
     assert rate == (Decimal("0.35"),)
+
+
+# A rate (and every number a person writes in a sheet or a budgets file) is a plain decimal:
+# an optional minus, digits without a leading zero, an optional point followed by digits.
+# YAML 1.1 reads the others as something else, or crashes on them.
+NOT_PLAIN = [
+    ("octal", "010", "it has a leading zero, which YAML 1.1 reads as octal (010 is 8)"),
+    ("leading zero", "00.5", "it has a leading zero, which YAML 1.1 reads as octal (010 is 8)"),
+    ("base 60", "1:30", "YAML 1.1 reads it in base 60 (1:30 is 90)"),
+    ("base 60 float", "1:30.5", "YAML 1.1 reads it in base 60 (1:30 is 90)"),
+    ("hexadecimal", "0x10", "it is hexadecimal, octal or binary"),
+    ("binary", "0b10", "it is hexadecimal, octal or binary"),
+    ("infinity", ".inf", "it is not finite"),
+    ("negative infinity", "-.inf", "it is not finite"),
+    ("not a number", ".nan", "it is not finite"),
+    ("exponent", "1e3", "it has an exponent"),
+    ("YAML 1.1 float exponent", "1.0e+3", "it has an exponent"),
+    ("digit separator", "1_000", "it has a digit separator"),
+    ("plus sign", "+1", "it has a plus sign"),
+    ("bare point", ".5", "its point needs digits on both sides"),
+    ("trailing point", "5.", "its point needs digits on both sides"),
+]
+PLAIN_HINT = "write digits with an optional decimal point, as 0.30 or 12"
+
+
+@pytest.mark.parametrize(("text", "why"), [c[1:] for c in NOT_PLAIN], ids=[c[0] for c in NOT_PLAIN])
+def test_a_rate_that_is_not_a_plain_decimal_stops_the_yaml_load(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    path = write(tmp_path, GOOD.replace("input: 0.1", f"input: {text}"))
+    with pytest.raises(PriceSheetError) as caught:
+        read_sheets([path])
+    assert str(caught.value).startswith(
+        f"{path}: models[0].prices[0].input: Value error, not a plain decimal number: {why}"
+    )
+    assert PLAIN_HINT in str(caught.value)
+    assert str(caught.value).endswith(f"(value: {text!r})")
+
+
+@pytest.mark.parametrize(("text", "why"), [c[1:] for c in NOT_PLAIN], ids=[c[0] for c in NOT_PLAIN])
+def test_a_rate_that_is_not_a_plain_decimal_stops_the_csv_load(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    csv_text = (
+        "provider,model,canonical_model,unit,currency,effective_from,input,output\n"
+        f"acme,m,c,1K,USD,2026-01-01,{text},1\n"
+    )
+    path = write(tmp_path, csv_text, "prices.csv")
+    with pytest.raises(PriceSheetError) as caught:
+        read_sheets([path])
+    assert str(caught.value) == (
+        f"{path}: line 2: input: Value error, not a plain decimal number: {why}; "
+        f"{PLAIN_HINT} (value: {text!r})"
+    )
+
+
+@pytest.mark.parametrize("text", ["010", "0x10", "1:30", "5_12000", "512000.5", ".inf"])
+def test_a_tier_threshold_is_a_plain_whole_number(tmp_path: Path, text: str) -> None:
+    path = write(
+        tmp_path, GOOD.replace("above_input_tokens: 512000", f"above_input_tokens: {text}")
+    )
+    with pytest.raises(PriceSheetError) as caught:
+        read_sheets([path])
+    assert str(caught.value).startswith(f"{path}: models[0].prices[1].tiers[0].above_input_tokens")
+    assert str(caught.value).endswith(f"(value: {text!r})")
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("0.30", "0.30"),
+        ("12", "12"),
+        ("0", "0"),
+        ("0.000000001", "0.000000001"),
+        ('"0.30"', "0.30"),
+    ],
+)
+def test_plain_decimals_load_exactly_as_written(tmp_path: Path, text: str, rate: str) -> None:
+    points = read_yaml(write(tmp_path, GOOD.replace("input: 0.1", f"input: {text}")))
+    assert f"{points[0].input_rate:f}" == rate
+
+
+def test_text_that_only_looks_like_a_number_stays_text(tmp_path: Path) -> None:
+    """A wire id or a note YAML 1.1 would read as a number keeps the characters written."""
+    sheet = GOOD.replace("id: acme-m3", "id: 0x10").replace(
+        "        input: 0.2\n", "        note: 1:30\n        input: 0.2\n"
+    )
+    points = read_yaml(write(tmp_path, sheet))
+    assert {p.model for p in points} == {"0x10"}
+    assert points[1].note == "1:30"
+
+
+def test_a_binary_sheet_stops_with_the_file_and_its_first_bad_byte(tmp_path: Path) -> None:
+    for name in ("acme.yml", "acme.csv"):
+        path = tmp_path / name
+        path.write_bytes(b"provider: acme\n\x89PNG\r\n\x1a\n\x00")
+        with pytest.raises(RatecardError) as caught:
+            read_sheets([path])
+        assert str(caught.value) == (
+            f"{path}: not UTF-8 text (byte 0x89 at offset 15): a price sheet (YAML or CSV) is "
+            "a UTF-8 text file; check that the path names the right file, or save it as UTF-8"
+        )
+
+
+def test_a_csv_sheet_saved_by_excel_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfprovider,model,canonical_model,unit,currency,effective_from,input,output\n"
+        b"acme,m,c,1K,USD,2026-01-01,0.5,1\n"
+    )
+    (point,) = read_sheets([path])
+    assert (point.provider, point.input_rate) == ("acme", Decimal("0.5"))
+
+
+BUDGETS = """\
+budgets:
+  - name: team-a
+    period: monthly
+    amount: {amount}
+    thresholds: [50, {threshold}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("amount", "threshold", "field", "value"),
+    [
+        ("010", "80", "budgets[0].amount", "010"),
+        ("1:30", "80", "budgets[0].amount", "1:30"),
+        (".inf", "80", "budgets[0].amount", ".inf"),
+        ("1e3", "80", "budgets[0].amount", "1e3"),
+        ("500", "080", "budgets[0].thresholds[1]", "080"),
+        ("500", "0x50", "budgets[0].thresholds[1]", "0x50"),
+    ],
+)
+def test_budget_amounts_and_thresholds_are_plain_decimals_too(
+    tmp_path: Path, amount: str, threshold: str, field: str, value: str
+) -> None:
+    path = write(tmp_path, BUDGETS.format(amount=amount, threshold=threshold), "budgets.yml")
+    with pytest.raises(RatecardError) as caught:
+        load_budgets(path)
+    assert str(caught.value).startswith(f"{path}: {field}: Value error, not a plain decimal")
+    assert str(caught.value).endswith(f"(value: {value!r})")
+    path.write_text(BUDGETS.format(amount="500.50", threshold="80"), encoding="utf-8")
+    assert load_budgets(path).budgets[0].amount == Decimal("500.50")
+
+
+# Staleness: a call is stale when the prices that bill it changed after it was billed, not
+# when any load happened.
+
+
+def vtrix_sheet(tmp_path: Path, **changes: tuple[str, str]) -> Path:
+    text = (TEST_SHEETS / "vtrix.yml").read_text(encoding="utf-8")
+    for old, new in changes.values():
+        assert old in text
+        text = text.replace(old, new)
+    return write(tmp_path, text, "vtrix.yml")
+
+
+def summary_output(db: str) -> str:
+    result = CliRunner().invoke(app, ["summary", "--db", db, "--period", "2026-10"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_only_a_change_of_the_prices_that_bill_them_makes_calls_stale(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            chat(call_id="r1"),
+            chat(call_id="r2"),
+            chat(provider="vtrix", model="minimax-m3", call_id="v1"),
+        ],
+    )
+    assert stale_calls(priced) == 0
+
+    # the same sheets again: nothing changed, nothing is stale
+    load = load_prices(priced, [TEST_SHEETS])
+    assert (load.changed, stale_by_provider(priced)) == ((), {})
+    # the same rates written otherwise, with another note, source and check date: the same
+    same = vtrix_sheet(
+        tmp_path,
+        rate=("input: 0.33", "input: 0.330"),
+        note=("note: example rates;", "note: still example rates;"),
+        checked=("checked_on: 2026-11-22", "checked_on: 2026-12-01"),
+    )
+    assert load_prices(priced, [same]).changed == ()
+    # a catalog of another provider
+    listed = {"id": "minimax/minimax-m3", "pricing": {"prompt": "0.0000003", "completion": "0"}}
+    catalog = read_catalog(
+        Catalog.OPENROUTER, "openrouter.json", text=json.dumps({"data": [listed]})
+    )
+    assert load_points(priced, catalog.points).changed == ("openrouter",)
+    assert stale_by_provider(priced) == {}
+    db = file_of(priced)
+    priced.close()
+    assert "older price sheets" not in summary_output(db)
+
+    # a rate of vtrix changes: its call is stale, reapi's are not
+    con = duckdb.connect(db)
+    try:
+        changed = vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))
+        assert load_prices(con, [changed]).changed == ("vtrix",)
+        assert stale_by_provider(con) == {"vtrix": 1}
+    finally:
+        con.close()
+    assert "1 calls were billed with older price sheets" in summary_output(db)
+    result = CliRunner().invoke(app, ["bill", "--rebill", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "older price sheets" not in summary_output(db)
+
+    # an alias is part of the prices too; loading the rebilled prices again changes nothing
+    con = duckdb.connect(db)
+    try:
+        assert load_prices(con, [changed]).changed == ()
+        aliased = vtrix_sheet(
+            tmp_path,
+            rate=("input: 0.33", "input: 0.35"),
+            alias=("    canonical: minimax-m3\n", "    canonical: minimax-m3\n    aliases: [m3]\n"),
+        )
+        assert load_prices(con, [aliased]).changed == ("vtrix",)
+        assert stale_by_provider(con) == {"vtrix": 1}
+    finally:
+        con.close()
+
+
+def test_ingest_prices_says_whose_prices_changed(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    ingest_records(priced, tmp_path, [chat(provider="vtrix", model="minimax-m3", call_id="v1")])
+    db = file_of(priced)
+    priced.close()
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", "prices", str(TEST_SHEETS / "vtrix.yml"), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "prices unchanged for vtrix" in result.stdout
+    assert "bill --rebill" not in result.stdout
+    changed = vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))
+    result = runner.invoke(app, ["ingest", "prices", str(changed), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert (
+        "prices changed for vtrix: its 1 calls billed before keep their old prices until "
+        "`ratecard bill --rebill`." in result.stdout
+    )
+
+
+def test_an_upgraded_warehouse_dates_each_providers_prices_by_their_last_load(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Before schema 13 only the latest load was known: each provider's prices date from
+    the load that last wrote them, so calls billed before it count as stale (never fewer)."""
+    ingest_records(priced, tmp_path, [chat(call_id="r1")])  # billed with the first load
+    load_prices(priced, [vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))])
+    db = file_of(priced)
+    priced.close()
+    old = duckdb.connect(db)
+    old.execute("DROP TABLE price_changes")
+    old.execute("DELETE FROM schema_migrations WHERE version >= 13")
+    loads = dict(
+        old.execute("SELECT provider, max(batch_id) FROM price_points GROUP BY 1").fetchall()
+    )
+    old.close()
+    con = connect(Path(db))
+    try:
+        assert dict(con.execute("FROM price_changes").fetchall()) == loads
+        assert loads["vtrix"] > loads["reapi"]
+        assert stale_by_provider(con) == {}  # reapi's call was billed after reapi's last load
+    finally:
+        con.close()

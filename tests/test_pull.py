@@ -4,12 +4,19 @@ The server (a thread of http.server) serves a three-page usage export and a cata
 can be told to answer a page with 429 + Retry-After, 500, a dropped connection or a slow
 response, or to fail until told otherwise. Only the waits between retries are recorded
 instead of slept, so the tests stay fast; every request is real.
+
+Under /fault/ it plays the servers a pull must survive without running away: a cursor
+cycle, endless empty pages, a drip of one byte at a time (in the body or the headers), a
+huge page, a server that is always down, one that never answers. Each fault ends on the
+server's side within seconds whatever the client does, so a client without the bound fails
+its test instead of hanging the suite.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -24,10 +31,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import chat, file_of
-from ingest.catalogs import Catalog, read_catalog
+from ingest.catalogs import Catalog, FetchLimits, read_catalog
 from ingest.http import RetryPolicy
 from ingest.prices import load_points
-from ingest.pull import pull_usage
+from ingest.pull import PullLimits, PullStopped, pull_usage
 from ratecard.cli import app
 from warehouse import RatecardError
 
@@ -68,6 +75,20 @@ class Export:
         self.faults: dict[str | None, list[str]] = {}
         self.requests: list[tuple[str, str | None, str | None]] = []
         self.always_fail: set[str | None] = set()
+        self.sent: dict[str, int] = {}
+        """Bytes each fault handler got onto the wire before it ended."""
+        self.ended: dict[str, threading.Event] = {}
+        self.release = threading.Event()
+        """Set when the test ends: a hanging handler returns."""
+
+    def ended_event(self, path: str) -> threading.Event:
+        return self.ended.setdefault(path, threading.Event())
+
+
+# /fault/cycle: the first page, then A -> B -> A -> B ...
+CYCLE = {None: ("c0", "A"), "A": ("cA", "B"), "B": ("cB", "A")}
+DRIP_PAGE = json.dumps({"data": [], "next_cursor": None}).encode()
+HUGE = 64 * 1024 * 1024
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -86,10 +107,86 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _drip(self, path: str, data: bytes, every: float = 0.2) -> None:
+        """Write ``data`` a byte at a time; at most 10 s, until the client goes away."""
+        sent = 0
+        try:
+            for byte in data[:50]:
+                self.wfile.write(bytes([byte]))
+                sent += 1
+                if self.export.release.wait(every):
+                    break
+        except OSError:
+            pass
+        finally:
+            self.export.sent[path] = sent
+            self.close_connection = True
+
+    def _fault(self, path: str, cursor: str | None) -> None:
+        export = self.export
+        count = sum(1 for p, _, _ in export.requests if p == path)
+        try:
+            if path == "/fault/cycle":  # the server itself ends it after 50 pages
+                call, following = CYCLE[cursor]
+                self._send(
+                    200,
+                    {
+                        "data": [chat(call_id=call)],
+                        "next_cursor": following if count < 50 else None,
+                    },
+                )
+            elif path == "/fault/empty":  # records on the first page and on e2; then nothing
+                n = 0 if cursor is None else int(cursor.removeprefix("e"))
+                records = [chat(call_id=f"e{n}-{i}") for i in range(2 if n == 0 else 1)]
+                ahead = f"e{n + 1}" if n < 400 else None
+                self._send(200, {"data": records if n in (0, 2) else [], "next_cursor": ahead})
+            elif path == "/fault/drip":  # a page whose body comes one byte at a time
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(DRIP_PAGE)))
+                self.end_headers()
+                self._drip(path, DRIP_PAGE)
+            elif path == "/fault/drip-head":  # and one whose status line and headers do
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(DRIP_PAGE)}\r\n\r\n"
+                self._drip(path, head.encode() + DRIP_PAGE)
+            elif path == "/fault/huge":  # 64 MB of a valid page, no Content-Length
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                sent = 0
+                try:
+                    self.wfile.write(b'{"data": [], "next_cursor": null, "pad": "')
+                    block = b"x" * 65536
+                    while sent < HUGE:
+                        self.wfile.write(block)
+                        sent += len(block)
+                    self.wfile.write(b'"}')
+                except OSError:
+                    pass
+                export.sent[path] = sent
+                self.close_connection = True
+            elif path == "/fault/huge-declared":  # says it is a gigabyte
+                self.send_response(200)
+                self.send_header("Content-Length", str(10**9))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(b"{" * 1024)
+                self.close_connection = True
+            elif path == "/fault/down":  # always 503, asking for half a minute
+                self._send(503, {"error": "down"}, {"Retry-After": "30"})
+            elif path == "/fault/hang":  # reads the request, never answers (10 s at most)
+                export.release.wait(10)
+                self.close_connection = True
+        finally:
+            export.ended_event(path).set()
+
     def do_GET(self) -> None:
         url = urlparse(self.path)
         cursor = parse_qs(url.query).get("cursor", [None])[0]
         self.export.requests.append((url.path, cursor, self.headers.get("Authorization")))
+        if url.path.startswith("/fault/"):
+            self._fault(url.path, cursor)
+            return
         if url.path == "/catalog/openrouter":
             self._send(200, OPENROUTER)
             return
@@ -125,6 +222,7 @@ def server() -> Iterator[tuple[str, Export]]:
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", export
     finally:
+        export.release.set()
         httpd.shutdown()
         httpd.server_close()
 
@@ -472,3 +570,235 @@ def test_a_catalog_that_is_not_json_or_not_the_right_shape(tmp_path: Path) -> No
         read_catalog(Catalog.OPENROUTER, "x", text="[]")
     with pytest.raises(RatecardError, match="no such file"):
         read_catalog(Catalog.LITELLM, str(tmp_path / "missing.json"))
+
+
+# Faulty servers: each pull below is bounded by the fix under test, and ends on the server's
+# side within seconds without it (so the test fails instead of hanging).
+
+
+def cursor_row(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return con.execute("SELECT cursor, finished, pages FROM pull_cursors").fetchall()
+
+
+def test_a_cursor_cycle_stops_at_the_first_cursor_read_twice(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    base, export = server
+    url = f"{base}/fault/cycle"
+    with pytest.raises(PullStopped) as stop:
+        pull_usage(priced, url, policy=FAST)
+    assert str(stop.value) == (
+        f"{url} (cursor B): the export's next cursor, A, is one this pull has read already (a "
+        "cursor cycle: it would hand out the same pages for ever); stopped after 3 pages, all "
+        "loaded, with this page saved: the next pull re-reads it; if the export keeps cycling, "
+        "tell its owner (or start over with --restart)"
+    )
+    result = stop.value.result
+    assert (result.pages, result.loaded, result.duplicates, result.finished) == (3, 3, 0, False)
+    assert [c for p, c, _ in export.requests if p == "/fault/cycle"] == [None, "A", "B"]
+    assert loaded_ids(priced) == ["c0", "cA", "cB"]
+    assert cursor_row(priced) == [("B", False, 3)]
+
+    # the next pull re-reads B, follows it to A (not read in this pull) and stops at B again:
+    # nothing is loaded twice, nothing is skipped
+    with pytest.raises(PullStopped, match="next cursor, B, is one this pull has read"):
+        pull_usage(priced, url, policy=FAST)
+    assert [c for p, c, _ in export.requests if p == "/fault/cycle"][3:] == ["B", "A"]
+    assert loaded_ids(priced) == ["c0", "cA", "cB"]
+    assert cursor_row(priced) == [("A", False, 5)]
+
+
+def test_endless_empty_pages_stop_after_max_empty_pages_in_a_row(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    base, export = server
+    url = f"{base}/fault/empty"
+    with pytest.raises(PullStopped) as stop:
+        pull_usage(priced, url, policy=FAST, limits=PullLimits(max_empty_pages=3))
+    # e1 is empty, e2 has a record (the run starts again), e3, e4 and e5 are empty
+    assert str(stop.value) == (
+        f"{url}: 3 pages in a row had no records (from cursor e3 to cursor e5) but each named "
+        "a next page; stopped, as such an export may never end; the next pull resumes at "
+        "cursor e6: raise --max-empty-pages if the export really has stretches that long"
+    )
+    assert [c for p, c, _ in export.requests if p == url.removeprefix(base)] == [
+        None,
+        "e1",
+        "e2",
+        "e3",
+        "e4",
+        "e5",
+    ]
+    assert (stop.value.result.pages, stop.value.result.loaded) == (6, 3)
+    assert loaded_ids(priced) == ["e0-0", "e0-1", "e2-0"]
+    assert cursor_row(priced) == [("e6", False, 6)]
+
+
+def test_the_default_bounds_stop_an_endless_export(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    """Without options: 20 empty pages in a row, and 10,000 pages per run."""
+    base, export = server
+    with pytest.raises(PullStopped, match="20 pages in a row had no records"):
+        pull_usage(priced, f"{base}/fault/empty", policy=FAST)
+    assert len(export.requests) == 23  # the first page, e1, e2, then e3 to e22
+    assert PullLimits().max_pages == 10_000
+
+
+def test_max_pages_stops_a_run_and_the_next_run_goes_on(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, _ = server
+    monkeypatch.setenv("EXPORT_TOKEN", TOKEN)
+    url = f"{base}/usage"
+    with pytest.raises(PullStopped) as stop:
+        pull_usage(
+            priced, url, token_env="EXPORT_TOKEN", policy=FAST, limits=PullLimits(max_pages=2)
+        )
+    assert str(stop.value) == (
+        f"{url}: stopped after 2 pages (--max-pages), all loaded; the next page (cursor c3) "
+        "is saved: run the same command again to go on from it"
+    )
+    assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b"]
+    again = pull_usage(priced, url, token_env="EXPORT_TOKEN", policy=FAST)
+    assert (again.resumed_from, again.pages, again.loaded, again.finished) == ("c3", 1, 1, True)
+
+
+@pytest.mark.parametrize("fault", ["drip", "drip-head"])
+def test_a_dripping_server_is_cut_off_at_the_deadline(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export], fault: str
+) -> None:
+    """One byte every 0.2 s never trips a 3 s read timeout; the deadline cuts the socket."""
+    base, export = server
+    url = f"{base}/fault/{fault}"
+    with pytest.raises(PullStopped) as stop:
+        pull_usage(priced, url, timeout=3, policy=FAST, limits=PullLimits(deadline=1))
+    # on a loaded machine the second can pass before the request is even sent
+    phase = "(while the answer was awaited|before the request)"
+    assert re.fullmatch(
+        re.escape(f"{url} (first page): stopped at the pull's deadline of 1 s (--deadline), ")
+        + phase
+        + re.escape(
+            "; the 0 pages before this one are loaded and the next pull resumes at this page: "
+            "run the same command again, or give it a longer --deadline"
+        ),
+        str(stop.value),
+    )
+    assert export.ended_event(f"/fault/{fault}").wait(5)
+    head = len(b"HTTP/1.1 200 OK\r\n") if fault == "drip-head" else 0
+    # cut off after about five bytes of the 50 it would drip, never retried
+    assert export.sent[f"/fault/{fault}"] < head + 15
+    assert len(export.requests) == 1
+    assert cursor_row(priced) == []
+
+
+def test_a_hung_server_is_cut_off_at_the_deadline_whatever_the_timeout(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    base, export = server
+    with pytest.raises(PullStopped, match=r"deadline of 0.5 s \(--deadline\), while the answer"):
+        pull_usage(
+            priced, f"{base}/fault/hang", timeout=30, policy=FAST, limits=PullLimits(deadline=0.5)
+        )
+    assert len(export.requests) == 1
+    assert not export.ended_event("/fault/hang").is_set()  # the server still hangs
+
+
+def test_a_server_that_stays_down_is_not_waited_for_past_the_deadline(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    """503 with Retry-After: 30 and a 10 s deadline: the first wait would pass it."""
+    base, export = server
+    url = f"{base}/fault/down"
+    waits = Waits()
+    with pytest.raises(PullStopped) as stop:
+        pull_usage(priced, url, policy=RetryPolicy(), sleep=waits, limits=PullLimits(deadline=10))
+    assert str(stop.value) == (
+        f"{url} (first page): stopped at the pull's deadline of 10 s (--deadline), before try "
+        "2, due 30.0 s after HTTP 503; the 0 pages before this one are loaded and the next pull "
+        "resumes at this page: run the same command again, or give it a longer --deadline"
+    )
+    assert (len(export.requests), waits) == (1, [])
+
+
+def test_a_huge_page_is_refused_without_reading_it_whole(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    base, export = server
+    url = f"{base}/fault/huge"
+    limits = PullLimits(max_page_bytes=1_000_000)
+    with pytest.raises(PullStopped) as stop:
+        pull_usage(priced, url, policy=FAST, limits=limits)
+    assert str(stop.value) == (
+        f"{url} (first page): the answer passed the limit of 1,000,000 bytes "
+        "(--max-page-bytes); nothing of this page is loaded and the next pull starts at it "
+        "again: raise --max-page-bytes, or ask the export for smaller pages"
+    )
+    assert export.ended_event("/fault/huge").wait(10)
+    # the server could write what the sockets buffer, nowhere near its 64 MB
+    assert export.sent["/fault/huge"] < 16 * 1024 * 1024
+    assert len(export.requests) == 1  # a bound is not retried
+
+    with pytest.raises(PullStopped, match=r"the answer is 1,000,000,000 bytes, over the limit"):
+        pull_usage(priced, f"{base}/fault/huge-declared", policy=FAST, limits=limits)
+    assert cursor_row(priced) == []
+
+
+def test_pull_bounds_from_the_command_line(
+    priced: duckdb.DuckDBPyConnection, server: tuple[str, Export]
+) -> None:
+    base, _ = server
+    db = file_of(priced)
+    priced.close()
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["pull", "usage", f"{base}/fault/cycle", "--db", db, "--max-pages", "2"]
+    )
+    assert result.exit_code == 2, result.output
+    # what was loaded, then why it stopped and what to do
+    assert f"{base}/fault/cycle: 2 pages from the first page; read 2 = loaded 2" in result.stdout
+    assert "stopped after 2 pages (--max-pages)" in result.stderr
+    result = runner.invoke(
+        app,
+        ["pull", "usage", f"{base}/fault/drip", "--db", db, "--timeout", "3", "--deadline", "1"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "stopped at the pull's deadline of 1 s (--deadline)" in result.stderr
+    result = runner.invoke(
+        app, ["pull", "usage", f"{base}/fault/huge", "--db", db, "--max-page-bytes", "100000"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "the answer passed the limit of 100,000 bytes (--max-page-bytes)" in result.stderr
+
+
+def test_catalog_downloads_have_the_same_bounds(server: tuple[str, Export], tmp_path: Path) -> None:
+    base, _ = server
+    small = FetchLimits(max_bytes=100_000)
+    with pytest.raises(RatecardError, match=r"passed the limit of 100,000 bytes \(--max-bytes\)"):
+        read_catalog(Catalog.OPENROUTER, f"{base}/fault/huge", limits=small)
+    with pytest.raises(RatecardError, match=r"deadline of 0.5 s \(--deadline\), while the"):
+        read_catalog(Catalog.OPENROUTER, f"{base}/fault/hang", limits=FetchLimits(deadline=0.5))
+    with pytest.raises(RatecardError, match=r"deadline of 1 s \(--deadline\), while the"):
+        read_catalog(
+            Catalog.OPENROUTER, f"{base}/fault/drip", limits=FetchLimits(deadline=1, timeout=3)
+        )
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 100_001)
+    with pytest.raises(RatecardError, match=r"100,001 bytes, over the limit of 100,000"):
+        read_catalog(Catalog.OPENROUTER, str(big), limits=small)
+
+
+def test_a_binary_catalog_file_stops_with_its_first_bad_byte(tmp_path: Path) -> None:
+    binary = tmp_path / "catalog.json"
+    binary.write_bytes(b'{"data": [\n\xff\xfe\x00')
+    with pytest.raises(RatecardError) as stop:
+        read_catalog(Catalog.OPENROUTER, str(binary))
+    assert str(stop.value) == (
+        f"{binary}: not UTF-8 text (byte 0xff at offset 11): a price catalog (JSON) is a UTF-8 "
+        "text file; check that the path names the right file, or save it as UTF-8"
+    )
+    result = CliRunner().invoke(
+        app, ["pull", "prices", "openrouter", "--from", str(binary), "--db", str(tmp_path / "w")]
+    )
+    assert result.exit_code == 2
+    assert "not UTF-8 text (byte 0xff at offset 11)" in result.stderr

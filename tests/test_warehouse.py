@@ -22,7 +22,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 13
+    assert schema_version(con) == SCHEMA_VERSION == len(migrations()) == 14
     assert {
         "schema_migrations",
         "batches",
@@ -51,6 +51,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
         (11, "call_hours"),
         (12, "id_key_from_md5_number"),
         (13, "alert_channels_by_url"),
+        (14, "price_changes"),
     ]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
 
@@ -261,6 +262,7 @@ def test_calls_loaded_before_call_keys_are_still_found_as_duplicates(tmp_path: P
     old.execute("DROP TABLE call_hours")
     old.execute("DROP MACRO price_on_the_grid")
     old.execute("DROP MACRO byte_swap_64")
+    old.execute("DROP TABLE price_changes")  # schema 14
     old.execute("DELETE FROM schema_migrations WHERE version >= 7")
     old.close()
     # migrates to 7: the keys are backfilled; 8: the copied ids go; 9: the bills name their
@@ -325,6 +327,7 @@ def test_bills_with_stored_amounts_keep_them_when_migrated_to_rated_points(
     old.execute("DROP TABLE call_hours")  # and schema 11, so that 10 runs again
     old.execute("DROP MACRO price_on_the_grid")
     old.execute("DROP MACRO byte_swap_64")  # and schema 12
+    old.execute("DROP TABLE price_changes")  # and schema 14
     old.execute("DELETE FROM schema_migrations WHERE version >= 10")
     # a tenth of the charged calls of one point were billed at twice its input rate, before
     # a sheet change that was never rebilled

@@ -1,5 +1,6 @@
 -- One budget's calls per local day (in the budget's time zone) from $history_start to the
--- check's time: the spend of its priced calls in its currency, and its unpriced calls. The
+-- check's time: the spend of its priced calls in its currency, its unpriced calls, and its
+-- calls priced in another currency (not counted: two currencies are never added). The
 -- period's spend to date and the forecast's weekday history both come from these days.
 -- Whole UTC hours before $hours_end come from hourly_spend (each lies within one local day
 -- when the zone's offset is a whole number of hours; budgets.py only sets $hours_end past
@@ -11,7 +12,8 @@ from_hours AS (
     SELECT
         CAST(timezone($tz, h.hour) AS DATE) AS local_day,
         sum(h.total_cost) FILTER (WHERE h.currency = $currency) AS spend,
-        sum(h.unpriced_calls) AS unpriced_calls
+        sum(h.unpriced_calls) AS unpriced_calls,
+        sum(h.calls) FILTER (WHERE h.currency <> $currency) AS other_currency_calls
     FROM hourly_spend AS h
     WHERE h.hour >= $history_start AND h.hour < $hours_end
       AND ($team IS NULL OR h.team = $team)
@@ -26,7 +28,8 @@ from_calls AS (
     SELECT
         CAST(timezone($tz, c.ts) AS DATE) AS local_day,
         sum(c.total_cost) FILTER (WHERE c.priced AND c.currency = $currency) AS spend,
-        count(*) FILTER (WHERE NOT c.priced) AS unpriced_calls
+        count(*) FILTER (WHERE NOT c.priced) AS unpriced_calls,
+        count(*) FILTER (WHERE c.priced AND c.currency <> $currency) AS other_currency_calls
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
     WHERE c.billed AND $hours_end < $as_of
       AND c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
@@ -38,7 +41,8 @@ from_calls AS (
     GROUP BY 1
 )
 
-SELECT local_day, coalesce(sum(spend), 0) AS spend, coalesce(sum(unpriced_calls), 0)
+SELECT local_day, coalesce(sum(spend), 0) AS spend, coalesce(sum(unpriced_calls), 0),
+       coalesce(sum(other_currency_calls), 0)
 FROM (SELECT * FROM from_hours UNION ALL SELECT * FROM from_calls)
 GROUP BY local_day
 ORDER BY local_day
