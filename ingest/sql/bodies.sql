@@ -159,6 +159,8 @@ itemised AS (
                               b.usage.input_tokens_details.cached_tokens) END,
             cache_write_txt := CASE WHEN is_anthropic THEN b.usage.cache_creation_input_tokens
                 ELSE b.usage.prompt_tokens_details.cache_write_tokens END,
+            -- Anthropic's cache writes of a 1-hour lifetime, a part of the cache writes
+            cache_write_1h_txt := b.usage.cache_creation.ephemeral_1h_input_tokens,
             output_txt := coalesce(b.usage.completion_tokens, b.usage.output_tokens),
             reasoning_txt := coalesce(b.usage.completion_tokens_details.reasoning_tokens,
                                       b.usage.output_tokens_details.reasoning_tokens),
@@ -180,6 +182,7 @@ itemised AS (
                 input_txt := x.usage.promptTokens,
                 cache_read_txt := NULL::VARCHAR,
                 cache_write_txt := NULL::VARCHAR,
+                cache_write_1h_txt := NULL::VARCHAR,
                 -- thinking tokens are output; they are already in completionTokens unless
                 -- totalTokens counts them on top
                 output_txt := CASE
@@ -206,6 +209,7 @@ itemised AS (
                 input_txt := NULL::VARCHAR,
                 cache_read_txt := NULL::VARCHAR,
                 cache_write_txt := NULL::VARCHAR,
+                cache_write_1h_txt := NULL::VARCHAR,
                 output_txt := NULL::VARCHAR,
                 reasoning_txt := NULL::VARCHAR,
                 reported_cost_txt := NULL::VARCHAR,
@@ -222,6 +226,7 @@ exploded AS (
             item := 0, item_call_id := NULL::VARCHAR, item_model := NULL::VARCHAR,
             error_type := NULL::VARCHAR, usage_present := false, input_txt := NULL::VARCHAR,
             cache_read_txt := NULL::VARCHAR, cache_write_txt := NULL::VARCHAR,
+            cache_write_1h_txt := NULL::VARCHAR,
             output_txt := NULL::VARCHAR, reasoning_txt := NULL::VARCHAR,
             reported_cost_txt := NULL::VARCHAR, body_ts := NULL::VARCHAR)]
             ELSE found END) AS c
@@ -246,9 +251,11 @@ extracted AS (
         http_status_txt,
         c.error_type,
         c.usage_present,
+        NULL::VARCHAR AS no_usage_reason,  -- every call read from a body has its usage
         c.input_txt,
         c.cache_read_txt,
         c.cache_write_txt,
+        c.cache_write_1h_txt,
         c.output_txt,
         c.reasoning_txt,
         c.reported_cost_txt,

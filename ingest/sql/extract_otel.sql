@@ -103,11 +103,13 @@ extracted AS (
         END AS error_type,
         len(list_filter(s.attrs, lambda a: starts_with(a.k, 'gen_ai.usage.'))) > 0
             AS usage_present,
+        NULL::VARCHAR AS no_usage_reason,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.input_tokens')[1].v AS input_txt,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.cache_read.input_tokens')[1].v
             AS cache_read_txt,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.cache_creation.input_tokens')[1].v
             AS cache_write_txt,
+        NULL::VARCHAR AS cache_write_1h_txt,  -- the GenAI conventions have no lifetimes
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.output_tokens')[1].v AS output_txt,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.reasoning.output_tokens')[1].v
             AS reasoning_txt,
