@@ -14,26 +14,39 @@
 --                             a Responses body with status failed: a failed call, free
 -- A streamed call (`sse`) is first reduced to the body its events add up to.
 
--- the JSON payloads of the stream's `data:` lines, in order, each parsed once into the
--- fields the stream rules below read (only for rows with a stream: the CASE keeps the list
--- work off every other row). `[DONE]` ends an OpenAI stream; a broken event (a cut
--- connection) is skipped.
+-- the JSON payloads of the stream's `data:` lines, in order (only for rows with a stream: the
+-- CASE keeps the list work off every other row). `[DONE]` ends an OpenAI (and Runware)
+-- stream normally; a broken event (a cut connection) is skipped.
+payloads AS (
+    SELECT
+        *,
+        CASE WHEN sse IS NOT NULL THEN list_transform(
+            list_filter(string_split(replace(sse, chr(13), ''), chr(10)),
+                        lambda x: starts_with(x, 'data:')),
+            lambda x: trim_spaces(substr(x, 6)))
+        END AS data_lines
+    FROM envelopes
+),
+
+-- each event parsed once into the fields the stream rules below read. Runware may wrap a
+-- chunk as {"data": {...}} (its SDK reads `line.get("data") or line`): the inner object is
+-- the event; the cheap text test keeps the second parse off every other event.
 events AS (
     SELECT
         *,
         CASE WHEN sse IS NOT NULL THEN list_transform(
-            list_filter(
-                list_transform(
-                    list_filter(string_split(replace(sse, chr(13), ''), chr(10)),
-                                lambda x: starts_with(x, 'data:')),
-                    lambda x: trim_spaces(substr(x, 6))),
-                lambda x: x <> '[DONE]' AND starts_with(x, '{') AND json_valid(x)),
+            list_transform(
+                list_filter(data_lines, lambda x: starts_with(x, '{') AND json_valid(x)),
+                lambda x: CASE WHEN contains(x, '"data"') AND json_type(x, '$.data') = 'OBJECT'
+                               THEN json_extract(x, '$.data')::VARCHAR ELSE x END),
             lambda x: struct_pack(text := x, f := json_transform(x, '{
-                "type": "VARCHAR", "id": "VARCHAR", "taskUUID": "VARCHAR", "error": "JSON",
-                "errors": "JSON", "usage": "JSON", "response": "JSON", "message": "JSON",
-                "data": "JSON"}')))
-        END AS ev
-    FROM envelopes
+                "type": "VARCHAR", "id": "VARCHAR", "taskUUID": "VARCHAR", "taskType": "VARCHAR",
+                "error": "JSON", "errors": "JSON", "usage": "JSON", "response": "JSON",
+                "message": "JSON", "data": "JSON", "delta": "JSON", "finishReason": "VARCHAR",
+                "choices": [{"finish_reason": "VARCHAR"}]}')))
+        END AS ev,
+        list_contains(data_lines, '[DONE]') AS done
+    FROM payloads
 ),
 
 -- An event's JSON fields are NULL for a JSON null and otherwise minified JSON text, so an
@@ -49,42 +62,110 @@ stream_parts AS (
             -- OpenAI Responses: the final event carries the whole response
             response := list_filter(ev, lambda e: e.f.type IN ('response.completed',
                                                                'response.incomplete'))[-1],
-            -- Anthropic: message_start has the input and cache counts, the last
-            -- message_delta the cumulative output count, which replaces (never adds to) the
-            -- earlier one
+            -- Anthropic: message_start has the message and its usage; every message_delta's
+            -- usage holds cumulative counts that replace the earlier ones, and a count it
+            -- leaves out or sends as null is unchanged (as the SDK's accumulate_event reads
+            -- them), so each count is the last one given, else message_start's
             message_start := list_filter(ev, lambda e: e.f.type = 'message_start')[1],
-            message_delta := list_filter(ev, lambda e: e.f.type = 'message_delta'
-                                                       AND starts_with(e.f.usage, '{'))[-1],
+            deltas := list_transform(
+                list_filter(ev, lambda e: e.f.type = 'message_delta'
+                                          AND starts_with(e.f.usage, '{')),
+                lambda e: json_transform(e.f.usage, '{
+                    "input_tokens": "VARCHAR", "output_tokens": "VARCHAR",
+                    "cache_read_input_tokens": "VARCHAR",
+                    "cache_creation_input_tokens": "VARCHAR",
+                    "output_tokens_details": "JSON"}')),
             -- OpenAI chat (final chunk, `"choices": []`) and Runware (final chunk with cost)
             usage := list_filter(ev, lambda e: starts_with(e.f.usage, '{')
                                                AND e.f.type IS DISTINCT FROM 'message_delta')[-1],
+            -- the stream ended as its API ends a finished call: `[DONE]`, a chat choice or a
+            -- Runware chunk with a finish reason, Anthropic's message_stop or a stop_reason
+            finished := done OR len(list_filter(ev, lambda e:
+                e.f.finishReason IS NOT NULL
+                OR len(list_filter(e.f.choices, lambda c: c.finish_reason IS NOT NULL)) > 0
+                OR e.f.type = 'message_stop'
+                OR (e.f.type = 'message_delta' AND e.f.delta ->> '$.stop_reason' IS NOT NULL)
+            )) > 0,
+            runware := len(list_filter(ev, lambda e: e.f.taskUUID IS NOT NULL
+                                                      OR e.f.taskType IS NOT NULL)) > 0,
+            anthropic := len(list_filter(ev, lambda e: starts_with(e.f.type, 'message_')
+                                                        OR starts_with(e.f.type, 'content_block')))
+                         > 0,
             first := ev[1]
         ) END AS st
     FROM events
 ),
 
-synth AS (
+-- what the stream's events add up to: `source` names the rule that applies, first match
+stream_kinds AS (
     SELECT
         *,
         CASE
             WHEN sse IS NULL THEN NULL
-            WHEN st.error IS NOT NULL THEN
+            WHEN st.error IS NOT NULL THEN 'error'
+            WHEN st.response IS NOT NULL AND starts_with(st.response.f.response ->> '$.usage', '{')
+                THEN 'response'
+            WHEN st.message_start IS NOT NULL AND (len(st.deltas) > 0 OR st.finished)
+                THEN 'anthropic'
+            WHEN st.usage IS NOT NULL AND st.usage.f.taskUUID IS NOT NULL THEN 'task'
+            WHEN st.usage IS NOT NULL THEN 'usage'
+            -- a stream that ended normally without usage: the call succeeded and was charged,
+            -- but what it cost cannot be told (loaded unpriced, never as free)
+            WHEN st.finished OR st.response IS NOT NULL THEN 'no usage'
+        END AS stream_source
+    FROM stream_parts
+),
+
+synth AS (
+    SELECT
+        *,
+        CASE stream_source
+            WHEN 'error' THEN
                 CASE WHEN st.error.f.type = 'response.failed'
                      THEN st.error.f.response ELSE st.error.text END
-            WHEN st.response IS NOT NULL THEN st.response.f.response
-            WHEN st.message_start IS NOT NULL AND st.message_delta IS NOT NULL THEN
-                json_merge_patch(st.message_start.f.message,
-                                 json_object('usage', st.message_delta.f.usage))
-            WHEN st.usage IS NOT NULL AND st.usage.f.taskUUID IS NOT NULL
-                THEN json_object('data', json_array(CAST(st.usage.text AS JSON)))
-            WHEN st.usage IS NOT NULL THEN st.usage.text
+            WHEN 'response' THEN st.response.f.response
+            WHEN 'anthropic' THEN json_merge_patch(
+                st.message_start.f.message,
+                json_object('usage', json_object(
+                    'input_tokens', coalesce(
+                        list_filter(st.deltas, lambda d: d.input_tokens IS NOT NULL)[-1].input_tokens,
+                        st.message_start.f.message ->> '$.usage.input_tokens'),
+                    'output_tokens', coalesce(
+                        list_filter(st.deltas, lambda d: d.output_tokens IS NOT NULL)[-1].output_tokens,
+                        st.message_start.f.message ->> '$.usage.output_tokens'),
+                    'cache_read_input_tokens', coalesce(
+                        list_filter(st.deltas, lambda d: d.cache_read_input_tokens IS NOT NULL)[-1]
+                            .cache_read_input_tokens,
+                        st.message_start.f.message ->> '$.usage.cache_read_input_tokens'),
+                    'cache_creation_input_tokens', coalesce(
+                        list_filter(st.deltas, lambda d: d.cache_creation_input_tokens IS NOT NULL)[-1]
+                            .cache_creation_input_tokens,
+                        st.message_start.f.message ->> '$.usage.cache_creation_input_tokens'),
+                    'output_tokens_details', coalesce(
+                        list_filter(st.deltas, lambda d: d.output_tokens_details IS NOT NULL)[-1]
+                            .output_tokens_details,
+                        st.message_start.f.message -> '$.usage.output_tokens_details'))))
+            WHEN 'task' THEN json_object('data', json_array(CAST(st.usage.text AS JSON)))
+            WHEN 'usage' THEN st.usage.text
+            -- the body without usage, for its id, model and time
+            WHEN 'no usage' THEN coalesce(st.response.f.response, st.first.text)
         END AS stream_body,
+        CASE WHEN stream_source = 'no usage' THEN
+            'stream carried no usage: ' || CASE
+                WHEN st.response IS NOT NULL
+                    THEN 'its response.completed event has none (the gateway dropped it?)'
+                WHEN st.runware THEN 'ask for it with includeUsage: true in the task'
+                WHEN st.anthropic
+                    THEN 'its message_start event, which has the input counts, is missing'
+                ELSE 'ask for it with stream_options: {"include_usage": true} in the request'
+            END
+        END AS stream_no_usage,
         CASE WHEN sse IS NOT NULL THEN
             coalesce(st.first.f.id, st.first.f.message ->> '$.id',
                      st.first.f.response ->> '$.id', st.first.f.taskUUID,
                      st.first.f.data ->> '$[0].taskUUID')
         END AS stream_id
-    FROM stream_parts
+    FROM stream_kinds
 ),
 
 bodies AS (
@@ -104,7 +185,7 @@ bodies AS (
                 THEN 'response is text, not a JSON body (an HTML page?), and status_code '
                      || 'is not an error'
         END AS body_problem,
-        -- a stream that ended (or was cut) before any usage or error: failed, not charged
+        -- a stream cut before any usage or error: failed, not charged
         sse IS NOT NULL AND stream_body IS NULL AS stream_cut
     FROM synth
 ),
@@ -139,6 +220,7 @@ itemised AS (
                 WHEN lower(b.status) IN ('failed', 'cancelled') THEN 'response ' || lower(b.status)
             END,
             usage_present := b.usage IS NOT NULL,
+            no_usage_reason := stream_no_usage,
             input_txt := CASE
                 WHEN NOT is_anthropic THEN coalesce(b.usage.prompt_tokens, b.usage.input_tokens)
                 WHEN regexp_full_match(b.usage.input_tokens, '[0-9]{1,17}')
@@ -158,12 +240,14 @@ itemised AS (
                 ELSE coalesce(b.usage.prompt_tokens_details.cached_tokens,
                               b.usage.input_tokens_details.cached_tokens) END,
             cache_write_txt := CASE WHEN is_anthropic THEN b.usage.cache_creation_input_tokens
-                ELSE b.usage.prompt_tokens_details.cache_write_tokens END,
+                ELSE coalesce(b.usage.prompt_tokens_details.cache_write_tokens,
+                              b.usage.input_tokens_details.cache_write_tokens) END,
             -- Anthropic's cache writes of a 1-hour lifetime, a part of the cache writes
             cache_write_1h_txt := b.usage.cache_creation.ephemeral_1h_input_tokens,
             output_txt := coalesce(b.usage.completion_tokens, b.usage.output_tokens),
             reasoning_txt := coalesce(b.usage.completion_tokens_details.reasoning_tokens,
-                                      b.usage.output_tokens_details.reasoning_tokens),
+                                      b.usage.output_tokens_details.reasoning_tokens,
+                                      b.usage.output_tokens_details.thinking_tokens),
             reported_cost_txt := b.usage.cost,
             body_ts := coalesce(b.created, b.created_at)
         )] ELSE list_concat(
@@ -179,6 +263,7 @@ itemised AS (
                     THEN coalesce(x.error ->> '$.code', x.error ->> '$.message', 'task error')
                 END,
                 usage_present := x.usage IS NOT NULL,
+                no_usage_reason := NULL::VARCHAR,
                 input_txt := x.usage.promptTokens,
                 cache_read_txt := NULL::VARCHAR,
                 cache_write_txt := NULL::VARCHAR,
@@ -197,7 +282,10 @@ itemised AS (
                               + TRY_CAST(x.usage.thinkingTokens AS BIGINT))::VARCHAR
                     ELSE x.usage.completionTokens
                 END,
-                reasoning_txt := x.usage.thinkingTokens,
+                -- thinking tokens are the reasoning; else the details' reasoning tokens,
+                -- which are part of completionTokens
+                reasoning_txt := coalesce(x.usage.thinkingTokens,
+                                          x.usage.completionTokensDetails.reasoningTokens),
                 reported_cost_txt := x.cost,
                 body_ts := NULL::VARCHAR)),
             list_transform(b.errors, lambda x, i: struct_pack(
@@ -206,6 +294,7 @@ itemised AS (
                 item_model := NULL::VARCHAR,
                 error_type := coalesce(x.code, 'task error'),
                 usage_present := false,
+                no_usage_reason := NULL::VARCHAR,
                 input_txt := NULL::VARCHAR,
                 cache_read_txt := NULL::VARCHAR,
                 cache_write_txt := NULL::VARCHAR,
@@ -222,9 +311,11 @@ exploded AS (
     SELECT
         * EXCLUDE (found),
         len(found) = 0 AS nothing_final,
+        len(found) AS item_count,
         unnest(CASE WHEN len(found) = 0 THEN [struct_pack(
             item := 0, item_call_id := NULL::VARCHAR, item_model := NULL::VARCHAR,
-            error_type := NULL::VARCHAR, usage_present := false, input_txt := NULL::VARCHAR,
+            error_type := NULL::VARCHAR, usage_present := false,
+            no_usage_reason := NULL::VARCHAR, input_txt := NULL::VARCHAR,
             cache_read_txt := NULL::VARCHAR, cache_write_txt := NULL::VARCHAR,
             cache_write_1h_txt := NULL::VARCHAR,
             output_txt := NULL::VARCHAR, reasoning_txt := NULL::VARCHAR,
@@ -242,7 +333,11 @@ extracted AS (
         coalesce(body_problem, CASE WHEN nothing_final
             THEN 'no finished call in this body: every task result is still in progress '
                  || '(the final poll result is the call)' END) AS problem,
-        CASE WHEN is_task THEN coalesce(c.item_call_id, env_call_id || ':' || (c.item + 1))
+        -- the envelope's call_id wins over the body's (taskUUID, id), as for every body; a
+        -- Runware body with several calls numbers it :1, :2... in their order
+        CASE WHEN is_task AND env_call_id IS NOT NULL AND item_count > 1
+                 THEN env_call_id || ':' || (c.item + 1)
+             WHEN is_task THEN coalesce(env_call_id, c.item_call_id)
              ELSE coalesce(env_call_id, c.item_call_id, stream_id) END AS call_id,
         coalesce(env_ts, c.body_ts) AS ts_txt,
         env_provider AS provider,
@@ -251,7 +346,7 @@ extracted AS (
         http_status_txt,
         c.error_type,
         c.usage_present,
-        NULL::VARCHAR AS no_usage_reason,  -- every call read from a body has its usage
+        c.no_usage_reason,
         c.input_txt,
         c.cache_read_txt,
         c.cache_write_txt,
