@@ -1027,3 +1027,85 @@ def test_responses_cache_writes_bill_at_the_cache_write_rate(
     assert tokens(priced, "resp-cw") == (1000, 300, 100, 200, 50)
     # as the chat body of the same usage: 0.3 + 0.015 + 0.0625 + 0.4 + 0.0015
     assert costs(priced, "resp-cw")["total_cost"] == D("0.7790")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "record", "reason"),
+    [
+        (
+            UsageFormat.FLAT_JSONL,
+            {"status": "ok", "status_code": 503},
+            "status ok contradicts status_code 503 (an error): correct whichever is wrong",
+        ),
+        (
+            UsageFormat.FLAT_JSONL,
+            {"status": "OK", "error_type": "timeout"},
+            "status ok contradicts error_type timeout: correct whichever is wrong",
+        ),
+        (
+            UsageFormat.FLAT_CSV,
+            {"status": "ok", "status_code": 500},
+            "status ok contradicts status_code 500 (an error): correct whichever is wrong",
+        ),
+    ],
+)
+def test_a_record_that_says_ok_and_failed_is_quarantined_not_guessed(
+    priced: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    fmt: UsageFormat,
+    record: dict[str, Any],
+    reason: str,
+) -> None:
+    """`status: ok` with `status_code: 503` was billed as ok. Which one is wrong cannot be
+    told from the record; `failed` with a 2xx status_code is no contradiction (a call can
+    fail inside a successful HTTP response) and is failed."""
+    base = {"ts": TS, "provider": "testgw", "model": "tm-1", "input_tokens": 10, "output_tokens": 2}
+    rows = [
+        base | {"call_id": "contradiction"} | record,
+        base | {"call_id": "failed-200", "status": "failed", "status_code": 200},
+        base | {"call_id": "ok-200", "status": "ok", "status_code": 200},
+    ]
+    if fmt is UsageFormat.FLAT_CSV:
+        path = tmp_path / "flat.csv"
+        columns = sorted({key for row in rows for key in row})
+        lines = [",".join(columns)] + [",".join(str(r.get(c, "")) for c in columns) for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        load = ingest_usage(priced, path)
+    else:
+        load = ingest_records(priced, tmp_path, rows, fmt=fmt)
+    assert (load.loaded, load.quarantined) == (2, 1)
+    assert quarantined(priced) == [(2 if fmt is UsageFormat.FLAT_CSV else 1, reason)]
+    assert call(priced, "failed-200")["status"] == "failed"
+    assert call(priced, "ok-200")["status"] == "ok"
+
+
+def test_an_otlp_span_with_status_ok_and_an_error_is_quarantined(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    usage = {
+        "gen_ai.provider.name": "testgw",
+        "gen_ai.request.model": "tm-1",
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 2,
+    }
+    line = otel_line(
+        [
+            {"span_id": "o1", "status": {"code": 1}, "error.type": "timeout", **usage},
+            {
+                "span_id": "o2",
+                "status": {"code": "STATUS_CODE_OK"},
+                "http.response.status_code": "502",
+                **usage,
+            },
+            {"span_id": "o3", "status": {"code": 1}, **usage},
+        ]
+    )
+    path = tmp_path / "spans.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    load = ingest_usage(priced, path)
+    assert (load.loaded, load.quarantined) == (1, 2)
+    assert sorted(quarantined(priced)) == [
+        (1, "status ok contradicts error_type timeout: correct whichever is wrong"),
+        (1, "status ok contradicts status_code 502 (an error): correct whichever is wrong"),
+    ]
+    assert call(priced, f"{'t' * 32}:o3")["status"] == "ok"

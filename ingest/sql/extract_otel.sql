@@ -92,7 +92,9 @@ extracted AS (
                  list_filter(s.attrs, lambda a: a.k = 'gen_ai.system')[1].v) AS provider,
         coalesce(list_filter(s.attrs, lambda a: a.k = 'gen_ai.request.model')[1].v,
                  list_filter(s.attrs, lambda a: a.k = 'gen_ai.response.model')[1].v) AS model,
-        NULL::VARCHAR AS status_txt,
+        -- a span status set to OK is an explicit success: with an error it contradicts
+        -- (validate.sql quarantines that); unset, the status comes from the error fields
+        CASE WHEN s.status_code IN ('1', 'STATUS_CODE_OK') THEN 'ok' END AS status_txt,
         list_filter(s.attrs, lambda a: a.k = 'http.response.status_code')[1].v
             AS http_status_txt,
         CASE

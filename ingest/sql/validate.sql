@@ -62,6 +62,16 @@ checked AS (
                  OR http_status_value NOT BETWEEN 100 AND 599)
                 THEN 'status_code is not an HTTP status: ' || http_status_txt
             WHEN status IS NULL THEN 'status must be ok or failed, not ' || status_txt
+            -- a record that says the call succeeded and that it failed: which is right cannot
+            -- be told from the record, so it is not guessed (a failed status with a 2xx
+            -- status_code is no contradiction: a call can fail inside a successful response)
+            WHEN status = 'ok' AND status_txt IS NOT NULL AND http_status_value >= 400
+                THEN 'status ok contradicts status_code ' || http_status_txt
+                     || ' (an error): correct whichever is wrong'
+            WHEN status = 'ok' AND status_txt IS NOT NULL
+                 AND nullif(trim_spaces(error_type), '') IS NOT NULL
+                THEN 'status ok contradicts error_type ' || error_type
+                     || ': correct whichever is wrong'
             WHEN NOT input_ok THEN 'input tokens are not a whole number: ' || input_txt
             WHEN NOT cache_read_ok THEN 'cache-read tokens are not a whole number: ' || cache_read_txt
             WHEN NOT cache_write_ok THEN 'cache-write tokens are not a whole number: ' || cache_write_txt
