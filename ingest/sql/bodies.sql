@@ -148,7 +148,12 @@ synth AS (
             WHEN 'task' THEN json_object('data', json_array(CAST(st.usage.text AS JSON)))
             WHEN 'usage' THEN st.usage.text
             -- the body without usage, for its id, model and time
-            WHEN 'no usage' THEN coalesce(st.response.f.response, st.first.text)
+            -- Runware: its final chunk as a task result, which keeps the reported cost
+            WHEN 'no usage' THEN CASE
+                WHEN st.runware THEN json_object('data', json_array(CAST(coalesce(
+                    list_filter(ev, lambda e: e.f.finishReason IS NOT NULL)[-1], ev[-1]).text
+                    AS JSON)))
+                ELSE coalesce(st.response.f.response, st.first.text) END
         END AS stream_body,
         CASE WHEN stream_source = 'no usage' THEN
             'stream carried no usage: ' || CASE
@@ -198,6 +203,16 @@ shaped AS (
                  OR len(b.errors) > 0, false) AS is_task,
         coalesce(b.type = 'message' OR b.usage.cache_read_input_tokens IS NOT NULL
                  OR b.usage.cache_creation_input_tokens IS NOT NULL, false) AS is_anthropic,
+        -- Anthropic's cache writes: cache_creation_input_tokens, else the sum of its
+        -- breakdown by lifetime (both are optional in the SDK's Usage)
+        coalesce(b.usage.cache_creation_input_tokens, CASE
+            WHEN regexp_full_match(b.usage.cache_creation.ephemeral_5m_input_tokens, '[0-9]{1,17}')
+                 AND regexp_full_match(b.usage.cache_creation.ephemeral_1h_input_tokens,
+                                       '[0-9]{1,17}')
+                THEN (TRY_CAST(b.usage.cache_creation.ephemeral_5m_input_tokens AS BIGINT)
+                      + TRY_CAST(b.usage.cache_creation.ephemeral_1h_input_tokens AS BIGINT))
+                     ::VARCHAR
+        END) AS anthropic_writes,
         -- Runware: only a final status is a call; an in-progress poll item is not
         list_filter(b.data, lambda x: coalesce(lower(x.status), 'success')
                                       NOT IN ('processing', 'pending')) AS task_results
@@ -216,7 +231,7 @@ itemised AS (
                 WHEN response_type = 'VARCHAR' THEN 'error page (not JSON)'
                 WHEN coalesce(json_type(b.error), 'NULL') <> 'NULL'
                     THEN coalesce(b.error ->> '$.type', b.error ->> '$.code', 'error')
-                WHEN b.type = 'error' THEN 'error'
+                WHEN b.type = 'error' THEN coalesce(b.code, 'error')  -- a Responses error event
                 WHEN lower(b.status) IN ('failed', 'cancelled') THEN 'response ' || lower(b.status)
             END,
             usage_present := b.usage IS NOT NULL,
@@ -226,20 +241,18 @@ itemised AS (
                 WHEN regexp_full_match(b.usage.input_tokens, '[0-9]{1,17}')
                      AND regexp_full_match(coalesce(b.usage.cache_read_input_tokens, '0'),
                                            '[0-9]{1,17}')
-                     AND regexp_full_match(coalesce(b.usage.cache_creation_input_tokens, '0'),
-                                           '[0-9]{1,17}')
+                     AND regexp_full_match(coalesce(anthropic_writes, '0'), '[0-9]{1,17}')
                     -- TRY_CAST under the regexes, as in extract_otel.sql
                     THEN (TRY_CAST(b.usage.input_tokens AS BIGINT)
                           + TRY_CAST(coalesce(b.usage.cache_read_input_tokens, '0') AS BIGINT)
-                          + TRY_CAST(coalesce(b.usage.cache_creation_input_tokens, '0')
-                                     AS BIGINT))::VARCHAR
+                          + TRY_CAST(coalesce(anthropic_writes, '0') AS BIGINT))::VARCHAR
                 -- a bad count stays as written, for validate.sql to name it
                 ELSE b.usage.input_tokens
             END,
             cache_read_txt := CASE WHEN is_anthropic THEN b.usage.cache_read_input_tokens
                 ELSE coalesce(b.usage.prompt_tokens_details.cached_tokens,
                               b.usage.input_tokens_details.cached_tokens) END,
-            cache_write_txt := CASE WHEN is_anthropic THEN b.usage.cache_creation_input_tokens
+            cache_write_txt := CASE WHEN is_anthropic THEN anthropic_writes
                 ELSE coalesce(b.usage.prompt_tokens_details.cache_write_tokens,
                               b.usage.input_tokens_details.cache_write_tokens) END,
             -- Anthropic's cache writes of a 1-hour lifetime, a part of the cache writes
@@ -263,7 +276,7 @@ itemised AS (
                     THEN coalesce(x.error ->> '$.code', x.error ->> '$.message', 'task error')
                 END,
                 usage_present := x.usage IS NOT NULL,
-                no_usage_reason := NULL::VARCHAR,
+                no_usage_reason := stream_no_usage,
                 input_txt := x.usage.promptTokens,
                 cache_read_txt := NULL::VARCHAR,
                 cache_write_txt := NULL::VARCHAR,

@@ -86,6 +86,11 @@ checked AS (
                 THEN '1-hour cache-write tokens are negative: ' || cache_write_1h_txt
             WHEN output_tokens < 0 THEN 'output tokens are negative: ' || output_txt
             WHEN reasoning_tokens < 0 THEN 'reasoning tokens are negative: ' || reasoning_txt
+            -- before comparing counts: a missing one reads as 0 and the comparison would
+            -- name the count that is there rather than the one that is not
+            WHEN status = 'ok' AND no_usage_reason IS NULL
+                 AND (NOT usage_present OR input_txt IS NULL OR output_txt IS NULL)
+                THEN 'successful call without token usage: cannot be billed'
             WHEN cache_read_tokens + cache_write_tokens > input_tokens
                 THEN format('cache tokens ({} read + {} written) exceed input tokens ({})',
                             cache_read_tokens, cache_write_tokens, input_tokens)
@@ -95,9 +100,6 @@ checked AS (
             WHEN reasoning_tokens > output_tokens
                 THEN format('reasoning tokens ({}) exceed output tokens ({})',
                             reasoning_tokens, output_tokens)
-            WHEN status = 'ok' AND no_usage_reason IS NULL
-                 AND (NOT usage_present OR input_txt IS NULL OR output_txt IS NULL)
-                THEN 'successful call without token usage: cannot be billed'
             WHEN reported_cost_txt IS NOT NULL AND reported_cost_value IS NULL
                 THEN 'reported cost is not a number: ' || reported_cost_txt
         END AS reason
