@@ -270,7 +270,7 @@ def test_a_warehouse_of_schema_12_migrates_forward_with_the_same_bills(tmp_path:
         + schema_2[schema_2.index("WITH") : schema_2.index("FROM points;") + len("FROM points")]
     )
     old.execute("ALTER TABLE price_points DROP COLUMN cache_write_1h_rate")
-    for macro in ("bill_amounts", "bill_total", "bill_parts"):
+    for macro in ("bill_amounts", "bill_total", "bill_parts", "bill_charge"):
         old.execute(f"DROP MACRO {macro}")
     old.execute(schema_10[schema_10.index("CREATE VIEW calls_costed") :])
     version = next(m.version for m in migrations() if m.name == MIGRATION)
@@ -324,7 +324,7 @@ def test_bill_amounts_by_hand() -> None:
     con = duckdb.connect()
     text = next(m.sql for m in migrations() if m.name == MIGRATION)
     macros = text[
-        text.index("CREATE OR REPLACE MACRO bill_parts") : text.index(
+        text.index("CREATE OR REPLACE MACRO bill_charge") : text.index(
             "-- calls_costed and call_costs as in"
         )
     ]

@@ -95,34 +95,26 @@ FROM points;
 -- a price point covers them. An amount is the product when charged, 0 when priced but
 -- free, NULL when unpriced. Arguments are named (bill_amounts(charged := ..., ...)); one left
 -- out is NULL, and so are the amounts that need it.
+-- one amount: the product when charged, 0 when priced but free, NULL when unpriced
+CREATE OR REPLACE MACRO bill_charge(amount, charged, priced) AS
+    CASE WHEN charged THEN amount WHEN priced THEN 0 END::DECIMAL(38, 15);
+
 CREATE OR REPLACE MACRO bill_parts(
     charged := NULL, priced := NULL, calls := NULL, input_tokens := NULL,
     cache_read_tokens := NULL, cache_write_tokens := NULL, cache_write_1h_tokens := NULL,
     output_tokens := NULL, input_pt := NULL, cache_read_pt := NULL, cache_write_pt := NULL,
     cache_write_1h_pt := NULL, output_pt := NULL, request_fee := NULL, saved_pt := NULL
 ) AS struct_pack(
-    input_cost := CASE
-        WHEN charged THEN (input_tokens - cache_read_tokens - cache_write_tokens) * input_pt
-        WHEN priced THEN 0 END::DECIMAL(38, 15),
-    cache_read_cost := CASE
-        WHEN charged THEN cache_read_tokens * cache_read_pt
-        WHEN priced THEN 0 END::DECIMAL(38, 15),
-    cache_write_cost := CASE
-        WHEN charged THEN (cache_write_tokens - cache_write_1h_tokens) * cache_write_pt
-                          + cache_write_1h_tokens * cache_write_1h_pt
-        WHEN priced THEN 0 END::DECIMAL(38, 15),
-    cache_write_1h_cost := CASE
-        WHEN charged THEN cache_write_1h_tokens * cache_write_1h_pt
-        WHEN priced THEN 0 END::DECIMAL(38, 15),
-    output_cost := CASE
-        WHEN charged THEN output_tokens * output_pt
-        WHEN priced THEN 0 END::DECIMAL(38, 15),
-    request_cost := CASE
-        WHEN charged THEN calls * request_fee
-        WHEN priced THEN 0 END::DECIMAL(38, 15),
-    cache_savings := CASE
-        WHEN charged THEN cache_read_tokens * saved_pt
-        WHEN priced THEN 0 END::DECIMAL(38, 15)
+    input_cost := bill_charge(
+        (input_tokens - cache_read_tokens - cache_write_tokens) * input_pt, charged, priced),
+    cache_read_cost := bill_charge(cache_read_tokens * cache_read_pt, charged, priced),
+    cache_write_cost := bill_charge(
+        (cache_write_tokens - cache_write_1h_tokens) * cache_write_pt
+        + cache_write_1h_tokens * cache_write_1h_pt, charged, priced),
+    cache_write_1h_cost := bill_charge(cache_write_1h_tokens * cache_write_1h_pt, charged, priced),
+    output_cost := bill_charge(output_tokens * output_pt, charged, priced),
+    request_cost := bill_charge(calls * request_fee, charged, priced),
+    cache_savings := bill_charge(cache_read_tokens * saved_pt, charged, priced)
 );
 
 CREATE OR REPLACE MACRO bill_total(parts) AS struct_insert(
