@@ -40,12 +40,10 @@ events AS (
                 lambda x: CASE WHEN contains(x, '"data"') AND json_type(x, '$.data') = 'OBJECT'
                                THEN json_extract(x, '$.data')::VARCHAR ELSE x END),
             lambda x: struct_pack(text := x, f := json_transform(x, '{
-                "type": "VARCHAR", "id": "VARCHAR", "taskUUID": "VARCHAR", "taskType": "VARCHAR",
-                "error": "JSON", "errors": "JSON", "usage": "JSON", "response": "JSON",
-                "message": "JSON", "data": "JSON", "delta": "JSON", "finishReason": "VARCHAR",
-                "choices": [{"finish_reason": "VARCHAR"}]}')))
-        END AS ev,
-        list_contains(data_lines, '[DONE]') AS done
+                "type": "VARCHAR", "id": "VARCHAR", "taskUUID": "VARCHAR", "error": "JSON",
+                "errors": "JSON", "usage": "JSON", "response": "JSON", "message": "JSON",
+                "data": "JSON"}')))
+        END AS ev
     FROM payloads
 ),
 
@@ -78,19 +76,6 @@ stream_parts AS (
             -- OpenAI chat (final chunk, `"choices": []`) and Runware (final chunk with cost)
             usage := list_filter(ev, lambda e: starts_with(e.f.usage, '{')
                                                AND e.f.type IS DISTINCT FROM 'message_delta')[-1],
-            -- the stream ended as its API ends a finished call: `[DONE]`, a chat choice or a
-            -- Runware chunk with a finish reason, Anthropic's message_stop or a stop_reason
-            finished := done OR len(list_filter(ev, lambda e:
-                e.f.finishReason IS NOT NULL
-                OR len(list_filter(e.f.choices, lambda c: c.finish_reason IS NOT NULL)) > 0
-                OR e.f.type = 'message_stop'
-                OR (e.f.type = 'message_delta' AND e.f.delta ->> '$.stop_reason' IS NOT NULL)
-            )) > 0,
-            runware := len(list_filter(ev, lambda e: e.f.taskUUID IS NOT NULL
-                                                      OR e.f.taskType IS NOT NULL)) > 0,
-            anthropic := len(list_filter(ev, lambda e: starts_with(e.f.type, 'message_')
-                                                        OR starts_with(e.f.type, 'content_block')))
-                         > 0,
             first := ev[1]
         ) END AS st
     FROM events
@@ -105,15 +90,39 @@ stream_kinds AS (
             WHEN st.error IS NOT NULL THEN 'error'
             WHEN st.response IS NOT NULL AND starts_with(st.response.f.response ->> '$.usage', '{')
                 THEN 'response'
-            WHEN st.message_start IS NOT NULL AND (len(st.deltas) > 0 OR st.finished)
-                THEN 'anthropic'
+            WHEN st.message_start IS NOT NULL AND len(st.deltas) > 0 THEN 'anthropic'
             WHEN st.usage IS NOT NULL AND st.usage.f.taskUUID IS NOT NULL THEN 'task'
             WHEN st.usage IS NOT NULL THEN 'usage'
-            -- a stream that ended normally without usage: the call succeeded and was charged,
-            -- but what it cost cannot be told (loaded unpriced, never as free)
-            WHEN st.finished OR st.response IS NOT NULL THEN 'no usage'
+            WHEN st.response IS NOT NULL THEN 'no usage'
+            -- the stream ended as its API ends a finished call: `[DONE]`, a chat choice or a
+            -- Runware chunk with a finish reason, Anthropic's message_stop or a stop_reason.
+            -- Looked at only here, for the few streams no rule above has billed, so those
+            -- fields are read from the events' text here rather than parsed from every event
+            -- (20 % more CPU for the streams of a million calls)
+            WHEN list_contains(data_lines, '[DONE]') OR len(list_filter(ev, lambda e:
+                     e.f.type = 'message_stop'
+                     OR json_extract_string(e.text, '$.finishReason') IS NOT NULL
+                     OR len(list_filter(json_extract_string(e.text, '$.choices[*].finish_reason'),
+                                        lambda r: r IS NOT NULL)) > 0
+                     OR (e.f.type = 'message_delta'
+                         AND json_extract_string(e.text, '$.delta.stop_reason') IS NOT NULL)
+                 )) > 0
+                -- Anthropic's message_start with its counts; otherwise a stream that ended
+                -- normally without usage: the call succeeded and was charged, but what it cost
+                -- cannot be told (loaded unpriced, never as free)
+                THEN CASE WHEN st.message_start IS NOT NULL THEN 'anthropic' ELSE 'no usage' END
         END AS stream_source
     FROM stream_parts
+),
+
+-- for a stream without usage only (a CASE: the others pay nothing): are its events Runware's?
+stream_runware AS (
+    SELECT
+        *,
+        CASE WHEN stream_source = 'no usage'
+            THEN len(list_filter(ev, lambda e: e.f.taskUUID IS NOT NULL)) > 0
+        END AS runware
+    FROM stream_kinds
 ),
 
 synth AS (
@@ -147,20 +156,22 @@ synth AS (
                         st.message_start.f.message -> '$.usage.output_tokens_details'))))
             WHEN 'task' THEN json_object('data', json_array(CAST(st.usage.text AS JSON)))
             WHEN 'usage' THEN st.usage.text
-            -- the body without usage, for its id, model and time
-            -- Runware: its final chunk as a task result, which keeps the reported cost
+            -- the body without usage, for its id, model and time; Runware's final chunk as a
+            -- task result, which keeps the reported cost
             WHEN 'no usage' THEN CASE
-                WHEN st.runware THEN json_object('data', json_array(CAST(coalesce(
-                    list_filter(ev, lambda e: e.f.finishReason IS NOT NULL)[-1], ev[-1]).text
-                    AS JSON)))
+                WHEN runware THEN json_object('data', json_array(CAST(coalesce(
+                    list_filter(ev, lambda e: json_extract_string(e.text, '$.finishReason')
+                                              IS NOT NULL)[-1],
+                    ev[-1]).text AS JSON)))
                 ELSE coalesce(st.response.f.response, st.first.text) END
         END AS stream_body,
         CASE WHEN stream_source = 'no usage' THEN
             'stream carried no usage: ' || CASE
                 WHEN st.response IS NOT NULL
                     THEN 'its response.completed event has none (the gateway dropped it?)'
-                WHEN st.runware THEN 'ask for it with includeUsage: true in the task'
-                WHEN st.anthropic
+                WHEN runware THEN 'ask for it with includeUsage: true in the task'
+                WHEN len(list_filter(ev, lambda e: starts_with(e.f.type, 'message_')
+                                                   OR starts_with(e.f.type, 'content_block'))) > 0
                     THEN 'its message_start event, which has the input counts, is missing'
                 ELSE 'ask for it with stream_options: {"include_usage": true} in the request'
             END
@@ -170,7 +181,7 @@ synth AS (
                      st.first.f.response ->> '$.id', st.first.f.taskUUID,
                      st.first.f.data ->> '$[0].taskUUID')
         END AS stream_id
-    FROM stream_kinds
+    FROM stream_runware
 ),
 
 bodies AS (
@@ -206,6 +217,7 @@ shaped AS (
         -- Anthropic's cache writes: cache_creation_input_tokens, else the sum of its
         -- breakdown by lifetime (both are optional in the SDK's Usage)
         coalesce(b.usage.cache_creation_input_tokens, CASE
+            WHEN b.usage.cache_creation IS NULL THEN NULL
             WHEN regexp_full_match(b.usage.cache_creation.ephemeral_5m_input_tokens, '[0-9]{1,17}')
                  AND regexp_full_match(b.usage.cache_creation.ephemeral_1h_input_tokens,
                                        '[0-9]{1,17}')
