@@ -58,6 +58,7 @@ FLAT_COLUMNS = (
     "input_tokens",
     "cache_read_tokens",
     "cache_write_tokens",
+    "cache_write_1h_tokens",
     "output_tokens",
     "reasoning_tokens",
     "reported_cost",
@@ -304,8 +305,8 @@ def _stage(
 
 _CALL_COLUMNS = (
     "call_id, ts, provider, model, status, http_status, error_type, input_tokens, "
-    "cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, reported_cost, "
-    "team, project, api_key_id, tags"
+    "cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
+    "reasoning_tokens, reported_cost, no_usage_reason, team, project, api_key_id, tags"
 )
 
 

@@ -65,7 +65,7 @@ def bill_batches(
     )
     con.execute(f"INSERT INTO daily_rollup {sql_file('pricing', 'rollup_days')}")
     con.execute(f"INSERT INTO hourly_spend {sql_file('pricing', 'rollup_hours')}")
-    con.execute(f"INSERT INTO reprice_hours {sql_file('pricing', 'rollup_reprice')}")
+    con.execute(f"INSERT INTO reprice_hours BY NAME {sql_file('pricing', 'rollup_reprice')}")
     con.execute("DROP TABLE billed_hours")
     con.execute(
         "UPDATE batches SET billed_with_prices = $prices "

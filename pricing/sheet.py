@@ -156,9 +156,14 @@ class Rates(_Strict):
     cache_read: Rate | None = None
     """Rate for input tokens served from the prompt cache; absent: no discount, input rate."""
     cache_write: Rate | None = None
-    """Rate for input tokens written to the prompt cache; absent: input rate."""
+    """Rate for input tokens written to the prompt cache; absent: input rate. For a provider
+    whose cache writes have two lifetimes (Anthropic's 5 minutes and 1 hour), the rate of the
+    shorter one."""
     request: Rate | None = None
     """A fee per call in the sheet's currency, independent of tokens; absent: none."""
+    cache_write_1h: Rate | None = None
+    """Rate for input tokens written to the prompt cache for 1 hour (Anthropic's
+    ``cache_creation.ephemeral_1h_input_tokens``); absent: the cache_write rate."""
 
 
 class Tier(Rates):
@@ -286,6 +291,8 @@ class PricePoint:
     """Where in that file: ``models[2].prices[0]`` or ``line 7``; used in error messages."""
     aliases: tuple[str, ...] = ()
     """Other wire ids priced as ``model`` at this provider."""
+    cache_write_1h_rate: Decimal | None = None
+    """Per 1-hour cache-write token; None: the cache-write rate applies."""
 
 
 def _field_path(loc: Iterable[int | str]) -> str:
@@ -349,6 +356,7 @@ def parse_sheet(data: Any, file: str) -> list[PricePoint]:
                 output_rate=period.output,
                 cache_read_rate=period.cache_read,
                 cache_write_rate=period.cache_write,
+                cache_write_1h_rate=period.cache_write_1h,
                 request_rate=period.request,
                 failed_calls_billed=sheet.failed_calls_billed,
                 example_rate=period.example,
@@ -368,6 +376,7 @@ def parse_sheet(data: Any, file: str) -> list[PricePoint]:
                     output_rate=tier.output,
                     cache_read_rate=tier.cache_read,
                     cache_write_rate=tier.cache_write,
+                    cache_write_1h_rate=tier.cache_write_1h,
                     request_rate=tier.request,
                     origin=f"{base.origin}.tiers[{t_index}]",
                 )
@@ -398,6 +407,7 @@ def parse_row(row: dict[str, str], file: str, line: int) -> PricePoint:
         output_rate=parsed.output,
         cache_read_rate=parsed.cache_read,
         cache_write_rate=parsed.cache_write,
+        cache_write_1h_rate=parsed.cache_write_1h,
         request_rate=parsed.request,
         failed_calls_billed=parsed.failed_calls_billed,
         example_rate=parsed.example,

@@ -23,7 +23,7 @@ import duckdb
 
 from reports.charts import day_columns, group_bars
 from reports.files import write_atomically
-from reports.finance import AMOUNTS, Report, Table, movers, presented, share
+from reports.finance import AMOUNTS, TOKENS, Report, Table, movers, presented, share
 from reports.money import money_text
 
 
@@ -119,11 +119,15 @@ def _printed_amounts(table: Table) -> list[str]:
 def write_parquet(report: Report, out: Path) -> None:
     table = presented(report)
     groups = len(report.by)
+    counts = 3 + len(TOKENS)  # calls, failed and unpriced calls, then the token counts
     columns = [
         "line VARCHAR",
         *(f'"{name}" VARCHAR' for name in table.header[:groups]),
-        *(f'"{name}" BIGINT' for name in table.header[groups : groups + 8]),
-        *(f'"{name}" DECIMAL(18, 2)' for name in table.header[groups + 8 : groups + 14]),
+        *(f'"{name}" BIGINT' for name in table.header[groups : groups + counts]),
+        *(
+            f'"{name}" DECIMAL(18, 2)'
+            for name in table.header[groups + counts : groups + counts + len(AMOUNTS)]
+        ),
         f'"{table.header[-1]}" DECIMAL(7, 2)',
     ]
     rows: list[tuple[object, ...]] = [("group", *row) for row in table.rows]

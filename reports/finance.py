@@ -42,10 +42,18 @@ TOKENS = (
     "input_tokens",
     "cache_read_tokens",
     "cache_write_tokens",
+    "cache_write_1h_tokens",  # a part of cache_write_tokens, written for 1 hour
     "output_tokens",
     "reasoning_tokens",
 )
-COSTS = ("input_cost", "cache_read_cost", "cache_write_cost", "output_cost", "request_cost")
+COSTS = (
+    "input_cost",
+    "cache_read_cost",
+    "cache_write_cost",
+    "cache_write_1h_cost",  # a part of cache_write_cost: not added to the total again
+    "output_cost",
+    "request_cost",
+)
 AMOUNTS = (*COSTS, "total_cost")
 
 
@@ -144,9 +152,10 @@ def _lines(
     for row in rows:
         group, values = tuple(row[:width]), row[width:]
         calls, failed, unpriced = (int(v) for v in values[:3])
-        tokens = dict(zip(TOKENS, (int(v) for v in values[3:8]), strict=True))
-        costs = dict(zip(AMOUNTS, values[8:14], strict=True))
-        currencies.update(c for c in (values[14] or "").split(",") if c)
+        amounts = 3 + len(TOKENS)
+        tokens = dict(zip(TOKENS, (int(v) for v in values[3:amounts]), strict=True))
+        costs = dict(zip(AMOUNTS, values[amounts : amounts + len(AMOUNTS)], strict=True))
+        currencies.update(c for c in (values[amounts + len(AMOUNTS)] or "").split(",") if c)
         lines.append(Line(group, calls, failed, unpriced, tokens, costs))
     return lines, currencies
 
@@ -208,11 +217,13 @@ HEADER_TAIL = (
     "input_tokens",
     "cached_input_tokens",
     "cache_write_tokens",
+    "cache_write_1h_tokens",
     "output_tokens",
     "reasoning_tokens",
     "input_cost",
     "cached_input_cost",
     "cache_write_cost",
+    "cache_write_1h_cost",
     "output_cost",
     "request_cost",
     "total_cost",

@@ -255,7 +255,14 @@ FAULTS = {
     # it answered 429 and asked for a second: waited for, then delivered
     "429 with Retry-After": (busy_then_ok("1"), 2, True, False, None, [1.0]),
     # it asks for longer than the run has left: not waited for, pending for the next run
-    "429 beyond the deadline": (answer(429, Retry_After="600"), 1, False, False, "before try 2", []),
+    "429 beyond the deadline": (
+        answer(429, Retry_After="600"),
+        1,
+        False,
+        False,
+        "before try 2",
+        [],
+    ),
     # each byte comes before the read timeout, the answer never ends: the deadline ends it
     "drip": (drip, 1, False, True, "deadline", []),
 }

@@ -572,7 +572,7 @@ def test_ingest_prices_says_whose_prices_changed(
 def test_an_upgraded_warehouse_dates_each_providers_prices_by_their_last_load(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    """Before schema 13 only the latest load was known: each provider's prices date from
+    """Before schema 14 only the latest load was known: each provider's prices date from
     the load that last wrote them, so calls billed before it count as stale (never fewer)."""
     ingest_records(priced, tmp_path, [chat(call_id="r1")])  # billed with the first load
     load_prices(priced, [vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))])
@@ -580,7 +580,7 @@ def test_an_upgraded_warehouse_dates_each_providers_prices_by_their_last_load(
     priced.close()
     old = duckdb.connect(db)
     old.execute("DROP TABLE price_changes")
-    old.execute("DELETE FROM schema_migrations WHERE version >= 13")
+    old.execute("DELETE FROM schema_migrations WHERE version >= 14")
     loads = dict(
         old.execute("SELECT provider, max(batch_id) FROM price_points GROUP BY 1").fetchall()
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from conftest import D, costs, ingest_records, write_jsonl
+from conftest import D, costs, file_of, ingest_records, write_jsonl
 from ingest.usage import UsageFormat, ingest_usage
 from reports.period import parse_period
 from reports.summary import summarize
@@ -769,3 +770,342 @@ def test_spaces_around_fields_and_stream_events_are_trimmed_and_other_blanks_kep
     )
     assert tokens(priced, "cs-2") == (40, 0, 0, 7, 0)
     assert call(priced, "cs-2")["status"] == "ok"
+
+
+def test_a_stream_that_finished_without_usage_is_a_successful_call_without_a_price(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """An OpenAI chat stream carries usage only when the client asks for
+    stream_options.include_usage, which the SDK does not by default. Such a call succeeded
+    and the gateway charged it: it used to be recorded as a failed, free call."""
+    from dashboards.queries import Filters, unpriced
+    from reports.budgets import Budget, Scope, check_budget
+    from reports.finance import build_report
+
+    chunk = {
+        "id": "cs-nu",
+        "object": "chat.completion.chunk",
+        "created": 1790856000,
+        "model": "tm-1",
+        "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}],
+        "usage": None,
+    }
+    finished = chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    records = [
+        # 1 chat: a finish_reason and [DONE], no usage chunk
+        streamed([chunk, finished, "[DONE]"]),
+        # 2 chat: the finish_reason alone (a log that kept no [DONE])
+        streamed([chunk | {"id": "cs-fin"}, finished | {"id": "cs-fin"}]),
+        # 3 chat: [DONE] alone ends a stream normally too
+        streamed([chunk | {"id": "cs-done"}, "[DONE]"]),
+        # 4 Responses: response.completed with no usage
+        streamed(
+            [
+                {"type": "response.created", "response": {"id": "rs-nu", "status": "in_progress"}},
+                {
+                    "type": "response.completed",
+                    "response": {"id": "rs-nu", "object": "response", "status": "completed"},
+                },
+            ],
+            named=True,
+        ),
+        # 5 Runware: the final chunk has its finishReason, no usage (includeUsage not asked)
+        streamed(
+            [
+                {"taskType": "textInference", "taskUUID": "task-nu", "delta": {"text": "H"}},
+                {"taskType": "textInference", "taskUUID": "task-nu", "finishReason": "stop"},
+            ],
+            provider="runware",
+            model="minimax-m3",
+        ),
+        # 6 still cut: no finish reason, no [DONE], no usage: failed, free
+        streamed([chunk | {"id": "cs-cut"}]),
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.records_read, load.loaded, load.quarantined) == (6, 6, 0)
+    chat_reason = (
+        'stream carried no usage: ask for it with stream_options: {"include_usage": true} '
+        "in the request"
+    )
+    expected = {
+        "cs-nu": chat_reason,
+        "cs-fin": chat_reason,
+        "cs-done": chat_reason,
+        "rs-nu": "stream carried no usage: its response.completed event has none "
+        "(the gateway dropped it?)",
+        "task-nu": "stream carried no usage: ask for it with includeUsage: true in the task",
+    }
+    rows = priced.execute(
+        "SELECT call_id, status, error_type, input_tokens + output_tokens, no_usage_reason, "
+        "priced, unpriced_reason, total_cost FROM calls_costed ORDER BY source_line"
+    ).fetchall()
+    assert rows == [
+        *(
+            (call_id, "ok", None, 0, reason, False, reason, None)
+            for call_id, reason in expected.items()
+        ),
+        ("cs-cut", "failed", "stream ended before usage", 0, None, True, None, D("0.0015")),
+    ]
+    # counted wherever unpriced calls are: the summary, the finance report, the dashboard's
+    # Data quality page, the budgets
+    everything = parse_period(None, None, None)
+    summary = summarize(priced, ("provider",), everything)
+    assert summary.unpriced_calls == 5
+    assert sorted((u.provider, u.reason, u.calls) for u in summary.unpriced) == [
+        ("runware", expected["task-nu"], 1),
+        ("testgw", chat_reason, 3),
+        ("testgw", expected["rs-nu"], 1),
+    ]
+    report = build_report(priced, ("provider",), parse_period("2026-10", None, None))
+    assert {line.group: line.unpriced_calls for line in report.lines} == {
+        ("runware",): 1,
+        ("testgw",): 4,
+    }
+    budget = Budget(name="search", scope=Scope(team="search"), period="monthly", amount=D("10"))
+    status = check_budget(priced, budget, datetime(2026, 10, 2, tzinfo=UTC))
+    assert status.unpriced_calls == 5
+    # the dashboard opens the warehouse read-only, by its file: this connection closes first
+    db = file_of(priced)
+    priced.close()
+    quality = unpriced(db, Filters())
+    assert sorted(zip(quality["reason"], quality["calls"], strict=True)) == [
+        (expected["task-nu"], 1),
+        (chat_reason, 3),
+        (expected["rs-nu"], 1),
+    ]
+
+
+def test_anthropic_stream_deltas_with_null_counts_leave_them_unchanged(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The SDK's MessageDeltaUsage serialises every count it does not carry as null; its
+    accumulate_event keeps the earlier value for those. json_merge_patch deleted them, and the
+    call was quarantined as "successful call without token usage"."""
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "as-null",
+            "type": "message",
+            "role": "assistant",
+            "model": "tm-1",
+            "content": [],
+            "usage": {
+                "input_tokens": 5,
+                "cache_read_input_tokens": 15,
+                "cache_creation_input_tokens": 10,
+                "cache_creation": {"ephemeral_5m_input_tokens": 4, "ephemeral_1h_input_tokens": 6},
+                "output_tokens": 1,
+            },
+        },
+    }
+    nulls = {
+        "input_tokens": None,
+        "cache_read_input_tokens": None,
+        "cache_creation_input_tokens": None,
+        "server_tool_use": None,
+        "output_tokens_details": None,
+    }
+    records = [
+        streamed(
+            [
+                start,
+                # a later count replaces the earlier one; a null one leaves it as it was
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": None},
+                    "usage": nulls | {"input_tokens": 7, "output_tokens": 12},
+                },
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn"},
+                    "usage": nulls
+                    | {"output_tokens": 30, "output_tokens_details": {"thinking_tokens": 9}},
+                },
+                {"type": "message_stop"},
+            ],
+            named=True,
+        )
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.loaded, load.quarantined) == (1, 0)
+    # input 7 + 15 read + 10 written; 6 of the writes for an hour; thinking is reasoning
+    assert tokens(priced, "as-null") == (32, 15, 10, 30, 9)
+    assert call(priced, "as-null")["cache_write_1h_tokens"] == 6
+    # 7 x 0.5/1K + 15 x 0.05/1K + 10 x 0.625/1K (testgw has no 1-hour rate: the cache-write
+    # rate) + 30 x 2/1K + 0.0015 = 0.0035 + 0.00075 + 0.00625 + 0.06 + 0.0015
+    assert costs(priced, "as-null")["total_cost"] == D("0.0720")
+
+
+def test_runware_streams_wrapped_in_data_and_envelope_call_ids(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Runware's SDK reads a chunk as `line.get("data") or line`: a stream of
+    `data: {"data": {...}}` was billed as a failed $0 call. And the envelope's call_id wins
+    over the body's taskUUID, as for every other body."""
+
+    def result(uuid: str, prompt: int, completion: int) -> dict[str, Any]:
+        return {
+            "taskType": "textInference",
+            "taskUUID": uuid,
+            "finishReason": "stop",
+            "usage": {
+                "promptTokens": prompt,
+                "completionTokens": completion,
+                "totalTokens": prompt + completion,
+                "completionTokensDetails": {"reasoningTokens": completion // 5},
+            },
+            "cost": 0.0000812,
+        }
+
+    wrapped = streamed(
+        [
+            {"data": {"taskType": "textInference", "taskUUID": "task-w", "delta": {"text": "H"}}},
+            {"data": result("task-w", 200, 20)},
+            "[DONE]",
+        ],
+        provider="runware",
+        model="minimax-m3",
+    )
+    records = [
+        wrapped,
+        # two results of one task under the envelope's id: numbered
+        logged(
+            {"data": [result("task-a", 10, 1), result("task-a", 10, 2)]},
+            provider="runware",
+            model="minimax-m3",
+            call_id="gw-1",
+        ),
+        # two tasks in one body: numbered too, so that neither is a duplicate of the other
+        logged(
+            {
+                "data": [result("task-b", 10, 3)],
+                "errors": [{"code": "timeout", "taskUUID": "task-c"}],
+            },
+            provider="runware",
+            model="minimax-m3",
+            call_id="gw-2",
+        ),
+        # one result: the envelope's id as it is
+        logged(
+            {"data": [result("task-d", 10, 4)]},
+            provider="runware",
+            model="minimax-m3",
+            call_id="gw-3",
+        ),
+        # a stream under the envelope's id
+        wrapped | {"call_id": "gw-4"},
+    ]
+    load = ingest_records(priced, tmp_path, records)
+    assert (load.records_read, load.loaded, load.quarantined) == (7, 7, 0)
+    assert tokens(priced, "task-w") == (200, 0, 0, 20, 4)
+    wrapped_call = call(priced, "task-w")
+    assert (wrapped_call["status"], wrapped_call["reported_cost"]) == ("ok", D("0.0000812"))
+    # 200 x 0.29/1M + 20 x 1.16/1M
+    assert costs(priced, "task-w")["total_cost"] == D("0.0000812")
+    ids = priced.execute(
+        "SELECT call_id, output_tokens, status FROM calls ORDER BY source_line, source_item"
+    ).fetchall()
+    assert ids == [
+        ("task-w", 20, "ok"),
+        ("gw-1:1", 1, "ok"),
+        ("gw-1:2", 2, "ok"),
+        ("gw-2:1", 3, "ok"),
+        ("gw-2:2", 0, "failed"),
+        ("gw-3", 4, "ok"),
+        ("gw-4", 20, "ok"),
+    ]
+
+
+def test_responses_cache_writes_bill_at_the_cache_write_rate(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """usage.input_tokens_details.cache_write_tokens was ignored: billed as plain input."""
+    usage = json.loads(json.dumps(RESPONSES["usage"]))
+    usage["input_tokens_details"]["cache_write_tokens"] = 100
+    body = RESPONSES | {"id": "resp-cw", "usage": usage}
+    ingest_records(priced, tmp_path, [logged(body)])
+    assert tokens(priced, "resp-cw") == (1000, 300, 100, 200, 50)
+    # as the chat body of the same usage: 0.3 + 0.015 + 0.0625 + 0.4 + 0.0015
+    assert costs(priced, "resp-cw")["total_cost"] == D("0.7790")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "record", "reason"),
+    [
+        (
+            UsageFormat.FLAT_JSONL,
+            {"status": "ok", "status_code": 503},
+            "status ok contradicts status_code 503 (an error): correct whichever is wrong",
+        ),
+        (
+            UsageFormat.FLAT_JSONL,
+            {"status": "OK", "error_type": "timeout"},
+            "status ok contradicts error_type timeout: correct whichever is wrong",
+        ),
+        (
+            UsageFormat.FLAT_CSV,
+            {"status": "ok", "status_code": 500},
+            "status ok contradicts status_code 500 (an error): correct whichever is wrong",
+        ),
+    ],
+)
+def test_a_record_that_says_ok_and_failed_is_quarantined_not_guessed(
+    priced: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    fmt: UsageFormat,
+    record: dict[str, Any],
+    reason: str,
+) -> None:
+    """`status: ok` with `status_code: 503` was billed as ok. Which one is wrong cannot be
+    told from the record; `failed` with a 2xx status_code is no contradiction (a call can
+    fail inside a successful HTTP response) and is failed."""
+    base = {"ts": TS, "provider": "testgw", "model": "tm-1", "input_tokens": 10, "output_tokens": 2}
+    rows = [
+        base | {"call_id": "contradiction"} | record,
+        base | {"call_id": "failed-200", "status": "failed", "status_code": 200},
+        base | {"call_id": "ok-200", "status": "ok", "status_code": 200},
+    ]
+    if fmt is UsageFormat.FLAT_CSV:
+        path = tmp_path / "flat.csv"
+        columns = sorted({key for row in rows for key in row})
+        lines = [",".join(columns)] + [",".join(str(r.get(c, "")) for c in columns) for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        load = ingest_usage(priced, path)
+    else:
+        load = ingest_records(priced, tmp_path, rows, fmt=fmt)
+    assert (load.loaded, load.quarantined) == (2, 1)
+    assert quarantined(priced) == [(2 if fmt is UsageFormat.FLAT_CSV else 1, reason)]
+    assert call(priced, "failed-200")["status"] == "failed"
+    assert call(priced, "ok-200")["status"] == "ok"
+
+
+def test_an_otlp_span_with_status_ok_and_an_error_is_quarantined(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    usage = {
+        "gen_ai.provider.name": "testgw",
+        "gen_ai.request.model": "tm-1",
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 2,
+    }
+    line = otel_line(
+        [
+            {"span_id": "o1", "status": {"code": 1}, "error.type": "timeout", **usage},
+            {
+                "span_id": "o2",
+                "status": {"code": "STATUS_CODE_OK"},
+                "http.response.status_code": "502",
+                **usage,
+            },
+            {"span_id": "o3", "status": {"code": 1}, **usage},
+        ]
+    )
+    path = tmp_path / "spans.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    load = ingest_usage(priced, path)
+    assert (load.loaded, load.quarantined) == (1, 2)
+    assert sorted(quarantined(priced)) == [
+        (1, "status ok contradicts error_type timeout: correct whichever is wrong"),
+        (1, "status ok contradicts status_code 502 (an error): correct whichever is wrong"),
+    ]
+    assert call(priced, f"{'t' * 32}:o3")["status"] == "ok"

@@ -19,7 +19,10 @@ SELECT
     sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
     sum(output_tokens)::HUGEINT AS output_tokens,
     sum(reasoning_tokens)::HUGEINT AS reasoning_tokens,
-    sum(reported_cost) AS reported_cost
+    sum(reported_cost) AS reported_cost,
+    -- after reported_cost, as in the table (migration 0013 added them)
+    sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
+    no_usage_reason
 FROM calls
 WHERE batch_id = $batch
 GROUP BY ALL

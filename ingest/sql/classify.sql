@@ -17,8 +17,9 @@ WITH
 existing AS (
     SELECT call_id, call_key, source, source_line,
            struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
-                       cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
-                       reported_cost, team, project, api_key_id) AS content
+                       cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
+                       reasoning_tokens, reported_cost, no_usage_reason, team, project,
+                       api_key_id) AS content
     FROM calls
     WHERE call_key IN (SELECT call_key FROM ingest_scratch.staged WHERE reason IS NULL)
 ),
@@ -36,8 +37,9 @@ valid AS (
     SELECT
         source_line, source_item, call_id,
         struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
-                    cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
-                    reported_cost, team, project, api_key_id) AS content
+                    cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
+                    reasoning_tokens, reported_cost, no_usage_reason, team, project,
+                    api_key_id) AS content
     FROM ingest_scratch.staged
     WHERE reason IS NULL AND call_key IN (SELECT call_key FROM suspects)
 ),

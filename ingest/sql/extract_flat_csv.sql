@@ -9,6 +9,7 @@ every_column AS (
         NULL::VARCHAR AS model, NULL::VARCHAR AS status, NULL::VARCHAR AS status_code,
         NULL::VARCHAR AS error_type, NULL::VARCHAR AS input_tokens,
         NULL::VARCHAR AS cache_read_tokens, NULL::VARCHAR AS cache_write_tokens,
+        NULL::VARCHAR AS cache_write_1h_tokens,
         NULL::VARCHAR AS output_tokens, NULL::VARCHAR AS reasoning_tokens,
         NULL::VARCHAR AS reported_cost, NULL::VARCHAR AS team, NULL::VARCHAR AS project,
         NULL::VARCHAR AS api_key, NULL::VARCHAR AS api_key_id, NULL::VARCHAR AS tags
@@ -36,8 +37,10 @@ extracted AS (
         c.call_id, c.ts AS ts_txt, c.provider, c.model,
         c.status AS status_txt, c.status_code AS http_status_txt, c.error_type,
         c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL AS usage_present,
+        NULL::VARCHAR AS no_usage_reason,
         c.input_tokens AS input_txt, c.cache_read_tokens AS cache_read_txt,
-        c.cache_write_tokens AS cache_write_txt, c.output_tokens AS output_txt,
+        c.cache_write_tokens AS cache_write_txt,
+        c.cache_write_1h_tokens AS cache_write_1h_txt, c.output_tokens AS output_txt,
         c.reasoning_tokens AS reasoning_txt, c.reported_cost AS reported_cost_txt,
         c.team, c.project, c.api_key, c.api_key_id,
         CASE WHEN json_valid(c.tags) THEN c.tags::JSON ELSE to_json(c.tags) END AS tags

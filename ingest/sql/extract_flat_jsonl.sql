@@ -9,7 +9,8 @@ parsed AS (
             "model": "VARCHAR", "status": "VARCHAR", "status_code": "VARCHAR",
             "error_type": "VARCHAR",
             "input_tokens": "VARCHAR", "cache_read_tokens": "VARCHAR",
-            "cache_write_tokens": "VARCHAR", "output_tokens": "VARCHAR",
+            "cache_write_tokens": "VARCHAR", "cache_write_1h_tokens": "VARCHAR",
+            "output_tokens": "VARCHAR",
             "reasoning_tokens": "VARCHAR", "reported_cost": "VARCHAR",
             "team": "VARCHAR", "project": "VARCHAR", "api_key": "VARCHAR",
             "api_key_id": "VARCHAR", "tags": "JSON"
@@ -32,8 +33,10 @@ extracted AS (
         r.call_id, r.ts AS ts_txt, r.provider, r.model,
         r.status AS status_txt, r.status_code AS http_status_txt, r.error_type,
         r.input_tokens IS NOT NULL OR r.output_tokens IS NOT NULL AS usage_present,
+        NULL::VARCHAR AS no_usage_reason,
         r.input_tokens AS input_txt, r.cache_read_tokens AS cache_read_txt,
-        r.cache_write_tokens AS cache_write_txt, r.output_tokens AS output_txt,
+        r.cache_write_tokens AS cache_write_txt,
+        r.cache_write_1h_tokens AS cache_write_1h_txt, r.output_tokens AS output_txt,
         r.reasoning_tokens AS reasoning_txt, r.reported_cost AS reported_cost_txt,
         r.team, r.project, r.api_key, r.api_key_id, r.tags
     FROM checked_json

@@ -92,7 +92,9 @@ extracted AS (
                  list_filter(s.attrs, lambda a: a.k = 'gen_ai.system')[1].v) AS provider,
         coalesce(list_filter(s.attrs, lambda a: a.k = 'gen_ai.request.model')[1].v,
                  list_filter(s.attrs, lambda a: a.k = 'gen_ai.response.model')[1].v) AS model,
-        NULL::VARCHAR AS status_txt,
+        -- a span status set to OK is an explicit success: with an error it contradicts
+        -- (validate.sql quarantines that); unset, the status comes from the error fields
+        CASE WHEN s.status_code IN ('1', 'STATUS_CODE_OK') THEN 'ok' END AS status_txt,
         list_filter(s.attrs, lambda a: a.k = 'http.response.status_code')[1].v
             AS http_status_txt,
         CASE
@@ -103,11 +105,13 @@ extracted AS (
         END AS error_type,
         len(list_filter(s.attrs, lambda a: starts_with(a.k, 'gen_ai.usage.'))) > 0
             AS usage_present,
+        NULL::VARCHAR AS no_usage_reason,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.input_tokens')[1].v AS input_txt,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.cache_read.input_tokens')[1].v
             AS cache_read_txt,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.cache_creation.input_tokens')[1].v
             AS cache_write_txt,
+        NULL::VARCHAR AS cache_write_1h_txt,  -- the GenAI conventions have no lifetimes
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.output_tokens')[1].v AS output_txt,
         list_filter(s.attrs, lambda a: a.k = 'gen_ai.usage.reasoning.output_tokens')[1].v
             AS reasoning_txt,

@@ -23,6 +23,7 @@ typed AS (
         regexp_full_match(coalesce(input_txt, '0'), '-?[0-9]{1,18}') AS input_ok,
         regexp_full_match(coalesce(cache_read_txt, '0'), '-?[0-9]{1,18}') AS cache_read_ok,
         regexp_full_match(coalesce(cache_write_txt, '0'), '-?[0-9]{1,18}') AS cache_write_ok,
+        regexp_full_match(coalesce(cache_write_1h_txt, '0'), '-?[0-9]{1,18}') AS cache_write_1h_ok,
         regexp_full_match(coalesce(output_txt, '0'), '-?[0-9]{1,18}') AS output_ok,
         regexp_full_match(coalesce(reasoning_txt, '0'), '-?[0-9]{1,18}') AS reasoning_ok,
         TRY_CAST(reported_cost_txt AS DECIMAL(38, 15)) AS reported_cost_value
@@ -35,6 +36,8 @@ counted AS (
         CASE WHEN input_ok THEN coalesce(input_txt, '0')::BIGINT END AS input_tokens,
         CASE WHEN cache_read_ok THEN coalesce(cache_read_txt, '0')::BIGINT END AS cache_read_tokens,
         CASE WHEN cache_write_ok THEN coalesce(cache_write_txt, '0')::BIGINT END AS cache_write_tokens,
+        CASE WHEN cache_write_1h_ok THEN coalesce(cache_write_1h_txt, '0')::BIGINT END
+            AS cache_write_1h_tokens,
         CASE WHEN output_ok THEN coalesce(output_txt, '0')::BIGINT END AS output_tokens,
         CASE WHEN reasoning_ok THEN coalesce(reasoning_txt, '0')::BIGINT END AS reasoning_tokens,
         CASE
@@ -59,24 +62,44 @@ checked AS (
                  OR http_status_value NOT BETWEEN 100 AND 599)
                 THEN 'status_code is not an HTTP status: ' || http_status_txt
             WHEN status IS NULL THEN 'status must be ok or failed, not ' || status_txt
+            -- a record that says the call succeeded and that it failed: which is right cannot
+            -- be told from the record, so it is not guessed (a failed status with a 2xx
+            -- status_code is no contradiction: a call can fail inside a successful response)
+            WHEN status = 'ok' AND status_txt IS NOT NULL AND http_status_value >= 400
+                THEN 'status ok contradicts status_code ' || http_status_txt
+                     || ' (an error): correct whichever is wrong'
+            WHEN status = 'ok' AND status_txt IS NOT NULL
+                 AND nullif(trim_spaces(error_type), '') IS NOT NULL
+                THEN 'status ok contradicts error_type ' || error_type
+                     || ': correct whichever is wrong'
             WHEN NOT input_ok THEN 'input tokens are not a whole number: ' || input_txt
             WHEN NOT cache_read_ok THEN 'cache-read tokens are not a whole number: ' || cache_read_txt
             WHEN NOT cache_write_ok THEN 'cache-write tokens are not a whole number: ' || cache_write_txt
+            WHEN NOT cache_write_1h_ok
+                THEN '1-hour cache-write tokens are not a whole number: ' || cache_write_1h_txt
             WHEN NOT output_ok THEN 'output tokens are not a whole number: ' || output_txt
             WHEN NOT reasoning_ok THEN 'reasoning tokens are not a whole number: ' || reasoning_txt
             WHEN input_tokens < 0 THEN 'input tokens are negative: ' || input_txt
             WHEN cache_read_tokens < 0 THEN 'cache-read tokens are negative: ' || cache_read_txt
             WHEN cache_write_tokens < 0 THEN 'cache-write tokens are negative: ' || cache_write_txt
+            WHEN cache_write_1h_tokens < 0
+                THEN '1-hour cache-write tokens are negative: ' || cache_write_1h_txt
             WHEN output_tokens < 0 THEN 'output tokens are negative: ' || output_txt
             WHEN reasoning_tokens < 0 THEN 'reasoning tokens are negative: ' || reasoning_txt
+            -- before comparing counts: a missing one reads as 0 and the comparison would
+            -- name the count that is there rather than the one that is not
+            WHEN status = 'ok' AND no_usage_reason IS NULL
+                 AND (NOT usage_present OR input_txt IS NULL OR output_txt IS NULL)
+                THEN 'successful call without token usage: cannot be billed'
             WHEN cache_read_tokens + cache_write_tokens > input_tokens
                 THEN format('cache tokens ({} read + {} written) exceed input tokens ({})',
                             cache_read_tokens, cache_write_tokens, input_tokens)
+            WHEN cache_write_1h_tokens > cache_write_tokens
+                THEN format('1-hour cache-write tokens ({}) exceed cache-write tokens ({})',
+                            cache_write_1h_tokens, cache_write_tokens)
             WHEN reasoning_tokens > output_tokens
                 THEN format('reasoning tokens ({}) exceed output tokens ({})',
                             reasoning_tokens, output_tokens)
-            WHEN status = 'ok' AND (NOT usage_present OR input_txt IS NULL OR output_txt IS NULL)
-                THEN 'successful call without token usage: cannot be billed'
             WHEN reported_cost_txt IS NOT NULL AND reported_cost_value IS NULL
                 THEN 'reported cost is not a number: ' || reported_cost_txt
         END AS reason
@@ -102,7 +125,11 @@ staged AS (
         -- 32768 is quarantined (checked above), it must not abort the file's cast
         CASE WHEN reason IS NULL THEN http_status_value::SMALLINT END AS http_status,
         error_type,
-        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+        input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
+        reasoning_tokens,
+        -- a successful call whose usage its stream did not carry: loaded, billed as unpriced
+        -- with this reason (pricing/sql/costed.sql), never as free; a failed one is just failed
+        CASE WHEN status = 'ok' THEN no_usage_reason END AS no_usage_reason,
         reported_cost_value AS reported_cost,
         nullif(trim_spaces(team), '') AS team,
         nullif(trim_spaces(project), '') AS project,

@@ -6,8 +6,7 @@
 -- The providers with a sheet and the wire ids they price (wire_models, scope.sql) say why a
 -- unit found no price, for the person who has to fix it; looked up only for unpriced units.
 -- A failed call is free unless its sheet says the provider bills failures. An unpriced
--- unit's amounts stay NULL, never 0. Each amount is one CASE: a NULL, a 0 or a product per
--- unit.
+-- unit's amounts stay NULL, never 0: a NULL, a 0 or a product per unit (bill_amounts).
 charged AS (
     SELECT
         *,
@@ -21,6 +20,8 @@ amounts AS (
         *,
         CASE
             WHEN priced THEN NULL
+            -- a call whose stream carried no usage: what it cost cannot be told
+            WHEN no_usage_reason IS NOT NULL THEN no_usage_reason
             WHEN NOT list_contains((SELECT list(DISTINCT provider) FROM price_points), provider)
                 THEN 'no price sheet for provider ' || provider
             WHEN NOT list_contains((SELECT list(struct_pack(p := provider, m := wire))
@@ -31,26 +32,23 @@ amounts AS (
         END AS unpriced_reason,
         effective_from AS price_from,
         above_input_tokens AS tier_above,
-        CASE WHEN is_charged
-                 THEN (input_tokens - cache_read_tokens - cache_write_tokens) * input_pt
-             WHEN priced THEN 0 END::DECIMAL(38, 15) AS input_cost,
-        CASE WHEN is_charged THEN cache_read_tokens * cache_read_pt
-             WHEN priced THEN 0 END::DECIMAL(38, 15) AS cache_read_cost,
-        CASE WHEN is_charged THEN cache_write_tokens * cache_write_pt
-             WHEN priced THEN 0 END::DECIMAL(38, 15) AS cache_write_cost,
-        CASE WHEN is_charged THEN output_tokens * output_pt
-             WHEN priced THEN 0 END::DECIMAL(38, 15) AS output_cost,
-        CASE WHEN is_charged THEN calls * request_fee
-             WHEN priced THEN 0 END::DECIMAL(38, 15) AS request_cost,
-        -- what the cache saved: cache reads at the input rate minus at the cache-read rate
-        CASE WHEN is_charged THEN cache_read_tokens * saved_pt
-             WHEN priced THEN 0 END::DECIMAL(38, 15) AS cache_savings
+        -- the bill's one formula (warehouse/migrations/0013)
+        bill_amounts(
+            charged := is_charged, priced := priced, calls := calls,
+            input_tokens := input_tokens, cache_read_tokens := cache_read_tokens,
+            cache_write_tokens := cache_write_tokens,
+            cache_write_1h_tokens := cache_write_1h_tokens, output_tokens := output_tokens,
+            input_pt := input_pt, cache_read_pt := cache_read_pt,
+            cache_write_pt := cache_write_pt, cache_write_1h_pt := cache_write_1h_pt,
+            output_pt := output_pt, request_fee := request_fee, saved_pt := saved_pt
+        ) AS bill
     FROM charged
 ),
 
 costed AS (
     SELECT
-        *,
-        input_cost + cache_read_cost + cache_write_cost + output_cost + request_cost AS total_cost
+        * EXCLUDE (bill),
+        bill.input_cost, bill.cache_read_cost, bill.cache_write_cost, bill.cache_write_1h_cost,
+        bill.output_cost, bill.request_cost, bill.total_cost, bill.cache_savings
     FROM amounts
 )

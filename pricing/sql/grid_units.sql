@@ -14,8 +14,9 @@ units AS (
     SELECT
         h.batch_id, h.hour, h.provider, h.model, h.team, h.project, h.api_key_id,
         h.input_band,
-        h.calls, h.input_tokens, h.cache_read_tokens, h.cache_write_tokens, h.output_tokens,
-        h.reasoning_tokens, h.reported_cost,
+        h.calls, h.input_tokens, h.cache_read_tokens, h.cache_write_tokens,
+        h.cache_write_1h_tokens, h.output_tokens, h.reasoning_tokens, h.reported_cost,
+        h.no_usage_reason,
         CASE WHEN h.failed THEN 'failed' ELSE 'ok' END AS status,
         r.* EXCLUDE (provider, model, wire)
     FROM call_hours AS h
@@ -24,5 +25,6 @@ units AS (
         AND r.wire = h.model
         AND h.hour >= r.effective_from AND h.hour < r.effective_to
         AND h.input_band + 1 > r.tier_lo AND h.input_band + 1 <= r.tier_hi
+        AND h.no_usage_reason IS NULL  -- calls whose usage is unknown: unpriced
     WHERE h.batch_id BETWEEN $first_batch AND $last_batch
 )

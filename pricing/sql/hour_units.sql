@@ -25,11 +25,13 @@ hour_sums AS (
         batch_id, hour_us, provider, model, team, project, api_key_id,
         status = 'failed' AS failed,
         input_band(input_tokens) AS input_band,  -- warehouse/migrations/0006
+        no_usage_reason,
         rate_id,
         count(*) AS calls,
         sum(input_tokens)::HUGEINT AS input_tokens,
         sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,
         sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
+        sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
         sum(output_tokens)::HUGEINT AS output_tokens,
         sum(reasoning_tokens)::HUGEINT AS reasoning_tokens,
         sum(reported_cost) AS reported_cost

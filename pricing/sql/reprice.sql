@@ -26,19 +26,21 @@ matched AS (
         AND s.size > r.tier_lo AND s.size <= r.tier_hi
 ),
 
--- the same formula as costed.sql, at the target's per-token rates
+-- the bill's formula (bill_amounts, warehouse/migrations/0013) at the target's per-token
+-- rates: NULL where the target has no price, 0 for failed calls it does not bill
 repriced AS (
     SELECT
         actual_provider, target_provider, calls, actual_cost, currency,
         tier_lo IS NOT NULL AS priced_at_target,
-        CASE WHEN tier_lo IS NULL THEN NULL
-             WHEN failed AND NOT failed_calls_billed THEN 0
-             ELSE (input_tokens - cache_read_tokens - cache_write_tokens) * input_pt
-                  + cache_read_tokens * cache_read_pt
-                  + cache_write_tokens * cache_write_pt
-                  + output_tokens * output_pt
-                  + calls * request_fee
-        END::DECIMAL(38, 15) AS cost
+        bill_amounts(
+            charged := tier_lo IS NOT NULL AND (NOT failed OR failed_calls_billed),
+            priced := tier_lo IS NOT NULL, calls := calls, input_tokens := input_tokens,
+            cache_read_tokens := cache_read_tokens, cache_write_tokens := cache_write_tokens,
+            cache_write_1h_tokens := cache_write_1h_tokens, output_tokens := output_tokens,
+            input_pt := input_pt, cache_read_pt := cache_read_pt,
+            cache_write_pt := cache_write_pt, cache_write_1h_pt := cache_write_1h_pt,
+            output_pt := output_pt, request_fee := request_fee
+        ).total_cost AS cost
     FROM matched
 ),
 

@@ -16,6 +16,7 @@ scope AS (
                         CAST(floor(c.input_tokens * $cache_share) AS BIGINT))
         END AS cache_read_tokens,
         c.cache_write_tokens,
+        c.cache_write_1h_tokens,
         c.output_tokens,
         c.total_cost AS actual_cost
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)

@@ -15,6 +15,7 @@ scope AS (
         input_tokens,
         cache_read_tokens,
         cache_write_tokens,
+        cache_write_1h_tokens,
         output_tokens,
         total_cost AS actual_cost
     FROM reprice_hours

@@ -16,7 +16,7 @@ SELECT
     calls,
     CASE WHEN status = 'failed' THEN calls ELSE 0 END AS failed_calls,
     CASE WHEN priced THEN 0 ELSE calls END AS unpriced_calls,
-    input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
-    input_cost, cache_read_cost, cache_write_cost, output_cost, request_cost, total_cost,
+    input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
+    reasoning_tokens, input_cost, cache_read_cost, cache_write_cost, output_cost, request_cost, total_cost,
     cache_savings, reported_cost
 FROM costed

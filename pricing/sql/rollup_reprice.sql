@@ -6,6 +6,7 @@ SELECT
     sum(input_tokens)::HUGEINT AS input_tokens,
     sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,
     sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
+    sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
     sum(output_tokens)::HUGEINT AS output_tokens,
     sum(total_cost) AS total_cost
 FROM billed_hours

@@ -3,8 +3,9 @@
 -- by the one that prices them, with the number bills name them by (point_id,
 -- bill_points.sql), and once more under every wire id that is priced as their model as
 -- `wire_rates`; and each call with the price point in force at its ts (range join) and
--- matching its input size (tier) as `matched`, its rate columns NULL when none does. Rates
--- are per token (the price_rates view, warehouse/migrations/0002).
+-- matching its input size (tier) as `matched`, its rate columns NULL when none does (and for
+-- a call whose usage is unknown, no_usage_reason: nothing can price it). Rates are per token
+-- (the price_rates view, warehouse/migrations/0002 and 0013).
 
 -- Every wire id the sheets know at a provider, with the model it is priced as: a wire id
 -- that a sheet lists as an alias (model_aliases) is priced as the model it names, and
@@ -23,8 +24,8 @@ wire_models AS (
 scope AS (
     SELECT c.batch_id, c.source_line, c.source_item, c.ts, c.provider, c.model,
            c.status, c.team, c.project, c.api_key_id,
-           c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
-           c.reasoning_tokens, c.reported_cost
+           c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.cache_write_1h_tokens,
+           c.output_tokens, c.reasoning_tokens, c.reported_cost, c.no_usage_reason
     FROM calls AS c
     WHERE c.batch_id BETWEEN $first_batch AND $last_batch
 ),
@@ -48,6 +49,7 @@ rates AS MATERIALIZED (
         AND p.input_pt = r.input_pt
         AND p.cache_read_pt = r.cache_read_pt
         AND p.cache_write_pt = r.cache_write_pt
+        AND p.cache_write_1h_pt = r.cache_write_1h_pt
         AND p.output_pt = r.output_pt
         AND p.request_fee = r.request_fee
         AND p.saved_pt = r.input_pt - r.cache_read_pt
@@ -71,4 +73,5 @@ matched AS (
         AND r.wire = s.model
         AND s.ts >= r.effective_from AND s.ts < r.effective_to
         AND s.input_tokens > r.tier_lo AND s.input_tokens <= r.tier_hi
+        AND s.no_usage_reason IS NULL
 )

@@ -13,13 +13,13 @@ final AS (
         c.call_id,
         c.ts,
         c.provider, c.model, c.status, c.http_status, c.error_type,
-        c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
-        c.reasoning_tokens, c.reported_cost,
+        c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.cache_write_1h_tokens,
+        c.output_tokens, c.reasoning_tokens, c.reported_cost,
         c.team, c.project, c.api_key_id, c.tags,
         c.source, c.source_line, c.batch_id,
         c.canonical_model, c.variant,
-        c.input_cost, c.cache_read_cost, c.cache_write_cost, c.output_cost, c.request_cost,
-        c.total_cost, c.currency,
+        c.input_cost, c.cache_read_cost, c.cache_write_cost, c.cache_write_1h_cost,
+        c.output_cost, c.request_cost, c.total_cost, c.currency,
         coalesce(c.priced, false) AS priced,
         coalesce(c.unpriced_reason, CASE WHEN NOT c.billed THEN 'not billed yet' END)
             AS unpriced_reason

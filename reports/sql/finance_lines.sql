@@ -10,11 +10,13 @@ SELECT
     sum(c.input_tokens) AS input_tokens,
     sum(c.cache_read_tokens) AS cache_read_tokens,
     sum(c.cache_write_tokens) AS cache_write_tokens,
+    sum(c.cache_write_1h_tokens) AS cache_write_1h_tokens,  -- a part of cache_write_tokens
     sum(c.output_tokens) AS output_tokens,
     sum(c.reasoning_tokens) AS reasoning_tokens,
     sum(c.input_cost) AS input_cost,
     sum(c.cache_read_cost) AS cache_read_cost,
     sum(c.cache_write_cost) AS cache_write_cost,
+    sum(c.cache_write_1h_cost) AS cache_write_1h_cost,  -- a part of cache_write_cost
     sum(c.output_cost) AS output_cost,
     sum(c.request_cost) AS request_cost,
     sum(c.total_cost) AS total_cost,

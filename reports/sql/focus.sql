@@ -1,7 +1,8 @@
 -- A FinOps FOCUS 1.2 cost-and-usage dataset: one Usage row per UTC day, provider, model,
 -- price point (a price change or a long-context tier within a day is its own row, so every
 -- row has one unit price), attribution (Tags: team, project) and pricing dimension — input
--- tokens, cached input tokens, cache writes, output tokens, requests. Only charged calls
+-- tokens, cached input tokens, cache writes (and 1-hour cache writes, at their own rate),
+-- output tokens, requests. Only charged calls
 -- are usage (failed calls are free); unpriced calls have no cost to state and are left out
 -- (reports and `ratecard report` count them). Costs are exact: BilledCost = EffectiveCost =
 -- ListCost = ContractedCost = ListUnitPrice x PricingQuantity (no negotiated discounts), and
@@ -26,15 +27,19 @@ charged AS (
         p.input_pt * p.unit_tokens AS input_rate,
         p.cache_read_pt * p.unit_tokens AS cache_read_rate,
         p.cache_write_pt * p.unit_tokens AS cache_write_rate,
+        p.cache_write_1h_pt * p.unit_tokens AS cache_write_1h_rate,
         p.output_pt * p.unit_tokens AS output_rate,
         p.request_fee AS request_rate,
         c.input_tokens - c.cache_read_tokens - c.cache_write_tokens AS fresh_input_tokens,
         c.cache_read_tokens,
-        c.cache_write_tokens,
+        -- the cache writes at each rate: the 1-hour ones are a part of cache_write_tokens
+        c.cache_write_tokens - c.cache_write_1h_tokens AS cache_write_short_tokens,
+        c.cache_write_1h_tokens,
         c.output_tokens,
         c.input_cost,
         c.cache_read_cost,
-        c.cache_write_cost,
+        c.cache_write_cost - c.cache_write_1h_cost AS cache_write_short_cost,
+        c.cache_write_1h_cost,
         c.output_cost,
         c.request_cost
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
@@ -48,15 +53,17 @@ daily AS (
     SELECT
         day, provider, priced_model, team, project, canonical_model, variant, currency,
         unit_tokens, price_from, tier_above, input_rate, cache_read_rate, cache_write_rate,
-        output_rate, request_rate,
+        cache_write_1h_rate, output_rate, request_rate,
         sum(fresh_input_tokens) AS fresh_input_tokens,
         sum(cache_read_tokens) AS cache_read_tokens,
-        sum(cache_write_tokens) AS cache_write_tokens,
+        sum(cache_write_short_tokens) AS cache_write_short_tokens,
+        sum(cache_write_1h_tokens) AS cache_write_1h_tokens,
         sum(output_tokens) AS output_tokens,
         count(*) AS requests,
         sum(input_cost) AS input_cost,
         sum(cache_read_cost) AS cache_read_cost,
-        sum(cache_write_cost) AS cache_write_cost,
+        sum(cache_write_short_cost) AS cache_write_short_cost,
+        sum(cache_write_1h_cost) AS cache_write_1h_cost,
         sum(output_cost) AS output_cost,
         sum(request_cost) AS request_cost
     FROM charged
@@ -71,8 +78,11 @@ dimensions AS (
              cost: input_cost, price: input_rate},
             {key: 'cached-input', meter: 'Cached Input Tokens', consumed: cache_read_tokens,
              cost: cache_read_cost, price: cache_read_rate},
-            {key: 'cache-write', meter: 'Cache Write Tokens', consumed: cache_write_tokens,
-             cost: cache_write_cost, price: cache_write_rate},
+            {key: 'cache-write', meter: 'Cache Write Tokens', consumed: cache_write_short_tokens,
+             cost: cache_write_short_cost, price: cache_write_rate},
+            {key: 'cache-write-1h', meter: 'Cache Write Tokens (1 Hour)',
+             consumed: cache_write_1h_tokens, cost: cache_write_1h_cost,
+             price: cache_write_1h_rate},
             {key: 'output', meter: 'Output Tokens', consumed: output_tokens,
              cost: output_cost, price: output_rate},
             {key: 'request', meter: 'Requests', consumed: requests,

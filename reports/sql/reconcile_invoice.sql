@@ -11,7 +11,8 @@ WITH
 scoped AS (
     SELECT
         c.status, c.reported_cost, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
-        c.output_tokens, c.priced, c.total_cost, c.cache_savings, c.point_id
+        c.cache_write_1h_tokens, c.output_tokens, c.priced, c.total_cost, c.cache_savings,
+        c.point_id
     FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
     WHERE c.billed AND c.provider = $provider
       -- the wire id, or the canonical model with its variant (minimax-m2.5-highspeed);
@@ -27,12 +28,16 @@ SELECT
     count(*) FILTER (WHERE NOT s.priced) AS unpriced_calls,
     coalesce(sum(s.total_cost), 0) AS cost,
     coalesce(sum(s.cache_savings), 0) AS cache_discount,
+    -- the bill's formula (bill_amounts, warehouse/migrations/0013) as if charged
     coalesce(sum(
-        CASE WHEN s.status = 'failed' THEN
-            (s.input_tokens - s.cache_read_tokens - s.cache_write_tokens) * r.input_pt
-            + s.cache_read_tokens * r.cache_read_pt + s.cache_write_tokens * r.cache_write_pt
-            + s.output_tokens * r.output_pt + r.request_fee
-        END), 0) AS failed_if_charged,
+        CASE WHEN s.status = 'failed' THEN bill_amounts(
+            charged := true, priced := true, calls := 1, input_tokens := s.input_tokens,
+            cache_read_tokens := s.cache_read_tokens, cache_write_tokens := s.cache_write_tokens,
+            cache_write_1h_tokens := s.cache_write_1h_tokens, output_tokens := s.output_tokens,
+            input_pt := r.input_pt, cache_read_pt := r.cache_read_pt,
+            cache_write_pt := r.cache_write_pt, cache_write_1h_pt := r.cache_write_1h_pt,
+            output_pt := r.output_pt, request_fee := r.request_fee
+        ).total_cost END), 0) AS failed_if_charged,
     count(*) FILTER (WHERE s.status = 'failed') AS failed_calls,
     count(s.reported_cost) AS reported_calls,
     sum(s.reported_cost) AS reported
