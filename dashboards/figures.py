@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -202,8 +202,13 @@ def _bars_height(rows: int) -> int:
     return min(420, 150 + 45 * rows)
 
 
-def spend_over_time(daily: pd.DataFrame, currency: str = "USD") -> go.Figure:
-    """Daily spend stacked by the ``series`` column (provider or variant)."""
+def spend_over_time(
+    daily: pd.DataFrame,
+    currency: str = "USD",
+    period: tuple[date, date] | None = None,
+) -> go.Figure:
+    """Daily spend stacked by the ``series`` column (provider or variant), over the whole
+    ``period`` (first and last day) when given, one bar per day, never below zero."""
     figure = go.Figure()
     for index, (series, rows) in enumerate(daily.groupby("series", sort=True)):
         figure.add_bar(
@@ -218,6 +223,20 @@ def spend_over_time(daily: pd.DataFrame, currency: str = "USD") -> go.Figure:
             "<br>%{customdata[1]} calls<extra></extra>",
         )
     figure.update_layout(barmode="stack")
+    if period is not None:
+        first, last = period
+        days = (last - first).days + 1
+        figure.update_xaxes(
+            range=[
+                datetime.combine(first, time()) - timedelta(hours=12),
+                datetime.combine(last, time()) + timedelta(hours=12),
+            ],
+            # days, never hours: a tick a day on short periods, Plotly's choice of days beyond
+            dtick=86_400_000 if days <= 14 else None,
+            tickformat="%b %-d",
+        )
+    top = max((float(v) for v in daily.groupby("day")["cost"].sum()), default=0.0)
+    figure.update_yaxes(range=[0, top * 1.1 if top > 0 else 1])
     return _layout(figure, "Spend per day (UTC)", currency)
 
 

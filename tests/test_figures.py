@@ -235,3 +235,15 @@ def test_sources_are_shown_under_the_folder_they_share() -> None:
     assert (one.folder, one.names) == ("/data/logs", ["usage.jsonl"])
     apart = short_sources(["/tmp/x.jsonl", "/work/y.yml"])
     assert (apart.folder, apart.names) == (None, ["/tmp/x.jsonl", "/work/y.yml"])
+
+
+def test_spend_over_time_spans_the_period_in_days_and_never_goes_below_zero() -> None:
+    failed_only = pd.DataFrame(
+        {"day": [date(2026, 11, 3)], "series": ["reapi"], "calls": [2], "cost": [D("0")]}
+    )
+    figure = spend_over_time(failed_only, "USD", (date(2026, 11, 1), date(2026, 11, 30)))
+    assert tuple(figure.layout.xaxis.range) == (wall(2026, 10, 31, 12), wall(2026, 11, 30, 12))
+    assert figure.layout.xaxis.tickformat == "%b %-d"  # days, not the hours of a short span
+    assert tuple(figure.layout.yaxis.range) == (0, 1)  # all zero: an axis from 0, not -1..1
+    week = spend_over_time(failed_only, "USD", (date(2026, 11, 2), date(2026, 11, 8)))
+    assert week.layout.xaxis.dtick == 86_400_000

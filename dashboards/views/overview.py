@@ -51,7 +51,10 @@ with fifth:
         "What cached input would have cost at the input rate, minus what it cost.",
     )
 
-st.plotly_chart(figures.spend_over_time(daily, currency), width="stretch")
+assert filters.start is not None and filters.end is not None  # the sidebar sets both
+st.plotly_chart(
+    figures.spend_over_time(daily, currency, (filters.start, filters.end)), width="stretch"
+)
 tokens = st.columns(4)
 for column, (label, key) in zip(
     tokens,
