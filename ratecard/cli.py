@@ -669,11 +669,15 @@ def demo(
     open_dashboard: Annotated[
         bool, typer.Option("--dashboard/--no-dashboard", help="Open the dashboard at the end.")
     ] = True,
-    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.")] = 8501,
+    port: Annotated[
+        int, typer.Option(help="Dashboard port on 127.0.0.1 (make demo PORT=N).")
+    ] = 8501,
 ) -> None:
     """The main job: sample traffic for four gateways, priced, billed, summarised, and shown
     in the dashboard."""
     try:
+        if open_dashboard:
+            _check_port(port)  # before the work, not after it
         run_demo(db, calls)
     except RatecardError as exc:
         raise _fail(exc) from None
@@ -829,7 +833,9 @@ def notify_alerts(
 @app.command()
 def dashboard(
     db: DbOption = DEFAULT_DB,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 (make dashboard PORT=N); one in use is refused.")
+    ] = 8501,
     budgets_file: Annotated[
         Path, typer.Option("--budgets", envvar="RATECARD_BUDGETS", help="The budgets YAML.")
     ] = DEFAULT_BUDGETS,
