@@ -45,8 +45,9 @@ class Column:
     label: str
     kind: Kind = "text"
     help: str | None = None
-    width: Literal["small", "medium", "large"] | None = None
-    """A fixed width for a column of long text (which then wraps), so that the rest fit."""
+    width: int | None = None
+    """A fixed width in pixels for a column of long text (which then wraps), so that the
+    rest of the table fits the page."""
 
 
 # Every column a page shows, by the name its query gives it: one label per name everywhere.
@@ -55,8 +56,9 @@ COLUMNS: dict[str, Column] = {
     "model": Column("Model", help="The model id as the provider's API names it."),
     "canonical_model": Column("Model family", help="The model, whoever sells it."),
     "variant": Column("Variant"),
-    "team": Column("Team"),
-    "project": Column("Project"),
+    "team": Column("Team", width=150),
+    "project": Column("Project", width=150),
+    "team_project": Column("Team · project", width=160),
     "api_key_id": Column(
         "API key", help="The key's fingerprint: ratecard never stores or shows the key itself."
     ),
@@ -64,16 +66,16 @@ COLUMNS: dict[str, Column] = {
     "failed_calls": Column("Failed calls", "count", "Failed calls are kept, counted and free."),
     "failed_share": Column("Failed", "percent", "Failed calls out of all calls."),
     "unpriced_calls": Column(
-        "Without a price", "count", "Calls with no price: not in the cost, never counted as 0."
+        "Unpriced", "count", "Calls without a price: not in the cost, never counted as 0."
     ),
     "input_tokens": Column("Input tokens", "count"),
-    "cache_read_tokens": Column("Cached input tokens", "count"),
+    "cache_read_tokens": Column("Cached", "count", "Input tokens read from the cache."),
     "output_tokens": Column("Output tokens", "count"),
     "cost": Column("Cost", "money", "Rounded to the cent; the CSV download has it exactly."),
     "reason": Column("Reason"),
     "records": Column("Records", "count"),
     "example": Column("Example (first record)", help="Where it was read, and its raw text."),
-    "source": Column("Source", width="medium"),
+    "source": Column("Source", width=200),
     "kind": Column("Kind", help="What was read (usage or prices) and in which format."),
     "last_ingest": Column("Last ingest (UTC)", "time"),
     "records_read": Column("Read", "count"),
@@ -104,6 +106,20 @@ class Table:
     columns: dict[str, Column]
     """Each label's column; its display format is :func:`number_format` of its kind."""
     currency: str | None = "USD"
+
+    @property
+    def long_text(self) -> bool:
+        """Whether a column of fixed width holds text longer than its width shows on one
+        line: the table then wraps its rows."""
+        return any(
+            len(str(value)) * PIXELS_PER_CHARACTER > column.width
+            for label, column in self.columns.items()
+            if column.width is not None
+            for value in self.frame[label]
+        )
+
+
+PIXELS_PER_CHARACTER = 7  # the tables' 14 px sans-serif, on average, padding included
 
 
 def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD") -> Table:

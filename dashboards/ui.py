@@ -99,9 +99,12 @@ def count(label: str, value: int, note: str | None = None) -> None:
     st.metric(label, f"{value:,}", help=note)
 
 
-def table(shown: Table, *, key: str | None = None, wrap: bool = False) -> None:
+def table(shown: Table, *, key: str | None = None, wrap: bool | None = None) -> None:
     """A table from :func:`dashboards.figures.table`: each column formatted by its kind, as
-    wide as the page; ``wrap`` gives rows room for three lines of long text."""
+    wide as the page; ``wrap`` gives rows room for three lines of long text (by default when
+    a column of fixed width holds text longer than one line)."""
+    if wrap is None:
+        wrap = shown.long_text
     config: dict[str, Any] = {}
     for label, column in shown.columns.items():
         if column.kind in ("count", "money", "percent"):

@@ -127,6 +127,14 @@ def screenshot(page: Page, path: Path) -> None:
     page.screenshot(path=str(path), animations="disabled", timeout=90_000)
 
 
+def overflow(page: Page) -> list[int]:
+    """How far each table reaches past its frame (a horizontal scroll bar's worth)."""
+    widths: list[int] = page.evaluate(
+        "[...document.querySelectorAll('.dvn-scroller')].map(s => s.scrollWidth - s.clientWidth)"
+    )
+    return widths
+
+
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_of_every_warehouse_renders_in_chromium(
     browser: Browser, served: tuple[str, str], name: str
@@ -145,11 +153,13 @@ def test_every_page_of_every_warehouse_renders_in_chromium(
             assert "Traceback" not in content and "Page not found" not in content, where
             assert page.get_by_text("Deploy", exact=True).count() == 0, where
             # every table fits the page: nothing hidden past a horizontal scroll bar
-            overflow = page.evaluate(
-                "[...document.querySelectorAll('.dvn-scroller')]"
-                ".map(s => s.scrollWidth - s.clientWidth)"
-            )
-            assert all(extra <= 1 for extra in overflow), (where, overflow)
+            assert all(extra <= 1 for extra in overflow(page)), (where, overflow(page))
+            if name == "teams":  # the widest table: by key, with team and project
+                page.get_by_text("API key", exact=True).click()
+                page.wait_for_timeout(300)
+                page.wait_for_function(SETTLED, timeout=60_000)
+                screenshot(page, SHOTS / warehouse / f"teams-keys{suffix}.png")
+                assert all(extra <= 1 for extra in overflow(page)), (where, "by key")
         finally:
             page.close()
 

@@ -148,6 +148,7 @@ def test_teams_by_team_project_and_key(db: str) -> None:
     test.multiselect(key="teams").set_value(["search"]).run()
     test.radio(key="teams_level").set_value("API key").run()
     keys = test.dataframe[0].value
+    assert list(keys["Team · project"]) == ["search · ranker"]
     assert len(keys) == 1 and keys["API key"][0].startswith("key_")
 
 
@@ -252,35 +253,35 @@ def test_mid_month_teams(
     frame = test.dataframe[0].value
     assert list(frame.columns) == [
         "Team",
+        "Cost",
         "Calls",
         "Failed",
-        "Without a price",
+        "Unpriced",
         "Input tokens",
-        "Cached input tokens",
+        "Cached",
         "Output tokens",
-        "Cost",
     ]
     rows = [
-        (team, calls, unpriced, tokens_in, cached, tokens_out, cost)
-        for team, calls, unpriced, tokens_in, cached, tokens_out, cost in zip(
+        (team, cost, calls, unpriced, tokens_in, cached, tokens_out)
+        for team, cost, calls, unpriced, tokens_in, cached, tokens_out in zip(
             *(frame[c] for c in frame.columns if c != "Failed"), strict=True
         )
     ]
     assert rows == [
-        ("support", 3, 0, 400_000, 0, 200_000, Decimal("7.00")),  # m2 + m6 + m7
-        ("search", 3, 0, 460_000, 160_000, 140_000, Decimal("1.18")),  # m1 + m3 = 1.18344, m4
-        ("growth", 1, 1, 1_000, 0, 500, Decimal("0.00")),  # m5, without a price
+        ("support", Decimal("7.00"), 3, 0, 400_000, 0, 200_000),  # m2 + m6 + m7
+        ("search", Decimal("1.18"), 3, 0, 460_000, 160_000, 140_000),  # m1 + m3 = 1.18344, m4
+        ("growth", Decimal("0.00"), 1, 1, 1_000, 0, 500),  # m5, without a price
     ]
     assert [round(f, 1) for f in frame["Failed"]] == [0.0, 33.3, 0.0]  # m4 of search's three
     assert formats(test) == {
         "Team": None,
+        "Cost": "$%,.2f",
         "Calls": "%,d",
         "Failed": "%.1f%%",
-        "Without a price": "%,d",
+        "Unpriced": "%,d",
         "Input tokens": "%,d",
-        "Cached input tokens": "%,d",
+        "Cached": "%,d",
         "Output tokens": "%,d",
-        "Cost": "$%,.2f",
     }
     test.radio(key="teams_level").set_value("Project").run()
     frame = test.dataframe[0].value

@@ -12,6 +12,14 @@ LEVELS = {
     "Project": ("team", "project"),
     "API key": ("team", "project", "api_key_id"),
 }
+# what the table shows of each level's groups: at the key level team and project share a
+# column, so that the table fits the page
+SHOWN = {
+    "Team": ("team",),
+    "Project": ("team", "project"),
+    "API key": ("team_project", "api_key_id"),
+}
+TITLES = {"Team": "team", "Project": "project", "API key": "API key"}
 
 db, filters = ui.current()
 st.title("Spend by team, project and key")
@@ -23,32 +31,38 @@ if table.empty:
     st.stop()
 currency = queries.totals(db, filters)["currency"] or "USD"
 
-labelled = table.assign(
-    label=[
+
+def joined(columns: tuple[str, ...]) -> list[str]:
+    return [
         " · ".join("(none)" if v is None else str(v) for v in row)
-        for row in zip(*(table[d] for d in dimensions), strict=True)
-    ],
+        for row in zip(*(table[c] for c in columns), strict=True)
+    ]
+
+
+labelled = table.assign(
+    label=joined(dimensions),
+    team_project=joined(("team", "project")) if len(dimensions) > 1 else None,
     failed_share=[
         100 * f / c if c else float("nan")
         for f, c in zip(table["failed_calls"], table["calls"], strict=True)
     ],
 )
 st.plotly_chart(
-    figures.bars(labelled, "label", "cost", f"Spend by {level.lower()}", currency),
+    figures.bars(labelled, "label", "cost", f"Spend by {TITLES[level]}", currency),
     width="stretch",
 )
 ui.table(
     figures.table(
         labelled,
         [
-            *dimensions,
+            *SHOWN[level],
+            "cost",
             "calls",
             "failed_share",
             "unpriced_calls",
             "input_tokens",
             "cache_read_tokens",
             "output_tokens",
-            "cost",
         ],
         currency,
     )
