@@ -262,12 +262,8 @@ def check_budget(
     *,
     last_call: datetime | None = None,
 ) -> BudgetStatus:
-    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``.
-
-    ``last_call``, the warehouse's latest call time when the caller knows it: when it is
-    before ``as_of``, the hour containing ``as_of`` holds no later call and is read from the
-    hourly sums too, instead of from the calls.
-    """
+    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``
+    (``last_call`` as :func:`reports.forecast.spend_history` takes it)."""
     period = current_period(budget, as_of)
     zone = ZoneInfo(budget.timezone)
     today = as_of.astimezone(zone).date()
