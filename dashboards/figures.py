@@ -238,7 +238,7 @@ def spend_over_time(
             hovertemplate=f"%{{x|%Y-%m-%d}} · {series}<br>{currency} %{{customdata[0]}}"
             "<br>%{customdata[1]} calls<extra></extra>",
         )
-    figure.update_layout(barmode="stack")
+    figure.update_layout(barmode="stack", showlegend=True)  # name a lone provider too
     if period is not None:
         first, last = period
         days = (last - first).days + 1
