@@ -10,6 +10,8 @@ RUN := $(UV) run --no-sync
 export UV_PYTHON_DOWNLOADS := never
 
 DB ?= data/warehouse/ratecard.duckdb
+# the dashboard's port on 127.0.0.1 (make demo PORT=8502)
+PORT ?= 8501
 # the FOCUS validator needs Python >= 3.12 (pyenv's, where the system's is older)
 PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
 FOCUS_VALIDATOR := $(TOOLS)/focus-validator/bin/focus-validator
@@ -24,12 +26,12 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-demo: $(UV) ## Install, build the sample warehouse and open the dashboard (DB=path to choose)
+demo: $(UV) ## Install, build the sample warehouse and open the dashboard (DB=path, PORT=8501)
 	$(UV) sync --locked --no-dev
-	$(RUN) ratecard demo --db $(DB)
+	$(RUN) ratecard demo --db $(DB) --port $(PORT)
 
-dashboard: $(UV) ## Open the dashboard over an existing warehouse (DB=path)
-	$(RUN) ratecard dashboard --db $(DB)
+dashboard: $(UV) ## Open the dashboard over an existing warehouse (DB=path, PORT=8501)
+	$(RUN) ratecard dashboard --db $(DB) --port $(PORT)
 
 # the month-end notebook's Jupyter: the locked `notebook` group, added to what is installed
 NOTEBOOK_PORT ?= 8888

@@ -18,14 +18,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
 from pricing.reprice import CallScope, Repriced, reprice
 from reports import compare
-from reports.budgets import BudgetStatus, check_budget, load_budgets
+from reports.budgets import BudgetStatus, Instant, check_budget, judged_at, load_budgets
 from reports.compare import Comparison
+from reports.forecast import Forecast, Selection, forecast, history_start, spend_history
 from warehouse import RatecardError, connect
 
 P = ParamSpec("P")
@@ -155,6 +157,40 @@ class Options:
     teams: tuple[str, ...]
     projects: tuple[str, ...]
     canonical_models: tuple[str, ...]
+
+    def bounds(self) -> tuple[date, date]:
+        """The days the period picker offers: from the 1st of the first call's month to the
+        end of the month after the latest call's (a forecast may look that far ahead)."""
+        assert self.first_day is not None and self.last_day is not None
+        return self.first_day.replace(day=1), _month_end(_month_end(self.last_day) + ONE_DAY)
+
+    def default_period(self) -> tuple[date, date]:
+        """The calendar month of the latest call, whatever day the data starts or ends on:
+        the Overview then forecasts to the month's end, as a monthly budget does."""
+        assert self.last_day is not None
+        return self.last_day.replace(day=1), _month_end(self.last_day)
+
+    def period(self, stored: object, previous_default: object) -> tuple[date, ...]:
+        """The period to show: the one in the session (a person's pick, or one or two days
+        while picking) when it still fits the data, else the default. A session value that
+        was only the default of an earlier load follows the data to its new default."""
+        low, high = self.bounds()
+        days = tuple(stored) if isinstance(stored, tuple | list) else ()
+        fits = (
+            1 <= len(days) <= 2
+            and all(isinstance(d, date) and low <= d <= high for d in days)
+            and days == tuple(sorted(days))
+        )
+        if not fits or days == previous_default:
+            return self.default_period()
+        return days
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - ONE_DAY
 
 
 @cached
@@ -332,35 +368,74 @@ def unpriced(db: str, filters: Filters) -> pd.DataFrame:
         )
 
 
+@cached
+def latest_call(db: str) -> datetime | None:
+    """The time of the warehouse's latest call (None when it has none)."""
+    with _read(db) as con:
+        latest: datetime | None = con.execute("SELECT max(ts) FROM calls").fetchall()[0][0]
+        return latest
+
+
+def instant(db: str) -> Instant:
+    """The instant the pages judge budgets and forecasts at: the one ``ratecard budgets
+    check`` uses by default (:func:`reports.budgets.judged_at`)."""
+    return judged_at(latest_call(db), datetime.now(UTC))
+
+
+@cached
+def period_forecast(db: str, filters: Filters, at: datetime) -> Forecast:
+    """The selection's forecast to the end of its period (UTC days), judged at ``at``, by the
+    rule budgets use (:mod:`reports.forecast`)."""
+    assert filters.start is not None and filters.end is not None
+    selection = Selection(
+        teams=filters.teams, projects=filters.projects, providers=filters.providers
+    )
+    with _read(db) as con:
+        history = spend_history(
+            con,
+            selection,
+            UTC_ZONE,
+            history_start(filters.start, at, UTC_ZONE),
+            at,
+            latest_call(db),
+        )
+    return forecast(history.daily, filters.start, filters.end, at, UTC_ZONE, history.first_day)
+
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
 @dataclass(frozen=True)
 class BudgetView:
-    """The budgets file's budgets, checked as of the latest call in the warehouse."""
+    """The budgets file's budgets, checked at one instant."""
 
-    as_of: datetime | None
+    instant: Instant | None
     statuses: tuple[BudgetStatus, ...]
     error: str | None = None
 
 
 def budget_statuses(db: str, budgets_file: str) -> BudgetView:
-    """Every budget of ``budgets_file`` checked as of the warehouse's latest call: the
-    dashboard shows the data as fresh as its last ingest, not the wall clock. Cached until
-    the warehouse or the budgets file changes."""
-    return _budget_statuses(db, budgets_file, _version(budgets_file))
+    """Every budget of ``budgets_file`` checked at :func:`instant`, as ``ratecard budgets
+    check`` does without ``--as-of``. Cached until the warehouse or the budgets file
+    changes."""
+    at = instant(db) if latest_call(db) is not None else None
+    return _budget_statuses(db, budgets_file, _version(budgets_file), at)
 
 
 @cached
-def _budget_statuses(db: str, budgets_file: str, file_version: tuple[str, int]) -> BudgetView:
+def _budget_statuses(
+    db: str, budgets_file: str, file_version: tuple[str, int], at: Instant | None
+) -> BudgetView:
     # file_version is not read: it is in the signature so that it is part of the cache key
     try:
         budgets = load_budgets(Path(budgets_file))
     except RatecardError as exc:
-        return BudgetView(None, (), str(exc))
+        return BudgetView(at, (), str(exc))
+    if at is None:
+        return BudgetView(None, ())
+    last_call = latest_call(db)
     with _read(db) as con:
-        latest = con.execute("SELECT max(ts) FROM calls").fetchall()[0][0]
-        if latest is None:
-            return BudgetView(None, ())
-        as_of = latest + timedelta(microseconds=1)
         return BudgetView(
-            as_of,
-            tuple(check_budget(con, b, as_of, last_call=latest) for b in budgets.budgets),
+            at,
+            tuple(check_budget(con, b, at.at, last_call=last_call) for b in budgets.budgets),
         )

@@ -4,13 +4,14 @@ empty states. Pages only lay out; queries live in :mod:`dashboards.queries`."""
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import streamlit as st
 
 from dashboards import queries
-from dashboards.figures import money
+from dashboards.figures import Table, money, number_format
 from reports.money import plain
 from warehouse import RatecardError
 
@@ -45,19 +46,32 @@ def sidebar(db: str) -> queries.Filters | None:
         )
         return None
     st.sidebar.header("Filters")
-    # by default the calendar month of the latest calls, so the overview can forecast its end
-    default_start = options.last_day.replace(day=1)
-    following = (default_start + timedelta(days=32)).replace(day=1)
+    # the calendar month of the latest calls by default, so the overview can forecast its
+    # end; a value kept from before a new ingest that no longer fits is replaced, never
+    # handed to the widget (Streamlit raises on a value outside its bounds)
+    low, high = options.bounds()
+    st.session_state["period"] = options.period(
+        st.session_state.get("period"), st.session_state.get("period_default")
+    )
+    st.session_state["period_default"] = options.default_period()
     picked = st.sidebar.date_input(
         "Period (UTC days)",
-        value=(default_start, following - timedelta(days=1)),
-        min_value=options.first_day,
-        max_value=options.last_day + timedelta(days=62),
+        min_value=low,
+        max_value=high,
         key="period",
+        help="By default the calendar month of the latest call. Budgets follow their own "
+        "periods, not this one.",
     )
     days = list(picked) if isinstance(picked, tuple | list) else [picked]
-    start: date = days[0] if days else default_start
+    start: date = days[0] if days else options.default_period()[0]
     end: date = days[-1] if len(days) > 1 else start
+    for name, values in (
+        ("providers", options.providers),
+        ("teams", options.teams),
+        ("projects", options.projects),
+    ):  # a pick from before a new ingest that the data no longer has is dropped
+        if name in st.session_state:
+            st.session_state[name] = [v for v in st.session_state[name] if v in values]
     providers = st.sidebar.multiselect(
         "Providers", options.providers, key="providers", placeholder="All providers"
     )
@@ -76,17 +90,50 @@ def current() -> tuple[str, queries.Filters]:
 
 def metric(label: str, amount: Decimal, currency: str | None, note: str = "") -> None:
     """An amount rounded for display, its exact value in the help tooltip."""
-    st.metric(
-        label, money(amount, currency), help=f"Exact: {plain(amount)} {currency or ''}. " + note
+    exact = f"Exact: {plain(amount)} {currency or ''}".rstrip() + "."
+    st.metric(label, money(amount, currency), help=f"{exact} {note}".rstrip())
+
+
+def count(label: str, value: int, note: str | None = None) -> None:
+    """A count with thousands separators."""
+    st.metric(label, f"{value:,}", help=note)
+
+
+def table(shown: Table, *, key: str | None = None, wrap: bool | None = None) -> None:
+    """A table from :func:`dashboards.figures.table`: each column formatted by its kind, as
+    wide as the page; ``wrap`` gives rows room for three lines of long text (by default when
+    a column of fixed width holds text longer than one line)."""
+    if wrap is None:
+        wrap = shown.long_text
+    config: dict[str, Any] = {}
+    for label, column in shown.columns.items():
+        if column.kind in ("count", "money", "percent"):
+            config[label] = st.column_config.NumberColumn(
+                label, format=number_format(column.kind, shown.currency), help=column.help
+            )
+        elif column.kind == "time":
+            config[label] = st.column_config.DatetimeColumn(
+                label, format="YYYY-MM-DD HH:mm", help=column.help
+            )
+        else:
+            config[label] = st.column_config.TextColumn(label, help=column.help, width=column.width)
+    st.dataframe(
+        shown.frame,
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+        row_height=72 if wrap else None,
+        key=key,
     )
 
 
-def unpriced_warning(calls: int) -> None:
+def unpriced_warning(calls: int, where: str = "in this selection") -> None:
+    """Say that ``calls`` calls have no price (``where``: which calls these are)."""
     if calls:
         st.warning(
-            f"**{plural(calls, 'call')} in this selection {'has' if calls == 1 else 'have'} "
-            "no price** (unknown model, provider or date): not in the amounts shown, and not "
-            "counted as $0. See *Data quality*.",
+            f"**{plural(calls, 'call')} {where} {'has' if calls == 1 else 'have'} no price** "
+            "(unknown model, provider or date): not in the amounts shown, and not counted as "
+            "$0. See *Data quality*.",
             icon=":material/warning:",
         )
 

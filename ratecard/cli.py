@@ -6,10 +6,12 @@ user can fix print one line saying what and where, and exit with status 2.
 
 from __future__ import annotations
 
-import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,7 +33,14 @@ from ingest.usage import UsageFormat, UsageLoad, ingest_usage
 from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
 from ratecard import sample
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
-from reports.budgets import BudgetFile, BudgetStatus, check_budgets, load_budgets
+from reports.budgets import (
+    BudgetFile,
+    BudgetStatus,
+    Instant,
+    check_budgets,
+    default_instant,
+    load_budgets,
+)
 from reports.compare import (
     QUOTE_COLUMNS,
     QUOTE_NOTE,
@@ -798,11 +807,15 @@ def demo(
     open_dashboard: Annotated[
         bool, typer.Option("--dashboard/--no-dashboard", help="Open the dashboard at the end.")
     ] = True,
-    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.")] = 8501,
+    port: Annotated[
+        int, typer.Option(help="Dashboard port on 127.0.0.1 (make demo PORT=N).")
+    ] = 8501,
 ) -> None:
     """The main job: sample traffic for four gateways, priced, billed, summarised, and shown
     in the dashboard."""
     try:
+        if open_dashboard:
+            _check_port(port)  # before the work, not after it
         run_demo(db, calls)
     except RatecardError as exc:
         raise _fail(exc) from None
@@ -859,7 +872,11 @@ def budgets_check(
     ] = DEFAULT_BUDGETS,
     notify: Annotated[bool, typer.Option(help="Record and send the alerts.")] = False,
     as_of: Annotated[
-        str | None, typer.Option(help="Check as of this time (ISO 8601 with a zone); now.")
+        str | None,
+        typer.Option(
+            help="Judge at this time (ISO 8601 with a zone, or 'now'); by default just after "
+            "the latest call in the warehouse when that is earlier than now, as the dashboard."
+        ),
     ] = None,
     notify_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds a webhook gets to connect and to answer.")
@@ -871,12 +888,14 @@ def budgets_check(
     """Spend to date, forecast and state of every budget; exit 1 when one is exceeded."""
     try:
         budgets = load_budgets(budgets_file)
-        when = _instant("--as-of", as_of) if as_of else datetime.now(UTC)
         lease = lease_for(notify_deadline, lock_timeout())
         # the checks, the alerts they raise and the claim on their deliveries land together
         with warehouse(db) as con, transaction(con):
+            instant = _judged_at(con, as_of)
+            when = instant.at
             statuses = check_budgets(con, budgets.budgets, when)
             raised = record_alerts(con, budgets, statuses, when, lease) if notify else None
+        out.print(f"Judged at {instant.label()}.", highlight=False)
         print_budgets(statuses)
         if raised is not None:
             new, claimed = raised
@@ -887,6 +906,16 @@ def budgets_check(
         raise _fail(exc) from None
     if any(status.exceeded for status in statuses):
         raise typer.Exit(1)
+
+
+def _judged_at(con: duckdb.DuckDBPyConnection, as_of: str | None) -> Instant:
+    """The instant ``budgets check`` judges at: ``--as-of``, else the dashboard's default."""
+    now = datetime.now(UTC)
+    if as_of is None:
+        return default_instant(con, now)
+    if as_of == "now":
+        return Instant(now, "now, --as-of now")
+    return Instant(_instant("--as-of", as_of), "--as-of")
 
 
 def _instant(option: str, text: str) -> datetime:
@@ -981,7 +1010,9 @@ def send_alerts(db: Path, claimed: Claim, timeout: float, deadline: float) -> No
 @app.command()
 def dashboard(
     db: DbOption = DEFAULT_DB,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 (make dashboard PORT=N); one in use is refused.")
+    ] = 8501,
     budgets_file: Annotated[
         Path, typer.Option("--budgets", envvar="RATECARD_BUDGETS", help="The budgets YAML.")
     ] = DEFAULT_BUDGETS,
@@ -996,7 +1027,11 @@ def dashboard(
 
 
 def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> None:
-    """Serve the dashboard until interrupted (Ctrl-C)."""
+    """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
+    try:
+        _check_port(port)
+    except RatecardError as exc:
+        raise _fail(exc) from None
     out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
     command = [
         sys.executable,
@@ -1010,13 +1045,75 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
         str(port),
         "--server.headless",
         "true",
+        "--server.fileWatcherType",
+        "none",
         "--browser.gatherUsageStats",
         "false",
+        # no Deploy button nor developer menu: this is a served app, not a script being edited
+        "--client.toolbarMode",
+        "minimal",
     ]
     env = {
         **os.environ,
         "RATECARD_DB": str(db.resolve()),
         "RATECARD_BUDGETS": str(budgets_file.resolve()),
     }
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the server, not an error
-        subprocess.run(command, env=env, check=False)
+    code = serve(command, env)
+    if code:
+        raise _fail(RatecardError(f"the dashboard stopped with exit status {code} (see above)"))
+
+
+STOP_TIMEOUT = 10.0
+"""Seconds Streamlit gets to stop after a signal before it is killed."""
+
+
+def serve(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command`` until it ends; SIGINT and SIGTERM are passed on to it, and it is
+    killed if it has not stopped STOP_TIMEOUT seconds later. Returns its exit status, 0 when
+    it was stopped by a signal.
+
+    The child runs in its own session, so a Ctrl-C reaches it once, through this process,
+    and never leaves it serving once this process has gone.
+    """
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        deadline: float | None = None
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if received and deadline is None:
+                    deadline = time.monotonic() + STOP_TIMEOUT
+                if deadline is not None and time.monotonic() > deadline:
+                    child.kill()
+                    code = child.wait()
+                    break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:  # an error in this loop: never leave the server behind
+            child.kill()
+            child.wait()
+    return 0 if received else code
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port another program already serves on, before Streamlit starts."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise RatecardError(
+                f"port {port} on 127.0.0.1 is in use (another dashboard?): choose another "
+                "with --port N (make demo PORT=N, make dashboard PORT=N)"
+            ) from None

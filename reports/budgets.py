@@ -8,12 +8,11 @@ Rules, as ``ratecard budgets check`` applies them:
 
 - **Spend to date** is the exact sum of the billed calls in scope from the period's start (in
   the budget's time zone) up to the check's time. Unpriced calls are counted, not summed.
-- **Forecast to period end** = spend to date + the rest of today + each remaining day of the
-  period, where a day is expected to cost the average spend on its weekday over the last 28
-  full days (days without calls count as 0; only days since the scope's first call, a UTC
-  day from the rollup), and the rest of today is that average times the share of today
-  still to come. With no full day of
-  history yet, the period-to-date run rate per elapsed day is used instead.
+- **Forecast to period end**: the one rule of :mod:`reports.forecast`, over the budget's
+  scope and local days (the dashboard's Overview forecasts with it too).
+- **The instant judged at**: ``--as-of`` if given, else :func:`default_instant` (just
+  after the warehouse's latest call when that is earlier than now), the same instant the
+  dashboard uses.
 - **A threshold t is crossed** when spend >= t % of the amount (exactly at the boundary
   counts). The budget is **exceeded** when spend > amount, and **forecast to exceed** when
   not yet exceeded but the forecast is above the amount.
@@ -25,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,11 +44,16 @@ from pydantic import (
 
 from ingest import exact_yaml
 from pricing.sheet import Currency, first_error, plain_number
+from reports.forecast import (
+    HISTORY_DAYS,
+    Selection,
+    forecast,
+    history_start,
+    spend_history,
+)
 from reports.period import midnight
 from warehouse.errors import RatecardError
-from warehouse.sql import fetch_value, sql_file
-
-HISTORY_DAYS = 28
+from warehouse.sql import fetch_value
 
 
 class BudgetError(RatecardError):
@@ -202,45 +206,6 @@ def current_period(budget: Budget, as_of: datetime) -> Period:
     return Period(midnight(first, zone), midnight(following, zone))
 
 
-def forecast_rest(
-    daily: Mapping[date, Decimal],
-    today: date,
-    elapsed: Decimal,
-    period_last_day: date,
-    history_from: date | None,
-    spend_to_date: Decimal,
-    elapsed_days: Decimal,
-) -> Decimal:
-    """What the rest of the period is expected to cost (see the module's rules).
-
-    ``daily`` holds local-day spend; ``elapsed`` is the share of today gone (0..1);
-    ``history_from`` the first local day with calls in scope.
-    """
-    window = [today - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1)]
-    window = [d for d in window if history_from is not None and d >= history_from]
-    if not window:
-        if elapsed_days <= 0:
-            return Decimal(0)
-        rate = spend_to_date / elapsed_days
-        remaining = (Decimal(1) - elapsed) + (period_last_day - today).days
-        return rate * remaining
-    by_weekday: dict[int, list[Decimal]] = {}
-    for day in window:
-        by_weekday.setdefault(day.weekday(), []).append(daily.get(day, Decimal(0)))
-    overall = sum((sum(v, Decimal(0)) for v in by_weekday.values()), Decimal(0)) / len(window)
-
-    def expected(day: date) -> Decimal:
-        samples = by_weekday.get(day.weekday())
-        return sum(samples, Decimal(0)) / len(samples) if samples else overall
-
-    rest = expected(today) * (Decimal(1) - elapsed)
-    day = today + timedelta(days=1)
-    while day <= period_last_day:
-        rest += expected(day)
-        day += timedelta(days=1)
-    return rest
-
-
 @dataclass(frozen=True)
 class BudgetStatus:
     budget: Budget
@@ -255,6 +220,10 @@ class BudgetStatus:
     """The check's local date in the budget's zone."""
     history_from: date | None
     """The first local day the scope has calls."""
+    hourly: Mapping[tuple[date, datetime], Decimal] = field(default_factory=dict)
+    """The period's spend per (local day, UTC hour), for the charts of daily budgets."""
+    basis: str = ""
+    """What the forecast rests on, in words (reports/forecast.py)."""
     other_currency_calls: int = 0
     """Calls in the period priced in another currency than the budget's: not counted."""
 
@@ -288,27 +257,21 @@ class BudgetStatus:
         return "ok"
 
 
-def scope_params(scope: Scope) -> dict[str, object]:
-    return {
-        "team": scope.team,
-        "project": scope.project,
-        "key": scope.key,
-        "provider": scope.provider,
-        "model": scope.model,
-    }
+def scope_selection(budget: Budget) -> Selection:
+    """The calls a budget counts, as the forecast's selection (in the budget's currency)."""
+    scope = budget.scope
 
+    def one(value: str | None) -> tuple[str, ...]:
+        return () if value is None else (value,)
 
-def whole_hour_offsets(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
-    """Whether ``zone`` is a whole number of hours from UTC throughout [start, end] (checked
-    at every day's start and at the end: offsets change at most a few times a year)."""
-    moment = start
-    while moment < end:
-        offset = moment.astimezone(zone).utcoffset()
-        if offset is None or offset.total_seconds() % 3600:
-            return False
-        moment += timedelta(hours=12)
-    offset = end.astimezone(zone).utcoffset()
-    return offset is not None and not offset.total_seconds() % 3600
+    return Selection(
+        teams=one(scope.team),
+        projects=one(scope.project),
+        keys=one(scope.key),
+        providers=one(scope.provider),
+        models=one(scope.model),
+        currency=budget.currency,
+    )
 
 
 def check_budget(
@@ -318,76 +281,65 @@ def check_budget(
     *,
     last_call: datetime | None = None,
 ) -> BudgetStatus:
-    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``.
-
-    ``last_call``, the warehouse's latest call time when the caller knows it: when it is
-    before ``as_of``, the hour containing ``as_of`` holds no later call and is read from the
-    hourly sums too, instead of from the calls.
-    """
+    """Spend to date, forecast and state of ``budget`` for its period containing ``as_of``
+    (``last_call`` as :func:`reports.forecast.spend_history` takes it)."""
     period = current_period(budget, as_of)
     zone = ZoneInfo(budget.timezone)
-    local_now = as_of.astimezone(zone)
-    today = local_now.date()
-    today_start = midnight(today, zone)
-    tomorrow_start = midnight(today + timedelta(days=1), zone)
-    history_start = midnight(today - timedelta(days=HISTORY_DAYS + 1), zone)
-    common = {
-        **scope_params(budget.scope),
-        "currency": budget.currency,
-        "tz": budget.timezone,
-        "as_of": as_of,
-    }
-    period_first = period.start.astimezone(zone).date()
-    daily: dict[date, Decimal] = {}
-    unpriced = 0
-    start = min(history_start, period.start)
-    # whole UTC hours from the hourly sums where each lies within one local day
-    hours_end = start
-    if whole_hour_offsets(zone, start, as_of):
-        hours_end = as_of.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        if last_call is not None and last_call < as_of:
-            hours_end += timedelta(hours=1)
-    other_currency = 0
-    for day, cost, unpriced_calls, other_calls in con.execute(
-        sql_file("reports", "budget_daily"),
-        {**common, "history_start": start, "hours_end": hours_end},
-    ).fetchall():
-        daily[day] = cost
-        if day >= period_first:
-            unpriced += int(unpriced_calls)
-            other_currency += int(other_calls)
-    spend = sum((v for d, v in daily.items() if d >= period_first), Decimal(0))
-    first_day = fetch_value(
-        con,
-        sql_file("reports", "budget_first_day"),
-        {**scope_params(budget.scope), "as_of": as_of},
+    today = as_of.astimezone(zone).date()
+    first = period.start.astimezone(zone).date()
+    last = (period.end.astimezone(zone) - timedelta(days=1)).date()
+    history = spend_history(
+        con, scope_selection(budget), zone, history_start(first, as_of, zone), as_of, last_call
     )
-    elapsed = Decimal((as_of - today_start) / (tomorrow_start - today_start)).quantize(
-        Decimal("0.000001")
-    )
-    elapsed_days = Decimal((as_of - period.start).total_seconds()) / 86_400
-    last_day = (period.end.astimezone(zone) - timedelta(days=1)).date()
-    rest = forecast_rest(
-        daily,
-        today,
-        elapsed,
-        last_day,
-        first_day,
-        spend,
-        elapsed_days.quantize(Decimal("0.000001")),
-    )
+    outlook = forecast(history.daily, first, last, as_of, zone, history.first_day)
+    unpriced = sum(n for d, n in history.unpriced.items() if d >= first)
+    hourly = {key: v for key, v in history.hourly.items() if key[0] >= first}
     return BudgetStatus(
         budget,
         period,
         as_of,
-        spend,
-        spend + rest,
-        int(unpriced),
-        daily,
+        outlook.to_date,
+        outlook.at_period_end,
+        unpriced,
+        history.daily,
         today,
-        first_day,
-        other_currency,
+        history.first_day,
+        hourly,
+        outlook.basis,
+        other_currency_calls=sum(n for d, n in history.other_currency.items() if d >= first),
     )
+
+
+@dataclass(frozen=True)
+class Instant:
+    """The instant budgets and forecasts are judged at, and why that one."""
+
+    at: datetime
+    reason: str
+    """In words: "the latest call in the warehouse", "now" or "--as-of"."""
+
+    def label(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} UTC ({self.reason})"
+
+
+def default_instant(con: duckdb.DuckDBPyConnection, now: datetime) -> Instant:
+    """The instant budgets are judged at when none is given (see :func:`judged_at`)."""
+    return judged_at(fetch_value(con, "SELECT max(ts) FROM calls"), now)
+
+
+def judged_at(latest_call: datetime | None, now: datetime) -> Instant:
+    """Just after the warehouse's latest call when that is earlier than ``now``, else now.
+
+    Both ``ratecard budgets check`` (without ``--as-of``) and the dashboard judge at this
+    instant, so they agree. The latest call rather than the wall clock because the warehouse
+    knows nothing after it: judged later, the hours since the last ingest would count as
+    spending nothing, the forecast would shrink with them, and a new period would look
+    unspent before its first calls are loaded. Now when the data runs past the clock (a
+    skewed gateway clock), so that no call from the future counts.
+    """
+    if latest_call is not None and latest_call < now:
+        return Instant(latest_call + timedelta(microseconds=1), "the latest call in the warehouse")
+    return Instant(now, "now")
 
 
 def check_budgets(

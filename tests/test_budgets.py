@@ -12,6 +12,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -26,14 +27,17 @@ from reports.budgets import (
     BudgetError,
     BudgetStatus,
     Channel,
+    Instant,
     Period,
     Scope,
     check_budget,
     current_period,
+    judged_at,
     load_budgets,
     spend_anomaly,
 )
 from reports.delivery import deliver_pending, idempotency_key
+from reports.forecast import forecast
 
 AS_OF = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday, half gone
 
@@ -96,6 +100,58 @@ def test_states(spend: duckdb.DuckDBPyConnection) -> None:
     assert check_budget(spend, ml_budget("24"), AS_OF).state == "forecast to exceed"  # 24 = 24
     assert check_budget(spend, ml_budget("23.99"), AS_OF).state == "exceeded"
     assert check_budget(spend, ml_budget("60"), AS_OF).state == "ok"
+
+
+def test_a_first_call_today_forecasts_todays_run_rate(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """With no full day of history, today's spend per share of today gone stands for every
+    day left, not the spend spread over the empty days since the period began."""
+    ingest_records(
+        priced, tmp_path, [call(date(2026, 10, 15), 2, hour=8)], fmt=UsageFormat.FLAT_JSONL
+    )
+    status = check_budget(priced, ml_budget("100"), AS_OF)
+    # $2 by noon: $4 a day, for the other half of Oct 15 and 16 more days
+    assert status.spend == D("2") and status.forecast == D("68")
+    assert "today's run rate" in status.basis
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "to_date", "rest", "basis"),
+    [
+        # the period is over: what it cost (seven weekdays, three weekend days), nothing more
+        (date(2026, 10, 1), date(2026, 10, 10), "16", "0", "the period is over"),
+        # a period ahead: every one of its days at its weekday's average, none of today
+        (date(2026, 10, 19), date(2026, 10, 25), "0", "11", "weekday averages over 28 full days"),
+        # the period of today: Monday to Wednesday so far; half of Thursday, Friday to Sunday
+        (date(2026, 10, 12), date(2026, 10, 18), "3", "7.5", "weekday averages over 28 full days"),
+    ],
+)
+def test_the_forecast_of_any_period_around_the_instant(
+    first: date, last: date, to_date: str, rest: str, basis: str
+) -> None:
+    # $1 each weekday and $3 each weekend day since September; $0 so far on Thursday Oct 15
+    daily = {
+        date(2026, 9, 1) + timedelta(days=n): D(
+            "3" if (date(2026, 9, 1) + timedelta(days=n)).weekday() >= 5 else "1"
+        )
+        for n in range(44)
+    }
+    daily[date(2026, 10, 15)] = D("0")
+    outlook = forecast(daily, first, last, AS_OF, ZoneInfo("UTC"), date(2026, 9, 1))
+    assert (outlook.to_date, outlook.rest, outlook.basis) == (D(to_date), D(rest), basis)
+    assert outlook.at_period_end == D(to_date) + D(rest)
+
+
+def test_budgets_are_judged_after_the_latest_call_unless_it_is_later_than_now() -> None:
+    latest = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert judged_at(latest, now) == Instant(
+        latest + timedelta(microseconds=1), "the latest call in the warehouse"
+    )
+    # data past the clock (a gateway's skewed clock): now, so that no future call counts
+    assert judged_at(now + timedelta(minutes=5), now) == Instant(now, "now")
+    assert judged_at(None, now) == Instant(now, "now")
 
 
 def test_periods_follow_the_budget_time_zone() -> None:
@@ -365,6 +421,13 @@ def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path)
     result = runner.invoke(cli.app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output  # ml spent 24 of 20
     assert "exceeded" in result.output and "24.00" in result.output
+    assert "Judged at 2026-10-15 12:00:00 UTC (--as-of)." in result.output
+    # without --as-of: just after the latest call (ml's at 13:00 on Oct 15), as the dashboard
+    default = runner.invoke(cli.app, args[:-2], env={"COLUMNS": "200"})
+    assert "Judged at 2026-10-15 13:00:00 UTC (the latest call in the warehouse)." in (
+        default.output
+    )
+    assert " 29.00 " in default.output  # and the 13:00 call counts: 22 + 2 + 5
     result = runner.invoke(cli.app, [*args, "--notify"], env={"COLUMNS": "200"})
     assert "alert: Budget ml (team=ml): 100% reached" in result.output
     again = runner.invoke(cli.app, [*args, "--notify"], env={"COLUMNS": "200"})

@@ -1,21 +1,44 @@
-"""Every dashboard page under Streamlit's AppTest, over the hand-computed warehouse of
-tests/dashboard_data.py: no exception, the expected figures, filters that change them."""
+"""Every dashboard page under Streamlit's AppTest: over the hand-computed warehouse of
+tests/dashboard_data.py (the expected figures, filters that change them), over the matrix of
+warehouses real data makes (no page may break on any of them, every number of the mid-month
+one worked out by hand), and the `ratecard dashboard` process itself."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from dashboard_data import TOTAL, build
+from dashboard_data import (
+    MATRIX,
+    MID_MONTH_FORECAST,
+    MID_MONTH_SPEND,
+    TOTAL,
+    build,
+    m3_call,
+    make,
+)
 from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
 
-from conftest import file_of
+from conftest import file_of, ingest_records
 from dashboards import queries
+from ratecard import cli
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboards" / "app.py")
+PAGES = ["overview", "compare", "variants", "teams", "budgets", "quality"]
 
 
 @pytest.fixture
@@ -30,9 +53,9 @@ def db(
 
 
 def app(page: str | None = None) -> AppTest:
-    test = AppTest.from_file(APP, default_timeout=30)
+    test = AppTest.from_file(APP, default_timeout=60)
     test.run()
-    if page:
+    if page and page != "overview":
         test.switch_page(f"views/{page}.py")
         test.run()
     assert not test.exception, [e.value for e in test.exception]
@@ -43,17 +66,30 @@ def metrics(test: AppTest) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.proto.help) for m in test.metric}
 
 
+def formats(test: AppTest, index: int = 0) -> dict[str, str | None]:
+    """Each column label of a table and its display format."""
+    columns = json.loads(test.dataframe[index].proto.columns)
+    return {
+        label: column.get("type_config", {}).get("format")
+        for label, column in columns.items()
+        if not column.get("hidden")
+    }
+
+
 def test_overview(db: str) -> None:
     test = app()
     shown = metrics(test)
-    assert shown["Spend in period"] == ("$5.53", f"Exact: {TOTAL} USD. ")
+    assert shown["Spend in period"] == ("$5.53", f"Exact: {TOTAL} USD.")
     assert shown["Calls"][0] == "5"
     assert shown["Failed calls (free)"][0] == "20.0%"
     # the cache saved 40,000 x (0.27 - 0.054) / 1M
     assert shown["Cache savings"][0] == "$0.01" and "0.00864" in shown["Cache savings"][1]
-    # period Oct 1-31, data to Oct 22: 5.52936 + 9 days x (0.02936 / 7) = 5.5671085714...
-    assert shown["Forecast to period end"][0] == "$5.57"
-    assert "5.567108571428" in shown["Forecast to period end"][1]
+    # judged just after e (Thursday Oct 22 09:00, 0.375 of the day gone) over Oct 1-21:
+    # Thursdays 1.5, 0, 0 (0.5), Fridays 4.0, 0, 0 (4/3), Tuesdays 0, 0, 0.02936; the rest of
+    # October: 0.625 x 0.5 + Fridays 23 and 30 at 4/3 + Tuesday 27 at 0.02936 / 3 + Thursday
+    # 29 at 0.5 = 3.48895333…, and 5.52936 so far
+    assert shown["Forecast to period end"][0] == "$9.02"
+    assert "Exact: 9.01831333333" in shown["Forecast to period end"][1]
     assert shown["Input tokens"][0] == "300,100"  # a, b and c 100,000 each, e 100
     assert any("1 call in this selection has no price" in w.value for w in test.warning)
     assert test.get("plotly_chart")
@@ -67,7 +103,7 @@ def test_filters_change_the_numbers_and_stay_across_pages(db: str) -> None:
     test.switch_page("views/teams.py").run()
     assert test.multiselect(key="providers").value == ["reapi"]
     frame = test.dataframe[0].value
-    assert list(frame["team"]) == ["search"] and list(frame["cost (USD)"]) == [Decimal("0.03")]
+    assert list(frame["Team"]) == ["search"] and list(frame["Cost"]) == [Decimal("0.03")]
 
 
 def test_compare_providers(db: str) -> None:
@@ -105,26 +141,35 @@ def test_variants_what_if(db: str) -> None:
     assert metrics(test)["Saving"][0] == "$2.00"
 
 
-def test_teams_drill_down(db: str) -> None:
+def test_teams_by_team_project_and_key(db: str) -> None:
     test = app("teams")
+    assert not test.selectbox, "the sidebar picks teams: this page only picks the level"
     frame = test.dataframe[0].value
-    assert list(frame["team"]) == ["support", "search", "growth"]
-    assert list(frame["cost (USD)"]) == [Decimal("4.00"), Decimal("1.53"), Decimal("0.00")]
-    test.selectbox(key="drill_team").set_value("search").run()
-    assert list(test.dataframe[0].value["project"]) == ["ranker"]
-    test.selectbox(key="drill_project").set_value("ranker").run()
+    assert list(frame["Team"]) == ["support", "search", "growth"]
+    assert list(frame["Cost"]) == [Decimal("4.00"), Decimal("1.53"), Decimal("0.00")]
+    test.radio(key="teams_level").set_value("Project").run()
+    frame = test.dataframe[0].value
+    assert list(zip(frame["Team"], frame["Project"], strict=True)) == [
+        ("support", "chatbot"),
+        ("search", "ranker"),
+        ("growth", "copywriter"),
+    ]
+    test.multiselect(key="teams").set_value(["search"]).run()
+    test.radio(key="teams_level").set_value("API key").run()
     keys = test.dataframe[0].value
-    assert len(keys) == 1 and keys["api_key_id"][0].startswith("key_")
+    assert list(keys["Team · project"]) == ["search · ranker"]
+    assert len(keys) == 1 and keys["API key"][0].startswith("key_")
 
 
 def test_data_quality(db: str) -> None:
     test = app("quality")
     unpriced = test.dataframe[0].value
-    assert list(unpriced["model"]) == ["MiniMax-M1"] and list(unpriced["calls"]) == [1]
+    assert list(unpriced["Model"]) == ["MiniMax-M1"] and list(unpriced["Calls"]) == [1]
     reasons = test.dataframe[1].value
-    assert list(reasons["reason"]) == ["not valid JSON"] and list(reasons["records"]) == [1]
+    assert list(reasons["Reason"]) == ["not valid JSON"] and list(reasons["Records"]) == [1]
+    assert "usage.jsonl:6" in reasons["Example (first record)"][0]  # the file's sixth line
     runs = test.dataframe[2].value
-    assert set(runs["kind"]) == {"usage", "prices"}
+    assert sorted(k.split(",")[0] for k in runs["Kind"]) == ["prices", "usage"]
 
 
 def test_empty_selection_shows_a_helpful_state(db: str) -> None:
@@ -140,3 +185,360 @@ def test_query_results_are_cached_until_the_file_changes(db: str) -> None:
     assert queries.totals(db, queries.Filters()) is first
     Path(db).touch()
     assert queries.totals(db, queries.Filters()) is not first
+
+
+# The matrix: every page over every warehouse of dashboard_data.MATRIX.
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    folder = tmp_path_factory.mktemp("matrix")
+    return {name: make(name, folder / name) for name in MATRIX}
+
+
+def open_warehouse(
+    warehouses: dict[str, tuple[Path, Path]], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, budgets = warehouses[name]
+    monkeypatch.setenv("RATECARD_DB", str(db))
+    monkeypatch.setenv("RATECARD_BUDGETS", str(budgets))
+
+
+@pytest.mark.parametrize("name", list(MATRIX))
+def test_no_page_breaks_on_any_warehouse(
+    warehouses: dict[str, tuple[Path, Path]], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, name, monkeypatch)
+    test = AppTest.from_file(APP, default_timeout=60)
+    test.run()
+    for page in PAGES:
+        if page != "overview":
+            test.switch_page(f"views/{page}.py").run()
+        assert not test.exception, (page, [e.value for e in test.exception])
+        # the only error boxes a page shows on purpose: a budget spent beyond its amount
+        unexpected = [e.value for e in test.error if not e.value.startswith("Exceeded: ")]
+        assert not unexpected, (page, unexpected)
+        assert test.title, page  # the page was laid out, not stopped before its title
+
+
+def test_mid_month_overview(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "mid_month", monkeypatch)
+    test = app()
+    # the data starts on Nov 10; the period is still the calendar month of the latest call
+    assert test.date_input(key="period").value == (
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+    )
+    shown = metrics(test)
+    assert shown["Spend in period"] == ("$8.18", f"Exact: {MID_MONTH_SPEND} USD.")
+    assert shown["Forecast to period end"][0] == "$13.30"
+    forecast_help = shown["Forecast to period end"][1]
+    assert f"Exact: {MID_MONTH_FORECAST} USD." in forecast_help
+    assert "weekday-average forecast, the rule budgets use" in forecast_help
+    assert "Judged at 2026-11-18 15:00:00 UTC (the latest call in the warehouse)" in forecast_help
+    assert "weekday averages over 8 full days" in forecast_help
+    assert shown["Calls"][0] == "7"
+    assert shown["Failed calls (free)"] == (
+        "14.3%",
+        "1 failed call, kept and counted, billed at 0.",
+    )
+    assert shown["Cache savings"][0] == "$0.03"
+    assert "Exact: 0.03456 USD." in shown["Cache savings"][1]
+    assert shown["Input tokens"][0] == "861,000"
+    assert shown["of which cached"][0] == "160,000"
+    assert shown["Output tokens"][0] == "340,500"
+    assert shown["of which reasoning"][0] == "20,000"
+    warnings = [w.value.split("**")[1] for w in test.warning]
+    assert warnings == ["1 call in this selection has no price"]
+
+
+def test_mid_month_teams(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "mid_month", monkeypatch)
+    test = app("teams")
+    frame = test.dataframe[0].value
+    assert list(frame.columns) == [
+        "Team",
+        "Cost",
+        "Calls",
+        "Failed",
+        "Unpriced",
+        "Input tokens",
+        "Cached",
+        "Output tokens",
+    ]
+    rows = [
+        (team, cost, calls, unpriced, tokens_in, cached, tokens_out)
+        for team, cost, calls, unpriced, tokens_in, cached, tokens_out in zip(
+            *(frame[c] for c in frame.columns if c != "Failed"), strict=True
+        )
+    ]
+    assert rows == [
+        ("support", Decimal("7.00"), 3, 0, 400_000, 0, 200_000),  # m2 + m6 + m7
+        ("search", Decimal("1.18"), 3, 0, 460_000, 160_000, 140_000),  # m1 + m3 = 1.18344, m4
+        ("growth", Decimal("0.00"), 1, 1, 1_000, 0, 500),  # m5, without a price
+    ]
+    assert [round(f, 1) for f in frame["Failed"]] == [0.0, 33.3, 0.0]  # m4 of search's three
+    assert formats(test) == {
+        "Team": None,
+        "Cost": "$%,.2f",
+        "Calls": "%,d",
+        "Failed": "%.1f%%",
+        "Unpriced": "%,d",
+        "Input tokens": "%,d",
+        "Cached": "%,d",
+        "Output tokens": "%,d",
+    }
+    test.radio(key="teams_level").set_value("Project").run()
+    frame = test.dataframe[0].value
+    assert list(zip(frame["Project"], frame["Cost"], strict=True)) == [
+        ("chatbot", Decimal("7.00")),
+        ("ranker", Decimal("1.18")),
+        ("copywriter", Decimal("0.00")),
+    ]
+
+
+def test_mid_month_budgets_agree_with_the_command_line(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "mid_month", monkeypatch)
+    test = app("budgets")
+    judged = "Judged at 2026-11-18 15:00:00 UTC (the latest call in the warehouse)"
+    assert test.caption[0].value.startswith(judged)
+    assert [(m.label, m.value) for m in test.metric] == [
+        ("Spent this period", "$8.18"),
+        ("Forecast to period end", "$13.30"),  # the Overview's, to the cent and beyond
+        ("Budget", "$12.00"),
+        ("Spent this period", "$5.00"),
+        ("Forecast to period end", "$5.75"),
+        ("Budget", "$6.00"),
+        ("Spent this period", "$2.00"),
+        ("Forecast to period end", "$2.75"),
+        ("Budget", "$1.50"),
+    ]
+    assert f"Exact: {MID_MONTH_FORECAST} USD." in test.metric[1].proto.help
+    assert "the rule the Overview uses" in test.metric[1].proto.help
+    states = [c.value for c in test.caption if c.value.startswith("State:")]
+    assert states == [
+        "State: **forecast to exceed** — 68.2% spent",
+        "State: **80% crossed** — 83.3% spent",
+        "State: **exceeded** — 133.3% spent",
+    ]
+    assert test.warning[0].value == (
+        "Forecast to exceed: $13.30 expected by the end of 2026-11-30, above the $12.00 budget."
+    )
+    assert [e.value for e in test.error] == ["Exceeded: $2.00 spent, 133.3% of the $1.50 budget."]
+    assert "this budget's scope this period" in test.warning[1].value
+    assert not any("selection" in w.value for w in test.warning)  # budgets ignore the sidebar
+
+    db, budgets = warehouses["mid_month"]
+    result = CliRunner().invoke(
+        cli.app,
+        ["budgets", "check", "--db", str(db), "--budgets", str(budgets)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 1, result.output  # support-day is exceeded
+    assert f"{judged}." in result.output
+    lines = {line.split()[1]: line for line in result.output.splitlines() if "│ " in line}
+    for budget, spend, forecast, state in [
+        ("month-all", "8.18", "13.30", "forecast to exceed"),
+        ("support-week", "5.00", "5.75", "80% crossed"),
+        ("support-day", "2.00", "2.75", "exceeded"),
+    ]:
+        assert f" {spend} " in lines[budget] and f" {forecast} " in lines[budget], lines[budget]
+        assert state in lines[budget]
+
+
+def test_mid_month_data_quality(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "mid_month", monkeypatch)
+    test = app("quality")
+    unpriced = test.dataframe[0].value
+    assert unpriced.to_dict("records") == [
+        {
+            "Provider": "runapi",
+            "Model": "MiniMax-M1",
+            "Reason": "no price for model MiniMax-M1 at runapi",
+            "Calls": 1,
+        }
+    ]
+    reasons = test.dataframe[1].value
+    assert list(zip(reasons["Reason"], reasons["Records"], strict=True)) == [("not valid JSON", 1)]
+    assert "mid_month.jsonl:9" in reasons["Example (first record)"][0]
+    runs = test.dataframe[2].value.set_index("Kind")
+    usage = runs.loc["usage, gateway-log"]
+    # nine lines: seven calls, m1 again, one that is not JSON
+    assert (usage["Read"], usage["Loaded"], usage["Duplicates"], usage["Quarantined"]) == (
+        9,
+        7,
+        1,
+        1,
+    )
+    # the test sheets and the log share no folder but /: each is shown in full
+    assert usage["Source"] == str(warehouses["mid_month"][0].parent / "mid_month.jsonl")
+    assert formats(test, 2)["Read"] == "%,d"
+
+
+def test_single_day_forecasts_todays_run_rate(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "single_day", monkeypatch)
+    test = app()
+    # 2.00 by 12:00 on the only day: 4.00 a day for the rest of Nov 5 and 25 more days
+    assert metrics(test)["Forecast to period end"][0] == "$104.00"
+    assert "today's run rate" in metrics(test)["Forecast to period end"][1]
+    test.switch_page("views/budgets.py").run()
+    assert test.metric[1].label == "Forecast to period end"  # of the monthly budget
+    assert test.metric[1].value == "$104.00"
+
+
+def test_two_currencies_keep_each_budget_in_its_own(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "two_currencies", monkeypatch)
+    test = app("budgets")
+    # c2 at eurogw: 100,000 x 0.25/1M + 100,000 x 1.00/1M = 0.125 EUR; c1 1.00 USD
+    spent = [m.value for m in test.metric if m.label == "Spent this period"]
+    assert spent[0] == "$1.00" and spent[-1] == "0.13 EUR"
+
+
+def test_odd_team_names_are_shown_as_they_are(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard_data import ODD_TEAM
+
+    open_warehouse(warehouses, "odd_names", monkeypatch)
+    test = app("teams")
+    assert ODD_TEAM in list(test.dataframe[0].value["Team"])
+    test.multiselect(key="teams").set_value([ODD_TEAM]).run()
+    assert not test.exception
+    assert list(test.dataframe[0].value["Cost"]) == [Decimal("1.00")]
+
+
+def test_the_period_follows_a_new_ingest(
+    warehouses: dict[str, tuple[Path, Path]],
+    monkeypatch: pytest.MonkeyPatch,
+    priced: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+) -> None:
+    """A period kept in the session from before an ingest that no longer fits the data (the
+    warehouse now starts and ends in August) is replaced by the new default instead of
+    reaching the date widget, which raises on a value outside its bounds."""
+    open_warehouse(warehouses, "mid_month", monkeypatch)
+    test = app()
+    november = (date(2026, 11, 1), date(2026, 11, 30))
+    assert test.date_input(key="period").value == november
+    ingest_records(priced, tmp_path, [m3_call("aug", "2026-08-20T10:00:00Z", 100_000)])
+    august = file_of(priced)
+    priced.close()
+    monkeypatch.setenv("RATECARD_DB", august)
+    test.run()
+    assert not test.exception, [e.value for e in test.exception]
+    assert test.date_input(key="period").value == (
+        date(2026, 8, 1),
+        date(2026, 8, 31),
+    )
+    assert metrics(test)["Spend in period"][0] == "$1.00"
+    # a pick of one's own stays while it fits
+    test.date_input(key="period").set_value((date(2026, 8, 19), date(2026, 8, 21)))
+    test.run()
+    assert test.date_input(key="period").value == (
+        date(2026, 8, 19),
+        date(2026, 8, 21),
+    )
+
+
+# `ratecard dashboard`, the process
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on ``port`` and a new server could bind it (SO_REUSEADDR, as servers
+    do, past the TIME_WAIT of the connections just closed)."""
+    with socket.socket() as client:
+        if client.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_the_dashboard_stops_with_its_streamlit_server(
+    warehouses: dict[str, tuple[Path, Path]], stop: signal.Signals, tmp_path: Path
+) -> None:
+    db, _ = warehouses["mid_month"]
+    port = free_port()
+    log = tmp_path / "dashboard.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ratecard", "dashboard", "--db", str(db), "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                    ) as answer:
+                        if answer.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+            streamlit = children(server.pid)
+            assert len(streamlit) == 1
+            server.send_signal(stop)
+            assert server.wait(timeout=60) == 0, log.read_text()
+            assert not alive(streamlit[0]), "the Streamlit child outlived `ratecard dashboard`"
+            assert port_free(port)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+
+def test_a_port_in_use_is_refused_with_what_to_do(
+    warehouses: dict[str, tuple[Path, Path]],
+) -> None:
+    db, _ = warehouses["mid_month"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli.app, ["dashboard", "--db", str(db), "--port", str(port)], env={"COLUMNS": "200"}
+        )
+    assert result.exit_code == 2
+    assert f"port {port} on 127.0.0.1 is in use" in result.output
+    assert "--port N" in result.output and "make demo PORT=N" in result.output

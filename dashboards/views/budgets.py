@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
 from dashboards import figures, queries, ui
+from reports.forecast import RULE
 
 db, _ = ui.current()
 st.title("Budgets")
@@ -17,22 +21,31 @@ if view.error:
         icon=":material/savings:",
     )
     st.stop()
-if view.as_of is None or not view.statuses:
+if view.instant is None or not view.statuses:
     ui.empty("No calls yet to check budgets against.")
     st.stop()
 st.caption(
-    f"As of the latest call in the warehouse, {view.as_of:%Y-%m-%d %H:%M} UTC; budgets from "
-    f"`{path}`. These charts follow each budget's own scope and period, not the sidebar's "
-    "filters. `ratecard budgets check --notify` sends the alerts."
+    f"Judged at {view.instant.label()}, the instant `ratecard budgets check` uses without "
+    f"`--as-of`. Budgets from `{path}`: each follows its own scope, period and time zone, "
+    "not the sidebar's filters. `ratecard budgets check --notify` sends the alerts."
 )
 for status in view.statuses:
     budget = status.budget
+    amount = figures.money(budget.amount, budget.currency)
+    last_day = (status.period.end.astimezone(ZoneInfo(budget.timezone)) - timedelta(days=1)).date()
     st.subheader(budget.name)
-    state = status.state
     if status.exceeded:
-        st.error(f"Exceeded: {status.percent:.1f}% of the budget spent.", icon=":material/error:")
+        st.error(
+            f"Exceeded: {figures.money(status.spend, budget.currency)} spent, "
+            f"{status.percent:.1f}% of the {amount} budget.",
+            icon=":material/error:",
+        )
     elif status.forecast_to_exceed:
-        st.warning(f"Forecast to exceed: {state}.", icon=":material/trending_up:")
+        st.warning(
+            f"Forecast to exceed: {figures.money(status.forecast, budget.currency)} expected by "
+            f"the end of {last_day}, above the {amount} budget.",
+            icon=":material/trending_up:",
+        )
     left, middle, right = st.columns(3)
     with left:
         ui.metric("Spent this period", status.spend, budget.currency)
@@ -41,11 +54,11 @@ for status in view.statuses:
             "Forecast to period end",
             status.forecast,
             budget.currency,
-            "Spend so far plus each remaining day at its weekday's average over the last 28 days.",
+            f"The weekday-average forecast, the rule the Overview uses: {RULE} Here on "
+            f"{status.basis}.",
         )
     with right:
-        st.metric("Budget", figures.money(budget.amount, budget.currency))
-        st.caption(f"State: **{state}** — {status.percent:.1f}% spent")
-    if status.unpriced_calls:
-        ui.unpriced_warning(status.unpriced_calls)
+        st.metric("Budget", amount)
+        st.caption(f"State: **{status.state}** — {status.percent:.1f}% spent")
+    ui.unpriced_warning(status.unpriced_calls, "in this budget's scope this period")
     st.plotly_chart(figures.burn_down(status), width="stretch", key=f"burn_{budget.name}")

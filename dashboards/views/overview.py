@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 import streamlit as st
 
 from dashboards import figures, queries, ui
-from reports.forecast import forecast
+from reports.forecast import RULE
 
 db, filters = ui.current()
 st.title("Spend overview")
@@ -20,11 +17,8 @@ if totals["calls"] == 0:
 currency = totals["currency"] or "USD"
 by = st.radio("Stack by", ["provider", "variant"], horizontal=True, key="overview_stack")
 daily = queries.daily_spend(db, filters, by)
-per_day: dict[date, Decimal] = {}
-for day, cost in zip(daily["day"], daily["cost"], strict=True):
-    per_day[day] = per_day.get(day, Decimal(0)) + cost
-assert filters.start is not None and filters.end is not None
-outlook = forecast(per_day, filters.start, filters.end, as_of=totals["last_day"])
+instant = queries.instant(db)
+outlook = queries.period_forecast(db, filters, instant.at)
 
 ui.unpriced_warning(int(totals["unpriced_calls"]))
 first, second, third, fourth, fifth = st.columns(5)
@@ -35,17 +29,19 @@ with second:
         "Forecast to period end",
         outlook.at_period_end,
         currency,
-        f"Spend to {totals['last_day']} plus the last 7 days' average "
-        f"({figures.money(outlook.daily_rate, currency)}/day) for {outlook.days_left} more days.",
+        f"The weekday-average forecast, the rule budgets use: {RULE} Judged at "
+        f"{instant.label()}, as the Budgets page and `ratecard budgets check` are, on "
+        f"{outlook.basis}: {figures.money(outlook.to_date, currency)} so far, "
+        f"{figures.money(outlook.rest, currency)} expected for the rest of the period.",
     )
 with third:
-    st.metric("Calls", f"{int(totals['calls']):,}")
+    ui.count("Calls", int(totals["calls"]))
 with fourth:
     failed = int(totals["failed_calls"])
     st.metric(
         "Failed calls (free)",
         f"{failed / int(totals['calls']):.1%}",
-        help=f"{failed:,} failed calls, kept and counted, billed at 0.",
+        help=f"{ui.plural(failed, 'failed call')}, kept and counted, billed at 0.",
     )
 with fifth:
     ui.metric(
@@ -55,7 +51,10 @@ with fifth:
         "What cached input would have cost at the input rate, minus what it cost.",
     )
 
-st.plotly_chart(figures.spend_over_time(daily, currency), width="stretch")
+assert filters.start is not None and filters.end is not None  # the sidebar sets both
+st.plotly_chart(
+    figures.spend_over_time(daily, currency, (filters.start, filters.end)), width="stretch"
+)
 tokens = st.columns(4)
 for column, (label, key) in zip(
     tokens,
@@ -67,4 +66,5 @@ for column, (label, key) in zip(
     ],
     strict=True,
 ):
-    column.metric(label, f"{int(totals[key]):,}")
+    with column:
+        ui.count(label, int(totals[key]))

@@ -15,7 +15,7 @@ if unpriced.empty:
     st.success("Every call in the selection has a price.", icon=":material/check_circle:")
 else:
     ui.unpriced_warning(int(unpriced["calls"].sum()))
-    st.dataframe(unpriced, hide_index=True, width="stretch")
+    ui.table(figures.table(unpriced, ["provider", "model", "reason", "calls"]), wrap=True)
 
 st.subheader("Quarantined records (all ingests)")
 reasons = queries.quarantine_reasons(db)
@@ -26,12 +26,34 @@ else:
         figures.counts(reasons, "reason", "records", "Quarantined records by reason"),
         width="stretch",
     )
-    st.dataframe(reasons, hide_index=True, width="stretch")
+    ui.table(figures.table(figures.examples(reasons), ["reason", "records", "example"]), wrap=True)
 
 st.subheader("Ingests: the latest run of each source")
 runs = queries.ingests(db)
 usage = runs[runs["kind"] == "usage"]
 if not usage.empty:
     st.plotly_chart(figures.ingest_outcomes(usage), width="stretch")
-st.caption("read = loaded + duplicates + quarantined, for every run.")
-st.dataframe(runs, hide_index=True, width="stretch")
+sources = figures.short_sources(runs["source"])
+st.caption(
+    "Read = loaded + duplicates + quarantined, for every run."
+    + (f" Sources under `{sources.folder}`." if sources.folder else "")
+)
+ui.table(
+    figures.table(
+        runs.assign(
+            source=sources.names,
+            kind=[f"{k}, {f}" for k, f in zip(runs["kind"], runs["format"], strict=True)],
+        ),
+        [
+            "source",
+            "kind",
+            "last_ingest",
+            "records_read",
+            "loaded",
+            "duplicates",
+            "quarantined",
+            "runs",
+        ],
+    ),
+    wrap=True,
+)

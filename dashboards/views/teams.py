@@ -1,60 +1,76 @@
-"""Teams: spend by team, then project, then key, with the table shown as CSV."""
+"""Teams: spend by team, project or key within the sidebar's selection, with the table as
+CSV. The sidebar's Teams and Projects filters narrow it; this page only picks the level."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import streamlit as st
 
 from dashboards import figures, queries, ui
-from reports.money import round_cents
+
+LEVELS = {
+    "Team": ("team",),
+    "Project": ("team", "project"),
+    "API key": ("team", "project", "api_key_id"),
+}
+# what the table shows of each level's groups: at the key level team and project share a
+# column, so that the table fits the page
+SHOWN = {
+    "Team": ("team",),
+    "Project": ("team", "project"),
+    "API key": ("team_project", "api_key_id"),
+}
+TITLES = {"Team": "team", "Project": "project", "API key": "API key"}
 
 db, filters = ui.current()
 st.title("Spend by team, project and key")
-teams = queries.spend_by(db, filters, ("team",))
-if teams.empty:
+level = st.radio("Spend by", list(LEVELS), horizontal=True, key="teams_level")
+dimensions = LEVELS[level]
+table = queries.spend_by(db, filters, dimensions)
+if table.empty:
     ui.empty()
     st.stop()
 currency = queries.totals(db, filters)["currency"] or "USD"
 
-team_names = [str(t) for t in teams["team"].dropna()]
-left, right = st.columns(2)
-team = left.selectbox("Team", ["All teams", *team_names], key="drill_team")
-scope, level, table = filters, "team", teams
-project = "All projects"
-if team != "All teams":
-    scope = dataclasses.replace(filters, teams=(team,))
-    table, level = queries.spend_by(db, scope, ("project",)), "project"
-    projects = [str(p) for p in table["project"].dropna()]
-    project = right.selectbox("Project", ["All projects", *projects], key="drill_project")
-    if project != "All projects":
-        scope = dataclasses.replace(scope, projects=(project,))
-        table, level = queries.spend_by(db, scope, ("api_key_id",)), "api_key_id"
 
-st.plotly_chart(
-    figures.bars(
-        table.fillna({level: "(none)"}),
-        level,
-        "cost",
-        f"Spend by {level.replace('_id', '')}",
-        currency,
-    ),
-    width="stretch",
-)
-# cost stays a number (rounded to the cent for display) so that sorting by it works
-shown = table.assign(
-    cost=table["cost"].map(round_cents),
+def joined(columns: tuple[str, ...]) -> list[str]:
+    return [
+        " · ".join("(none)" if v is None else str(v) for v in row)
+        for row in zip(*(table[c] for c in columns), strict=True)
+    ]
+
+
+labelled = table.assign(
+    label=joined(dimensions),
+    team_project=joined(("team", "project")) if len(dimensions) > 1 else None,
     failed_share=[
-        f"{f / c:.1%}" if c else ""
+        100 * f / c if c else float("nan")
         for f, c in zip(table["failed_calls"], table["calls"], strict=True)
     ],
-).rename(columns={"cost": f"cost ({currency})"})
-st.dataframe(shown, hide_index=True, width="stretch")
-# the download carries the exact amounts, not the rounded display
+)
+st.plotly_chart(
+    figures.bars(labelled, "label", "cost", f"Spend by {TITLES[level]}", currency),
+    width="stretch",
+)
+ui.table(
+    figures.table(
+        labelled,
+        [
+            *SHOWN[level],
+            "cost",
+            "calls",
+            "failed_share",
+            "unpriced_calls",
+            "input_tokens",
+            "cache_read_tokens",
+            "output_tokens",
+        ],
+        currency,
+    )
+)
 st.download_button(
     "Download this table (CSV, exact amounts)",
-    table.to_csv(index=False).encode("utf-8"),
-    file_name=f"spend_by_{level}.csv",
+    figures.csv_bytes(table),
+    file_name=f"spend_by_{dimensions[-1]}.csv",
     mime="text/csv",
     key="teams_download",
 )
