@@ -140,7 +140,7 @@ def check_presentation(shown: Shown, sample: Path) -> None:
     assert spend[-1][column["input_tokens"]] == f"{expected.total[5]:,}"
     money = [n for n in spend_header if n.endswith("_cost")]
     counts = [n for n in spend_header if n.endswith(("calls", "tokens"))]
-    assert len(money) == 6 and len(counts) == 8
+    assert len(money) == 7 and len(counts) == 9  # with the 1-hour cache writes
     for row in spend:
         assert all(CENTS.fullmatch(row[column[n]]) or not row[column[n]] for n in money), row
         assert all(WHOLE.fullmatch(row[column[n]]) or not row[column[n]] for n in counts), row

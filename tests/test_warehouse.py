@@ -40,7 +40,7 @@ def test_a_blank_file_gets_every_migration(tmp_path: Path) -> None:
     applied = con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
     assert [version for version, _ in applied] == list(range(1, SCHEMA_VERSION + 1))
     assert "cache_write_lifetimes_and_calls_without_usage" in [name for _, name in applied]
-    assert applied[:12] == [
+    assert applied == [
         (1, "calls_and_prices"),
         (2, "bills_and_rollups"),
         (3, "budgets_and_alerts"),
