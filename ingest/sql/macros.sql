@@ -35,3 +35,9 @@ CREATE OR REPLACE TEMP MACRO json_line_problem(line, is_json) AS
              AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
             THEN 'not a JSON object'
     END;
+
+-- x with every secret replaced by <redacted>: the patterns of ingest/redaction.py (the values
+-- of api_key-like members in any spelling or escaping, bearer tokens, key-shaped strings),
+-- filled in when the macros are created. For everything ingest keeps as text of a record it
+-- does not load, and for tags.
+CREATE OR REPLACE TEMP MACRO redact_secrets(x) AS __REDACT_SECRETS__;

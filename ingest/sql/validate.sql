@@ -1,6 +1,7 @@
 -- CTE fragment, after an extract_*.sql: type and check the extracted records. Each record
 -- gets typed columns or a reason (the first check it fails) in words a person can act on.
--- The raw line is kept only for records that fail, with the API key redacted.
+-- The raw line is kept only for records that fail; it, the reason (which may quote a value)
+-- and the tags are stored with every secret redacted (redact_secrets, macros.sql).
 -- trim_spaces is trim, only faster (macros.sql).
 typed AS (
     SELECT
@@ -20,11 +21,11 @@ typed AS (
         END AS ts_value,
         TRY_CAST(http_status_txt AS INTEGER) AS http_status_value,
         -- counts must be whole numbers as written: TRY_CAST would round 12.5 to 13
-        regexp_full_match(coalesce(input_txt, '0'), '-?[0-9]{1,18}') AS input_ok,
-        regexp_full_match(coalesce(cache_read_txt, '0'), '-?[0-9]{1,18}') AS cache_read_ok,
-        regexp_full_match(coalesce(cache_write_txt, '0'), '-?[0-9]{1,18}') AS cache_write_ok,
-        regexp_full_match(coalesce(output_txt, '0'), '-?[0-9]{1,18}') AS output_ok,
-        regexp_full_match(coalesce(reasoning_txt, '0'), '-?[0-9]{1,18}') AS reasoning_ok,
+        regexp_full_match(coalesce(input_txt, '0'), '-?[0-9]+') AS input_ok,
+        regexp_full_match(coalesce(cache_read_txt, '0'), '-?[0-9]+') AS cache_read_ok,
+        regexp_full_match(coalesce(cache_write_txt, '0'), '-?[0-9]+') AS cache_write_ok,
+        regexp_full_match(coalesce(output_txt, '0'), '-?[0-9]+') AS output_ok,
+        regexp_full_match(coalesce(reasoning_txt, '0'), '-?[0-9]+') AS reasoning_ok,
         TRY_CAST(reported_cost_txt AS DECIMAL(38, 15)) AS reported_cost_value
     FROM extracted
 ),
@@ -32,11 +33,12 @@ typed AS (
 counted AS (
     SELECT
         *,
-        CASE WHEN input_ok THEN coalesce(input_txt, '0')::BIGINT END AS input_tokens,
-        CASE WHEN cache_read_ok THEN coalesce(cache_read_txt, '0')::BIGINT END AS cache_read_tokens,
-        CASE WHEN cache_write_ok THEN coalesce(cache_write_txt, '0')::BIGINT END AS cache_write_tokens,
-        CASE WHEN output_ok THEN coalesce(output_txt, '0')::BIGINT END AS output_tokens,
-        CASE WHEN reasoning_ok THEN coalesce(reasoning_txt, '0')::BIGINT END AS reasoning_tokens,
+        -- NULL for a whole number beyond BIGINT: too large, reported below
+        CASE WHEN input_ok THEN TRY_CAST(coalesce(input_txt, '0') AS BIGINT) END AS input_tokens,
+        CASE WHEN cache_read_ok THEN TRY_CAST(coalesce(cache_read_txt, '0') AS BIGINT) END AS cache_read_tokens,
+        CASE WHEN cache_write_ok THEN TRY_CAST(coalesce(cache_write_txt, '0') AS BIGINT) END AS cache_write_tokens,
+        CASE WHEN output_ok THEN TRY_CAST(coalesce(output_txt, '0') AS BIGINT) END AS output_tokens,
+        CASE WHEN reasoning_ok THEN TRY_CAST(coalesce(reasoning_txt, '0') AS BIGINT) END AS reasoning_tokens,
         CASE
             WHEN lower(trim_spaces(status_txt)) IN ('ok', 'failed') THEN lower(trim_spaces(status_txt))
             WHEN status_txt IS NOT NULL THEN NULL  -- reported below
@@ -64,11 +66,33 @@ checked AS (
             WHEN NOT cache_write_ok THEN 'cache-write tokens are not a whole number: ' || cache_write_txt
             WHEN NOT output_ok THEN 'output tokens are not a whole number: ' || output_txt
             WHEN NOT reasoning_ok THEN 'reasoning tokens are not a whole number: ' || reasoning_txt
-            WHEN input_tokens < 0 THEN 'input tokens are negative: ' || input_txt
-            WHEN cache_read_tokens < 0 THEN 'cache-read tokens are negative: ' || cache_read_txt
-            WHEN cache_write_tokens < 0 THEN 'cache-write tokens are negative: ' || cache_write_txt
-            WHEN output_tokens < 0 THEN 'output tokens are negative: ' || output_txt
-            WHEN reasoning_tokens < 0 THEN 'reasoning tokens are negative: ' || reasoning_txt
+            WHEN starts_with(input_txt, '-') AND coalesce(input_tokens, -1) < 0
+                THEN 'input tokens are negative: ' || input_txt
+            WHEN starts_with(cache_read_txt, '-') AND coalesce(cache_read_tokens, -1) < 0
+                THEN 'cache-read tokens are negative: ' || cache_read_txt
+            WHEN starts_with(cache_write_txt, '-') AND coalesce(cache_write_tokens, -1) < 0
+                THEN 'cache-write tokens are negative: ' || cache_write_txt
+            WHEN starts_with(output_txt, '-') AND coalesce(output_tokens, -1) < 0
+                THEN 'output tokens are negative: ' || output_txt
+            WHEN starts_with(reasoning_txt, '-') AND coalesce(reasoning_tokens, -1) < 0
+                THEN 'reasoning tokens are negative: ' || reasoning_txt
+            -- $max_tokens (usage.MAX_TOKENS) keeps every sum of counts a report makes exact
+            -- in a BIGINT (and Parquet's INT64) for millions of calls at the limit
+            WHEN coalesce(input_tokens, $max_tokens + 1) > $max_tokens
+                THEN format('input tokens are too large: {} (at most {} in one call)',
+                            input_txt, $max_tokens)
+            WHEN coalesce(cache_read_tokens, $max_tokens + 1) > $max_tokens
+                THEN format('cache-read tokens are too large: {} (at most {} in one call)',
+                            cache_read_txt, $max_tokens)
+            WHEN coalesce(cache_write_tokens, $max_tokens + 1) > $max_tokens
+                THEN format('cache-write tokens are too large: {} (at most {} in one call)',
+                            cache_write_txt, $max_tokens)
+            WHEN coalesce(output_tokens, $max_tokens + 1) > $max_tokens
+                THEN format('output tokens are too large: {} (at most {} in one call)',
+                            output_txt, $max_tokens)
+            WHEN coalesce(reasoning_tokens, $max_tokens + 1) > $max_tokens
+                THEN format('reasoning tokens are too large: {} (at most {} in one call)',
+                            reasoning_txt, $max_tokens)
             WHEN cache_read_tokens + cache_write_tokens > input_tokens
                 THEN format('cache tokens ({} read + {} written) exceed input tokens ({})',
                             cache_read_tokens, cache_write_tokens, input_tokens)
@@ -88,7 +112,7 @@ staged AS (
         source_line,
         source_item,
         blank,
-        reason,
+        CASE WHEN reason IS NOT NULL THEN redact_secrets(reason) END AS reason,
         -- no id in the record: a hash of the line itself (and the call's place in it),
         -- stable across re-ingests. A CASE, so that only those records pay for the hash.
         CASE WHEN nullif(trim_spaces(call_id), '') IS NOT NULL THEN trim_spaces(call_id)
@@ -109,11 +133,13 @@ staged AS (
         -- the key itself is never stored, only its fingerprint
         coalesce(nullif(trim_spaces(api_key_id), ''),
                  'key_' || left(sha256(nullif(trim_spaces(api_key), '')), 16)) AS api_key_id,
-        tags,
-        CASE WHEN reason IS NOT NULL
-            THEN left(regexp_replace(line, '("api_key"\s*:\s*")[^"]*"', '\1<redacted>"', 'g'),
-                      100000)
-        END AS raw,
+        -- tags stay JSON: a redaction that cuts a value short leaves the tags redacted whole
+        CASE WHEN tags IS NOT NULL
+            THEN coalesce(TRY_CAST(redact_secrets(CAST(tags AS VARCHAR)) AS JSON),
+                          to_json('<redacted>'))
+        END AS tags,
+        -- redacted before it is cut: a key across the cut is redacted whole
+        CASE WHEN reason IS NOT NULL THEN left(redact_secrets(line), $raw_limit) END AS raw,
         CASE WHEN reason IS NOT NULL
             -- (line || ''): the same hash as the call id's, written so that DuckDB does not
             -- hoist one md5 for every record out of the two expressions
