@@ -26,7 +26,14 @@ from pathlib import Path
 import duckdb
 
 from ingest.redaction import redact, sql_redaction
-from ingest.repair import LINE_DELIM, MAX_LINE, RAW_LIMIT, first_lines, repair
+from ingest.repair import (
+    LINE_DELIM,
+    MAX_LINE,
+    RAW_LIMIT,
+    CarriageReturnScan,
+    first_lines,
+    repair,
+)
 from ingest.scratch import scratch_folder
 from pricing.engine import bill_batches
 from warehouse.errors import RatecardError
@@ -442,10 +449,17 @@ def ingest_usage(
     marker = LINE_DELIM + secrets.token_hex(8)
     problem = None
     with _scratch(con) as folder:
-        try:
-            _stage(con, path, fmt, provider, layout, marker)
-        except _READ_ERRORS:
-            # the fallback path: read a repaired copy (ingest/repair.py)
+        # the file as it is, unless its reader refuses it or it holds a CR anywhere (which
+        # the reader does not always notice: repair.CarriageReturnScan), and then the
+        # repaired copy
+        with CarriageReturnScan(path) as scan:
+            try:
+                _stage(con, path, fmt, provider, layout, marker)
+                damaged = scan.found()
+            except _READ_ERRORS:
+                damaged = True
+        if damaged:
+            con.execute("DROP TABLE IF EXISTS ingest_scratch.staged")
             repaired = repair(path, folder / f"repaired{'.csv' if layout else '.jsonl'}", marker)
             problem = repaired.problem
             if problem is not None and repaired.path.stat().st_size == 0:
