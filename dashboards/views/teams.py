@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import figures, queries, ui
 from reports.money import round_cents
+from reports.spreadsheet import neutral
 
 db, filters = ui.current()
 st.title("Spend by team, project and key")
@@ -53,7 +54,8 @@ st.dataframe(shown, hide_index=True, width="stretch")
 # the download carries the exact amounts, not the rounded display
 st.download_button(
     "Download this table (CSV, exact amounts)",
-    table.to_csv(index=False).encode("utf-8"),
+    # no text runs as a formula; CRLF row ends, so that pandas quotes a text holding a CR
+    table.map(neutral).to_csv(index=False, lineterminator="\r\n").encode("utf-8"),
     file_name=f"spend_by_{level}.csv",
     mime="text/csv",
     key="teams_download",
