@@ -38,6 +38,9 @@ the reader, which is what a marker line needs."""
 
 MAX_LINE = 64 * 1024 * 1024
 """The longest line ingest reads (DuckDB's max_line_size): a longer one is quarantined."""
+READ_BUFFER = 128 * 1024 * 1024
+"""DuckDB's read buffer for usage files, two of the longest lines (its default, 16 of them,
+would be 1 GiB: the whole default memory limit)."""
 RAW_LIMIT = 100_000
 """How much of a quarantined line's text is kept, in characters (bytes here)."""
 _BLOCK = 16 * 1024 * 1024

@@ -30,6 +30,7 @@ from ingest.repair import (
     LINE_DELIM,
     MAX_LINE,
     RAW_LIMIT,
+    READ_BUFFER,
     CarriageReturnScan,
     first_lines,
     repair,
@@ -350,6 +351,7 @@ def _stage(
     params: dict[str, object] = {
         "path": str(path),
         "max_line": MAX_LINE,
+        "read_buffer": READ_BUFFER,
         "max_tokens": MAX_TOKENS,
         "raw_limit": RAW_LIMIT,
     }

@@ -27,7 +27,7 @@ csv_rows AS (
     FROM read_csv(
         $path, header = true, auto_detect = false, columns = $csv_columns,
         delim = $csv_delim, quote = '"', escape = '"', new_line = '\n',
-        max_line_size = $max_line,
+        max_line_size = $max_line, buffer_size = $read_buffer,
         store_rejects = true, rejects_table = 'ingest_rejects',
         rejects_scan = 'ingest_reject_scans'
     )

@@ -25,7 +25,7 @@ lines AS (
         $path,
         columns = {'line': 'VARCHAR'},
         delim = $delim, quote = '', escape = '', header = false, auto_detect = false,
-        new_line = '\n', max_line_size = $max_line, buffer_size = 134217728,
+        new_line = '\n', max_line_size = $max_line, buffer_size = $read_buffer,
         store_rejects = true, rejects_table = 'ingest_rejects',
         rejects_scan = 'ingest_reject_scans'
     )
