@@ -31,6 +31,7 @@ over a corpus of hostile lines. Redaction can only remove text: a word that look
 from __future__ import annotations
 
 import re
+from typing import AnyStr
 
 REDACTED = "<redacted>"
 
@@ -115,19 +116,23 @@ _HINT_BYTES = re.compile(HINT.encode())
 
 def redact(text: str) -> str:
     """``text`` with every secret of :data:`PATTERNS` replaced by ``<redacted>``."""
-    if not _HINT.search(text):
-        return text
-    for pattern, replacement in _COMPILED:
-        text = pattern.sub(replacement, text)
-    return text
+    return _redacted(text, _HINT, _COMPILED)
 
 
 def redact_bytes(data: bytes) -> bytes:
     """The same redaction on raw bytes, before they are decoded: invalid UTF-8 in or around
     a key cannot hide it."""
-    if not _HINT_BYTES.search(data):
+    return _redacted(data, _HINT_BYTES, _COMPILED_BYTES)
+
+
+def _redacted(
+    data: AnyStr,
+    hint: re.Pattern[AnyStr],
+    patterns: tuple[tuple[re.Pattern[AnyStr], AnyStr], ...],
+) -> AnyStr:
+    if not hint.search(data):
         return data
-    for pattern, replacement in _COMPILED_BYTES:
+    for pattern, replacement in patterns:
         data = pattern.sub(replacement, data)
     return data
 

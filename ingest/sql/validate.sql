@@ -48,6 +48,21 @@ counted AS (
     FROM typed
 ),
 
+-- the first count that is negative or above $max_tokens (usage.MAX_TOKENS, which keeps every
+-- sum a report makes exact in a BIGINT), in words: count_out_of_range, macros.sql
+ranged AS (
+    SELECT
+        *,
+        coalesce(
+            count_out_of_range('input', input_txt, input_tokens, $max_tokens),
+            count_out_of_range('cache-read', cache_read_txt, cache_read_tokens, $max_tokens),
+            count_out_of_range('cache-write', cache_write_txt, cache_write_tokens, $max_tokens),
+            count_out_of_range('output', output_txt, output_tokens, $max_tokens),
+            count_out_of_range('reasoning', reasoning_txt, reasoning_tokens, $max_tokens)
+        ) AS out_of_range
+    FROM counted
+),
+
 checked AS (
     SELECT
         *,
@@ -66,33 +81,7 @@ checked AS (
             WHEN NOT cache_write_ok THEN 'cache-write tokens are not a whole number: ' || cache_write_txt
             WHEN NOT output_ok THEN 'output tokens are not a whole number: ' || output_txt
             WHEN NOT reasoning_ok THEN 'reasoning tokens are not a whole number: ' || reasoning_txt
-            WHEN starts_with(input_txt, '-') AND coalesce(input_tokens, -1) < 0
-                THEN 'input tokens are negative: ' || input_txt
-            WHEN starts_with(cache_read_txt, '-') AND coalesce(cache_read_tokens, -1) < 0
-                THEN 'cache-read tokens are negative: ' || cache_read_txt
-            WHEN starts_with(cache_write_txt, '-') AND coalesce(cache_write_tokens, -1) < 0
-                THEN 'cache-write tokens are negative: ' || cache_write_txt
-            WHEN starts_with(output_txt, '-') AND coalesce(output_tokens, -1) < 0
-                THEN 'output tokens are negative: ' || output_txt
-            WHEN starts_with(reasoning_txt, '-') AND coalesce(reasoning_tokens, -1) < 0
-                THEN 'reasoning tokens are negative: ' || reasoning_txt
-            -- $max_tokens (usage.MAX_TOKENS) keeps every sum of counts a report makes exact
-            -- in a BIGINT (and Parquet's INT64) for millions of calls at the limit
-            WHEN coalesce(input_tokens, $max_tokens + 1) > $max_tokens
-                THEN format('input tokens are too large: {} (at most {} in one call)',
-                            input_txt, $max_tokens)
-            WHEN coalesce(cache_read_tokens, $max_tokens + 1) > $max_tokens
-                THEN format('cache-read tokens are too large: {} (at most {} in one call)',
-                            cache_read_txt, $max_tokens)
-            WHEN coalesce(cache_write_tokens, $max_tokens + 1) > $max_tokens
-                THEN format('cache-write tokens are too large: {} (at most {} in one call)',
-                            cache_write_txt, $max_tokens)
-            WHEN coalesce(output_tokens, $max_tokens + 1) > $max_tokens
-                THEN format('output tokens are too large: {} (at most {} in one call)',
-                            output_txt, $max_tokens)
-            WHEN coalesce(reasoning_tokens, $max_tokens + 1) > $max_tokens
-                THEN format('reasoning tokens are too large: {} (at most {} in one call)',
-                            reasoning_txt, $max_tokens)
+            WHEN out_of_range IS NOT NULL THEN out_of_range
             WHEN cache_read_tokens + cache_write_tokens > input_tokens
                 THEN format('cache tokens ({} read + {} written) exceed input tokens ({})',
                             cache_read_tokens, cache_write_tokens, input_tokens)
@@ -104,7 +93,7 @@ checked AS (
             WHEN reported_cost_txt IS NOT NULL AND reported_cost_value IS NULL
                 THEN 'reported cost is not a number: ' || reported_cost_txt
         END AS reason
-    FROM counted
+    FROM ranged
 ),
 
 staged AS (
