@@ -251,9 +251,14 @@ def test_damage_costs_only_the_lines_it_touched(
             ingest_usage(priced, path, fmt=fmt, provider="testgw")
         return
     if fmt is UsageFormat.FLAT_CSV and complete == 0:
-        # the .gz was cut inside the header: no columns to read the rows by
-        with pytest.raises(RatecardError, match="column"):
-            ingest_usage(priced, path, fmt=fmt, provider="testgw")
+        # the .gz was cut in or right after the header: refused for the columns it names
+        # (a column cut short, one missing) or read with no rows
+        try:
+            load = ingest_usage(priced, path, fmt=fmt, provider="testgw")
+        except RatecardError as exc:
+            assert "column" in str(exc)
+            return
+        assert (load.records_read, load.problem is not None) == (0, True)
         return
     load = ingest_usage(priced, path, fmt=fmt, provider="testgw")
     assert load.records_read == load.loaded + load.duplicates + load.quarantined
