@@ -22,6 +22,7 @@ from reports.budgets import BudgetStatus
 from reports.compare import Comparison
 from reports.money import plain, round_cents
 from reports.period import midnight
+from reports.spreadsheet import neutral
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
 
@@ -147,16 +148,13 @@ def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A query result as CSV for a download: the column names as the query gives them, every
     amount exact (plain digits, never an exponent) and no cell a spreadsheet would run as a
-    formula (text starting with = + - @ or a tab is prefixed with a quote)."""
+    formula (reports/spreadsheet.py's one rule). Rows end in CRLF, so that pandas quotes a
+    text holding a CR."""
 
     def cell(value: object) -> object:
-        if isinstance(value, Decimal):
-            return plain(value)
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
+        return plain(value) if isinstance(value, Decimal) else neutral(value)
 
-    return frame.map(cell).to_csv(index=False).encode("utf-8")
+    return frame.map(cell).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,17 @@ Every record of a file ends up in exactly one place: loaded into ``calls`` (and 
 counted as a duplicate of a call already there, or quarantined with its line and a reason.
 The batch row records the counts, and the table's CHECK holds the conservation line
 records_read = loaded + duplicates + quarantined. All the work per record is SQL over the
-file (``ingest/sql``); Python only picks the format and runs the steps.
+file (``ingest/sql``); Python only picks the format and runs the steps. A file DuckDB's
+reader refuses (a raw carriage return, a truncated .gz) is read again from a repaired copy
+(ingest/repair.py), so one bad spot costs its own line, never the file. An empty file is a
+batch of no records.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import json
-import shutil
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,17 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.redaction import redact, sql_redaction
+from ingest.repair import (
+    LINE_DELIM,
+    MAX_LINE,
+    RAW_LIMIT,
+    READ_BUFFER,
+    CarriageReturnScan,
+    first_lines,
+    repair,
+)
+from ingest.scratch import scratch_folder
 from pricing.engine import bill_batches
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_one, fetch_value, sql_file
@@ -70,6 +82,13 @@ FLAT_COLUMNS = (
 )
 
 
+MAX_TOKENS = 10**12
+"""The most tokens of one kind a call may count: a trillion, five orders of magnitude above
+any context window, so a record beyond it is a broken one (quarantined as too large). At the
+limit, the sums a report makes stay exact in a BIGINT (and Parquet's INT64) for the first
+nine million calls of one group."""
+
+
 @dataclass(frozen=True)
 class UsageLoad:
     """What one file's ingest did; ``records_read = loaded + duplicates + quarantined``."""
@@ -83,22 +102,9 @@ class UsageLoad:
     quarantined: int
     billed: int
     unpriced: int
-
-
-def _open_text(path: Path) -> list[str]:
-    """The first few non-blank lines of a file, for format detection (gzip aware)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    lines = []
-    try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.strip():
-                    lines.append(line)
-                if len(lines) >= 20:
-                    break
-    except (OSError, EOFError) as exc:
-        raise RatecardError(f"{path}: cannot read the file: {exc}") from exc
-    return lines
+    problem: str | None = None
+    """What kept the end of the file from being read at all (a truncated or corrupt .gz):
+    the records before it are counted, the ones after it were never seen."""
 
 
 _BODY_KEYS = ("usage", "choices", "data", "errors", "error", "object", "type")
@@ -110,15 +116,19 @@ def detect_format(path: Path) -> UsageFormat:
     A .csv file is flat CSV. For JSONL, the first record that parses decides:
     ``resourceSpans`` means OTLP spans, a ``response`` (or ``sse``) body a gateway log,
     token columns at the top level flat JSONL, and a provider's own body fields (``usage``,
-    ``choices``, ``data``, ``error``, ...) a file of raw bodies.
+    ``choices``, ``data``, ``error``, ...) a file of raw bodies. A file without a single
+    non-blank line holds no records, whatever its format: it is read as a gateway log.
     """
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".csv"):
         return UsageFormat.FLAT_CSV
-    for line in _open_text(path):
+    lines = first_lines(path)
+    if not lines:
+        return UsageFormat.GATEWAY_LOG
+    for line in lines:
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
             continue
         if isinstance(record, dict):
             if "resourceSpans" in record:
@@ -135,26 +145,55 @@ def detect_format(path: Path) -> UsageFormat:
     )
 
 
-def _check_csv_header(path: Path) -> None:
-    head = _open_text(path)
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a flat CSV file is written, read from its header line."""
+
+    delimiter: str
+    columns: tuple[str, ...]
+
+    @property
+    def key_column(self) -> int | None:
+        """The api_key column's place (from 0): its cells are redacted from rows the reader
+        cannot split (reject_lines.sql)."""
+        return self.columns.index("api_key") if "api_key" in self.columns else None
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_layout(path: Path) -> CsvLayout:
+    """The delimiter and columns of a flat CSV file, from its header. The delimiter is the
+    first of , ; tab | that splits the header into known column names (a spreadsheet's
+    semicolon export reads too); a byte-order mark is dropped. Unknown, repeated or missing
+    columns stop the file. A file without a header has no rows."""
+    head = first_lines(path, count=1)
     if not head:
-        return
-    header = next(csv.reader([head[0]]))
-    unknown = [column for column in header if column.strip() not in FLAT_COLUMNS]
+        return CsvLayout(",", ("ts", "provider", "model"))
+    for delimiter in _DELIMITERS:
+        header = [c.strip() for c in next(csv.reader([head[0]], delimiter=delimiter))]
+        if len(header) > 1 and all(c in FLAT_COLUMNS for c in header):
+            break
+    else:
+        delimiter = ","
+        header = [c.strip() for c in next(csv.reader([head[0]]))]
+    unknown = [column for column in header if column not in FLAT_COLUMNS]
     if unknown:
+        # the header is text from the file: when it is a data row, it may hold a key
         raise RatecardError(
-            f"{path}: unknown column {unknown[0]!r} in the header; the flat CSV columns are "
-            f"{', '.join(FLAT_COLUMNS)}"
+            redact(
+                f"{path}: unknown column {unknown[0]!r} in the header; the flat CSV columns "
+                f"are {', '.join(FLAT_COLUMNS)}"
+            )
         )
+    repeated = [c for c in header if header.count(c) > 1]
+    if repeated:
+        raise RatecardError(f"{path}: the header names the column {repeated[0]!r} twice")
     missing = [c for c in ("ts", "provider", "model") if c not in header]
     if missing:
         raise RatecardError(f"{path}: the header has no {missing[0]!r} column")
+    return CsvLayout(delimiter, tuple(header))
 
-
-LINE_DELIM = "\x1f\x1e\x1d\x1c"
-"""The column delimiter for reading a JSONL file as one text column per line: four control
-characters that valid JSON never holds raw (a single one could sit alone on a garbage line,
-which the reader would then take for a blank line)."""
 
 _FRAGMENTS = {
     UsageFormat.GATEWAY_LOG: ["lines", "envelope_gateway_log", "bodies", "validate"],
@@ -197,10 +236,16 @@ def _shapes(sql: str) -> str:
     )
 
 
+def _macros() -> str:
+    """macros.sql with the secret patterns (ingest/redaction.py) filled in: code, not values."""
+    return sql_file("ingest", "macros").replace("__REDACT_SECRETS__", sql_redaction("x"))
+
+
 @contextmanager
-def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Attach a fresh database file beside the warehouse as ``ingest_scratch`` for a file's
-    staged records, and delete it afterwards.
+def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
+    """Attach a fresh database file in a private folder beside the warehouse
+    (ingest/scratch.py) as ``ingest_scratch`` for a file's staged records; yield the folder
+    (where a damaged file's repaired copy goes too), and delete it all afterwards.
 
     Staged into a TEMP table, ten million records cost 10-15 s more (benchmarks/FINDINGS.md):
     a temporary table over the memory limit spills uncompressed, and the duplicate check and
@@ -208,20 +253,19 @@ def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     well but leave its blocks free inside the warehouse file (60 % of its size after one
     large file); a separate file is simply deleted. It is written without a write-ahead log
     and detached without a checkpoint: nothing in it outlives the ingest. A warehouse in
-    memory stages in the system's temporary folder. A crash can leave a
-    ``.ratecard-ingest-*`` folder beside the warehouse: safe to delete.
+    memory stages in the system's temporary folder. A folder a killed ingest left behind is
+    removed by the next ingest beside it.
     """
     path = fetch_value(
         con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     )
     beside = Path(str(path)).resolve().parent if path and path != ":memory:" else None
-    folder = Path(tempfile.mkdtemp(prefix=".ratecard-ingest-", dir=beside))
-    file = str(folder / "staged.duckdb").replace("'", "''")
-    try:
+    with scratch_folder(beside) as folder:
+        file = str(folder / "staged.duckdb").replace("'", "''")
         con.execute("DETACH DATABASE IF EXISTS ingest_scratch")
         con.execute(f"ATTACH '{file}' AS ingest_scratch (RECOVERY_MODE no_wal_writes)")
         try:
-            yield
+            yield folder
         finally:
             # the file is deleted next: detach it without the checkpoint a detach makes
             # (0.3 s after ten million records; the table dropped first, as before, took as
@@ -231,8 +275,6 @@ def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
                 con.execute("DETACH ingest_scratch")
             finally:
                 con.execute("RESET checkpoint_on_detach")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _staged_table(columns: list[tuple[object, ...]]) -> str:
@@ -252,27 +294,79 @@ def _staged_table(columns: list[tuple[object, ...]]) -> str:
     return f"CREATE TABLE ingest_scratch.staged ({', '.join(definitions)})"
 
 
+USAGE_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+"""The names of usage files in a folder given to ``ratecard ingest usage`` (and those + .gz)."""
+
+
+def usage_files(paths: list[Path]) -> list[Path]:
+    """The files a command line names: each file as given, each folder as the usage files in
+    it (:data:`USAGE_SUFFIXES`, not hidden, sorted by name; its subfolders are not read).
+    A path that does not exist, or a folder without a usage file, stops before anything is
+    read: the command line is wrong."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.name.lower().removesuffix(".gz").endswith(USAGE_SUFFIXES)
+            )
+            if not found:
+                names = ", ".join(f"*{s}" for s in USAGE_SUFFIXES)
+                raise RatecardError(
+                    f"{path}: is a directory with no usage files in it ({names}, or .gz)"
+                )
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise RatecardError(f"{path}: no such file")
+    return files
+
+
+_READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException)
+"""What DuckDB's reader raises for a file it cannot read: a raw CR, a truncated .gz."""
+
+
 def _stage(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: UsageFormat, provider: str | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: UsageFormat,
+    provider: str | None,
+    layout: CsvLayout | None,
+    marker: str,
 ) -> None:
-    """Fill ingest_scratch.staged with every record of the file, typed and checked, in a
-    transaction of the scratch database (``_scratch``).
+    """Fill ingest_scratch.staged with every record of the file at ``path``, typed and
+    checked, in a transaction of the scratch database (``_scratch``).
 
     The format's extraction and the shared checks are CTE fragments (``ingest/sql``) run as
     one query, so only the narrow typed columns are materialised; the raw text is kept only
     for records that fail. JSONL lines are read in parallel straight from the file
     (lines.sql) and numbered afterwards by their rows' places in the staged table
-    (number_lines.sql), which DuckDB keeps in file order.
+    (number_lines.sql), which DuckDB keeps in file order. Lines the reader rejects, and the
+    marker lines of a repaired copy (``marker``, ingest/repair.py), are added as quarantined
+    records (reject_lines.sql).
     """
-    params: dict[str, object] = {"path": str(path)}
-    if fmt is UsageFormat.FLAT_CSV:
-        _check_csv_header(path)
+    params: dict[str, object] = {
+        "path": str(path),
+        "max_line": MAX_LINE,
+        "read_buffer": READ_BUFFER,
+        "max_tokens": MAX_TOKENS,
+        "raw_limit": RAW_LIMIT,
+    }
+    if layout is not None:
+        params["csv_delim"] = layout.delimiter
+        params["csv_columns"] = dict.fromkeys(layout.columns, "VARCHAR")
     else:
         params["delim"] = LINE_DELIM
     if fmt in (UsageFormat.RAW_BODY, UsageFormat.OTEL):
         params["provider"] = provider
     ctes = _shapes(",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt]))
-    con.execute(sql_file("ingest", "macros"))
+    for table in ("ingest_rejects", "ingest_reject_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(_macros())
     con.execute("BEGIN TRANSACTION")
     try:
         query = (
@@ -286,16 +380,26 @@ def _stage(
         con.execute(_staged_table(con.execute(f"DESCRIBE {query}", params).fetchall()))
         # INSERT keeps the query's order, as CREATE TABLE AS did: number_lines.sql needs it
         con.execute(f"INSERT INTO ingest_scratch.staged {query}", params)
-        if fmt is not UsageFormat.FLAT_CSV:
+        if layout is None:
             con.execute(sql_file("ingest", "number_lines"))
             # only when a line holds several calls: the shift's join costs 1.5 s at ten
             # million rows even when there is nothing to shift
             if fetch_value(con, "SELECT count(*) FROM ingest_scratch.staged WHERE source_item > 0"):
                 con.execute(sql_file("ingest", "shift_after_extra_calls"))
         if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
-            header = 1 if fmt is UsageFormat.FLAT_CSV else 0
+            header = 0 if layout is None else 1
             con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
-            con.execute(sql_file("ingest", "reject_lines"), {"csv": fmt is UsageFormat.FLAT_CSV})
+            con.execute(
+                sql_file("ingest", "reject_lines"),
+                {
+                    "csv": layout is not None,
+                    "marker": marker,
+                    "raw_limit": RAW_LIMIT,
+                    "csv_delim": None if layout is None else layout.delimiter,
+                    "key_column": None if layout is None else layout.key_column,
+                    "width": None if layout is None else len(layout.columns),
+                },
+            )
         con.execute("DELETE FROM ingest_scratch.staged WHERE blank")
         con.execute("COMMIT")
     except Exception:
@@ -326,8 +430,11 @@ def ingest_usage(
     span's gen_ai.provider.name). ``source`` replaces the file's path as the batch's source
     (an HTTP pull names the page it fetched). ``before_commit`` runs inside the batch's
     transaction with the new batch id, so that what it writes lands with the batch or not at
-    all.
+    all. A file that cannot be read at all, or whose format or CSV header is wrong, raises
+    RatecardError and leaves the warehouse as it was; a damaged one loads all it can.
     """
+    if path.is_dir():
+        raise RatecardError(f"{path}: is a directory, not a usage file; name the files in it")
     if not path.is_file():
         raise RatecardError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
@@ -336,28 +443,42 @@ def ingest_usage(
             f"{path}: a file of raw response bodies does not say which gateway billed them; "
             "name it with --provider (runapi, reapi, vtrix, runware, ...)"
         )
+    layout = csv_layout(path) if fmt is UsageFormat.FLAT_CSV else None
     if provider is not None:
         provider = provider.strip().lower()
     source = source or str(path.resolve())
     started = datetime.now(UTC)
-    for table in ("ingest_rejects", "ingest_reject_scans"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    with _scratch(con):
-        try:
-            _stage(con, path, fmt, provider)
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-            if "state machine" in str(exc):
+    # marker lines of a repaired copy start with this: no line of the file can pass for one
+    marker = LINE_DELIM + secrets.token_hex(8)
+    problem = None
+    with _scratch(con) as folder:
+        # the file as it is, unless its reader refuses it or it holds a CR anywhere (which
+        # the reader does not always notice: repair.CarriageReturnScan), and then the
+        # repaired copy
+        with CarriageReturnScan(path) as scan:
+            try:
+                _stage(con, path, fmt, provider, layout, marker)
+                damaged = scan.found()
+            except _READ_ERRORS:
+                damaged = True
+        if damaged:
+            con.execute("DROP TABLE IF EXISTS ingest_scratch.staged")
+            repaired = repair(path, folder / f"repaired{'.csv' if layout else '.jsonl'}", marker)
+            problem = repaired.problem
+            if problem is not None and repaired.path.stat().st_size == 0:
+                raise RatecardError(f"{path}: nothing in it can be read: {problem}") from None
+            try:
+                _stage(con, repaired.path, fmt, provider, layout, marker)
+            except _READ_ERRORS as exc:
+                # DuckDB's message quotes the line it stopped at: no key may reach the terminal
                 raise RatecardError(
-                    f"{path}: the file mixes line endings (LF and CRLF) or holds a raw "
-                    "carriage return, which JSON lines never do; convert it first, e.g. "
-                    f"`tr -d '\\r' < {path.name} > fixed.jsonl`"
-                ) from exc
-            raise RatecardError(f"{path}: cannot read it as {fmt.value}: {exc}") from exc
+                    redact(f"{path}: cannot read it as {fmt.value}: {exc}")
+                ) from None
         # one transaction writes one database: the staged records are read from the scratch
         # database, the batch is written to the warehouse
         con.execute("BEGIN TRANSACTION")
         try:
-            batch = _load(con, fmt, source, started, bill)
+            batch = _load(con, fmt, source, started, bill, problem)
             if before_commit is not None:
                 before_commit(con, batch.batch_id)
             con.execute("COMMIT")
@@ -375,6 +496,7 @@ def _load(
     source: str,
     started: datetime,
     bill: bool,
+    problem: str | None,
 ) -> UsageLoad:
     """Classify the staged records and write the batch: calls, quarantine, batch row, bill."""
     con.execute("CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + sql_file("ingest", "classify"))
@@ -430,4 +552,6 @@ def _load(
     if bill:
         result = bill_batches(con, batch_id, batch_id)
         billed, unpriced = result.calls, result.unpriced
-    return UsageLoad(batch_id, source, fmt, read, loaded, duplicates, quarantined, billed, unpriced)
+    return UsageLoad(
+        batch_id, source, fmt, read, loaded, duplicates, quarantined, billed, unpriced, problem
+    )

@@ -29,7 +29,7 @@ from rich.table import Table
 from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
 from ingest.prices import PriceLoad, load_points, load_prices
 from ingest.pull import PullLimits, PullResult, PullStopped, pull_usage
-from ingest.usage import UsageFormat, UsageLoad, ingest_usage
+from ingest.usage import UsageFormat, UsageLoad, ingest_usage, usage_files
 from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
 from ratecard import sample
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
@@ -164,11 +164,20 @@ def _print_load(load: UsageLoad) -> None:
         + _unpriced(load.unpriced),
         highlight=False,
     )
+    if load.problem is not None:
+        out.print(
+            f"[yellow]{load.problem}[/yellow]: the records after that point were never read; "
+            "fetch the file again and ingest it (what is loaded now counts as duplicates)",
+            highlight=False,
+        )
 
 
 @ingest_app.command("usage")
 def ingest_usage_command(
-    paths: Annotated[list[Path], typer.Argument(help="Usage log files (.jsonl, .csv, .gz).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Usage log files (.jsonl, .ndjson, .csv, .gz), or folders of them."),
+    ],
     db: DbOption = DEFAULT_DB,
     fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
     provider: Annotated[
@@ -184,21 +193,38 @@ def ingest_usage_command(
 
     Formats (detected per file): gateway-log (any provider body or SSE stream), raw-body,
     otel (OTLP/JSON GenAI spans), flat-jsonl, flat-csv; .gz files are read as they are.
+    A file that cannot be read is refused and the others still load. Exit status: 0 when
+    every record was loaded (or was a duplicate), 1 when some were quarantined or a file was
+    refused or cut short, 2 when nothing was loaded: a path that does not exist, a bad
+    option, or every file refused.
     """
     try:
+        files = usage_files(paths)
         with warehouse(db, create=True) as con:
-            quarantined = 0
-            for path in paths:
-                load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
+            quarantined = refused = cut_short = 0
+            for path in files:
+                try:
+                    load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
+                except RatecardError as exc:
+                    refused += 1
+                    err.print(f"[red]error:[/red] {exc}", highlight=False)
+                    continue
                 quarantined += load.quarantined
+                cut_short += load.problem is not None
                 _print_load(load)
-            if quarantined:
-                out.print(
-                    f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
-                    "quarantine table for line and reason."
-                )
     except RatecardError as exc:
         raise _fail(exc) from None
+    if quarantined:
+        out.print(
+            f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
+            "quarantine table for line and reason."
+        )
+    if refused:
+        out.print(f"[red]{refused:,} of {len(files):,} files refused[/red] (see above).")
+        if refused == len(files):
+            raise typer.Exit(2)
+    if quarantined or refused or cut_short:
+        raise typer.Exit(1)
 
 
 @ingest_app.command("prices")

@@ -36,6 +36,7 @@ from reports.files import write_atomically
 from reports.finance import zone
 from reports.money import plain
 from reports.period import Period, midnight
+from reports.spreadsheet import neutral
 from warehouse.errors import RatecardError
 
 STANDARD = "standard"
@@ -385,11 +386,11 @@ def write_comparisons_csv(compared: Sequence[Comparison], out: Path) -> None:
                 for quote in comparison.quotes:
                     writer.writerow(
                         [
-                            comparison.canonical,
-                            comparison.variant,
-                            comparison.target_variant,
-                            quote.provider,
-                            quote.currency or "",
+                            neutral(comparison.canonical),
+                            neutral(comparison.variant),
+                            neutral(comparison.target_variant),
+                            neutral(quote.provider),
+                            neutral(quote.currency or ""),
                             quote.calls,
                             quote.unpriced_calls,
                             quote.ran_here_calls,

@@ -11,7 +11,6 @@ its charts as SVG and its styles inline: it opens anywhere, with no network.
 
 from __future__ import annotations
 
-import csv
 import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,8 @@ from reports.charts import day_columns, group_bars
 from reports.files import write_atomically
 from reports.finance import AMOUNTS, TOKENS, Report, Table, movers, presented, share
 from reports.money import money_text
+from reports.spreadsheet import csv_writer, neutral
+from warehouse.errors import RatecardError
 
 
 class ReportFormat(StrEnum):
@@ -57,9 +58,9 @@ def write_csv(report: Report, out: Path) -> None:
 
     def write(path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csv_writer(handle)
             writer.writerow(table.header)
-            writer.writerows([_cell(v) for v in row] for row in _rows(table))
+            writer.writerows([_cell(neutral(v)) for v in row] for row in _rows(table))
 
     write_atomically(out, write)
 
@@ -97,6 +98,8 @@ def write_xlsx(report: Report, out: Path) -> None:
         sheet.append([v if v != "" else None for v in row])
     for row_cells in sheet.iter_rows(min_row=2):
         for index, cell in enumerate(row_cells):
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula (reports/spreadsheet.py)
             if index in amount_columns:
                 cell.number_format = "#,##0.00"
             elif isinstance(cell.value, int):
@@ -108,6 +111,8 @@ def write_xlsx(report: Report, out: Path) -> None:
     about = workbook.create_sheet("About")
     for key, value in _about(report):
         about.append([key, value])
+        for cell in about[about.max_row]:
+            cell.data_type = "s"
     write_atomically(out, lambda path: workbook.save(path))
 
 
@@ -134,6 +139,7 @@ def write_parquet(report: Report, out: Path) -> None:
     if table.residue is not None:
         rows.append(("rounding residue", *([None] * groups), *table.residue[groups:]))
     rows.append(("total", *([None] * groups), *table.total[groups:]))
+    _check_counts(rows, ["line", *table.header], range(groups + 1, groups + 9))
 
     def write(path: Path) -> None:
         con = duckdb.connect()
@@ -146,6 +152,24 @@ def write_parquet(report: Report, out: Path) -> None:
             con.close()
 
     write_atomically(out, write)
+
+
+_INT64 = 2**63 - 1
+
+
+def _check_counts(rows: list[tuple[object, ...]], names: list[str], places: range) -> None:
+    """Refuse a count that Parquet's INT64 cannot hold (a warehouse loaded before ingest
+    capped a call's tokens at usage.MAX_TOKENS can sum beyond it), naming the column."""
+    for row in rows:
+        for place in places:
+            value = row[place]
+            if isinstance(value, int) and abs(value) > _INT64:
+                raise RatecardError(
+                    f"report --format parquet: {names[place]} adds up to {value:,}, more than "
+                    "a Parquet INT64 holds; these counts come from calls with impossible "
+                    "token counts (see `ratecard export calls`); --format csv or xlsx "
+                    "writes them exactly"
+                )
 
 
 # ---- HTML ------------------------------------------------------------------------------------

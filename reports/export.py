@@ -2,7 +2,9 @@
 
 Written by DuckDB straight from the warehouse, to a temporary file beside the target that is
 renamed into place at the end, so a failed export never leaves half a file behind. Amounts
-are exact decimals (DECIMAL(38,15)): plain digits in CSV, the DECIMAL type in Parquet.
+are exact decimals (DECIMAL(38,15)): plain digits in CSV, the DECIMAL type in Parquet. In
+CSV, a text that a spreadsheet would take for a formula starts with ``'``
+(reports/spreadsheet.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import duckdb
 
 from reports.files import check_target, write_atomically
 from reports.period import Period
+from reports.spreadsheet import neutral_query
 from warehouse.sql import fetch_value, sql_file
 
 
@@ -28,10 +31,11 @@ def export_calls(
     """Write the billed calls of ``period`` to ``out``; return how many rows were written."""
     check_target(out)
     period = period or Period()
-    relation = con.sql(
-        sql_file("reports", "billed_calls"),
-        params={"start": period.start, "end": period.end_exclusive},
-    )
+    query = sql_file("reports", "billed_calls")
+    params: dict[str, object] = {"start": period.start, "end": period.end_exclusive}
+    if fmt is ExportFormat.CSV:  # text a spreadsheet would run is neutralised; Parquet is typed
+        query, params = neutral_query(con, query, params)
+    relation = con.sql(query, params=params)
 
     def write(partial: Path) -> None:
         if fmt is ExportFormat.CSV:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,11 +20,29 @@ def check_target(out: Path) -> None:
 
 def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
     """Let ``write`` fill a temporary file beside ``out``, then rename it into place; on any
-    error the temporary file is removed and ``out`` is left as it was."""
+    error the temporary file is removed and ``out`` is left as it was.
+
+    The temporary file is made by ``tempfile.mkstemp`` in ``out``'s folder: a new name no
+    one can guess, created by this process alone (O_EXCL, mode 0600), so a file or symlink
+    planted there beforehand is never written through. The rename replaces ``out`` itself,
+    a symlink at ``out`` included, and never the file a link points to. The new file gets
+    the old file's permissions, or those of a newly created file (0666 less the umask).
+    """
     check_target(out)
-    partial = out.with_name(f".{out.name}.partial")
+    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    os.close(handle)
+    partial = Path(name)
     try:
         write(partial)
+        partial.chmod(_mode_for(out))
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _mode_for(out: Path) -> int:
+    if out.is_file() and not out.is_symlink():
+        return out.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

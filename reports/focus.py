@@ -16,6 +16,7 @@ import duckdb
 
 from reports.files import write_atomically
 from reports.period import Period
+from reports.spreadsheet import neutral_query
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
 
@@ -47,14 +48,16 @@ def export_focus(con: duckdb.DuckDBPyConnection, out: Path, period: Period) -> i
     )
     written = 0
 
+    query, query_params = sql_file("reports", "focus"), dict[str, object](params)
+    if not parquet:  # a CSV may be opened in a spreadsheet: no text may run as a formula
+        query, query_params = neutral_query(con, query, query_params)
+
     def write(path: Path) -> None:
         nonlocal written
         # COPY answers with the number of rows it wrote: the dataset is computed once
         written = int(
             fetch_value(
-                con,
-                f"COPY ({sql_file('reports', 'focus')}) TO $path ({options})",
-                {**params, "path": str(path)},
+                con, f"COPY ({query}) TO $path ({options})", {**query_params, "path": str(path)}
             )
         )
 

@@ -33,6 +33,7 @@ import duckdb
 from reports.files import write_atomically
 from reports.money import plain
 from reports.period import Period
+from reports.spreadsheet import csv_writer, neutral_row
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_one, sql_file
 
@@ -316,8 +317,9 @@ def reconcile(
 def write_discrepancies(found: tuple[Discrepancy, ...], out: Path) -> None:
     def write(path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csv_writer(handle)
             writer.writerow(COLUMNS)
-            writer.writerows(d.cells() for d in found)
+            amounts = [COLUMNS.index(c) for c in ("computed", "stated", "difference")]
+            writer.writerows(neutral_row(d.cells(), amounts) for d in found)
 
     write_atomically(out, write)

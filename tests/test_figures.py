@@ -229,7 +229,9 @@ def test_csv_downloads_are_exact_and_never_run_as_formulas() -> None:
     frame = pd.DataFrame(
         {"team": ['=HYPERLINK("x")', "+1", "plain"], "cost": [D("0E-15"), D("1.234567"), D("2")]}
     )
-    lines = csv_bytes(frame).decode().splitlines()
+    text = csv_bytes(frame).decode()
+    assert text.endswith("\r\n")
+    lines = text.splitlines()
     assert lines == ["team,cost", '"\'=HYPERLINK(""x"")",0', "'+1,1.234567", "plain,2"]
 
 

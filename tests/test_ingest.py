@@ -380,17 +380,29 @@ def test_tabs_are_blanks_as_json_says(priced: duckdb.DuckDBPyConnection, tmp_pat
     assert (load.records_read, load.loaded, load.quarantined) == (1, 1, 0)
 
 
-def test_a_file_with_mixed_line_endings_is_refused_with_what_to_do(
+def test_mixed_line_endings_load_and_a_raw_carriage_return_costs_only_its_line(
     priced: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    # a known limit of the line reader: a raw CR (never in valid JSON) or LF and CRLF mixed
-    # in one file stop the read; nothing is loaded, and the message says how to fix the file
+    # DuckDB's reader refuses a file with a CR anywhere; ingest then reads a repaired copy
+    # (ingest/repair.py): CRLF line ends are line ends, a line with a CR inside is quarantined
     path = tmp_path / "cr.jsonl"
-    good = json.dumps(chat(call_id="g1")).encode()
-    path.write_bytes(good + b"\r\n" + json.dumps(chat(call_id="g2")).encode() + b"\n")
-    with pytest.raises(RatecardError, match=r"cr.jsonl: .*mixes line endings .*tr -d"):
-        ingest_usage(priced, path)
-    assert table(priced, "SELECT count(*) FROM calls") == [(0,)]
+    lines = [json.dumps(chat(call_id=f"g{n}")).encode() for n in range(1, 5)]
+    lines[2] = lines[2].replace(b'"team"', b'"te\ram"')
+    path.write_bytes(lines[0] + b"\r\n" + lines[1] + b"\n" + lines[2] + b"\r\n" + lines[3] + b"\r")
+    load = ingest_usage(priced, path)
+    assert (load.records_read, load.loaded, load.quarantined, load.problem) == (4, 3, 1, None)
+    assert table(priced, "SELECT call_id, source_line FROM calls ORDER BY 2") == [
+        ("g1", 1),
+        ("g2", 2),
+        ("g4", 4),
+    ]
+    raw = lines[2].decode().replace("sk-test-1", "<redacted>")
+    assert table(priced, "SELECT source_line, reason, raw FROM quarantine") == [
+        (3, "raw carriage return inside the line (JSON and CSV write it as \\r or in quotes)", raw)
+    ]
+    # a re-ingest reads the same copy and changes nothing
+    again = ingest_usage(priced, path)
+    assert (again.records_read, again.loaded, again.duplicates) == (4, 0, 4)
 
 
 def test_records_are_staged_beside_the_warehouse_and_nothing_is_left_behind(
@@ -410,10 +422,9 @@ def test_records_are_staged_beside_the_warehouse_and_nothing_is_left_behind(
     first = write_jsonl(tmp_path / "a.jsonl", [chat(call_id="a1"), chat(call_id="a2")])
     assert ingest_usage(priced, first, before_commit=look_beside).loaded == 2
     assert len(seen) == 1 and len(seen[0]) == 1  # the scratch folder, during the load
-    broken = tmp_path / "cr.jsonl"
-    line = json.dumps(chat(call_id="x1")).encode()
-    broken.write_bytes(line + b"\r\n" + line + b"\n")
-    with pytest.raises(RatecardError, match="mixes line endings"):
+    broken = tmp_path / "not-gzip.jsonl.gz"
+    broken.write_bytes(json.dumps(chat(call_id="x1")).encode() + b"\n")
+    with pytest.raises(RatecardError, match="nothing in it can be read: the compressed data"):
         ingest_usage(priced, broken)
     with pytest.raises(RuntimeError, match="stop before commit"):
         ingest_usage(

@@ -7,12 +7,20 @@ bytes that are not UTF-8, the line replaced by noise) and ingests the file. The 
 never raise, the batch must satisfy read = loaded + duplicates + quarantined (the table's
 CHECK would refuse it otherwise), every line of a one-call format must be counted as a
 record, and every quarantined record must carry a reason.
+
+A second property damages whole files: bytes a disk, a transfer or an editor can leave (a
+CR, a NUL, bytes that are not UTF-8, a byte-order mark) put at random places in a valid
+file of every format, plain or gzipped, and the file cut short (the .gz's compressed stream
+cut at a random byte). Every line the damage did not touch must load, at its own line
+number, and every line that is left must be counted.
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import json
+import zlib
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -23,7 +31,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_readers import ANTHROPIC, CHAT, RESPONSES, logged, otel_line, streamed
 
+from conftest import chat
 from ingest.usage import UsageFormat, ingest_usage
+from warehouse import RatecardError
 
 RUNWARE = {
     "data": [
@@ -153,3 +163,128 @@ def test_no_reader_crashes_or_loses_a_record(
         {"b": load.batch_id},
     ).fetchall()[0][0]
     assert stored == load.loaded + load.quarantined
+
+
+# ---- damaged files --------------------------------------------------------------------------
+
+
+def _line(fmt: UsageFormat, call_id: str) -> bytes:
+    """A valid record of ``fmt`` with this call id, as one line."""
+    if fmt is UsageFormat.GATEWAY_LOG:
+        return json.dumps(chat(call_id=call_id)).encode()
+    if fmt is UsageFormat.RAW_BODY:
+        return json.dumps(CHAT | {"id": call_id, "created": 1790856000}).encode()
+    if fmt is UsageFormat.OTEL:
+        span = dict(SPAN) | {"span_id": call_id, "gen_ai.response.id": call_id}
+        return otel_line([span]).encode()
+    if fmt is UsageFormat.FLAT_JSONL:
+        return json.dumps(FLAT | {"call_id": call_id}).encode()
+    return f"{call_id},2026-10-01T12:00:00Z,testgw,tm-1,100,20,search,sk-test-{call_id}".encode()
+
+
+CSV_HEADER = b"call_id,ts,provider,model,input_tokens,output_tokens,team,api_key"
+DAMAGE = [b"\r", b"\x00", b"\xff", b"\xc3\x28", b"\x80", b"\xef\xbb\xbf"]
+
+
+@st.composite
+def damaged_files(draw: st.DrawFn) -> tuple[UsageFormat, bool, list[str], bytes, set[int]]:
+    """A format, whether gzipped, the call id of each line (in order, from line 1), the
+    damaged file's bytes and the numbers (from 1) of the lines the damage left as they were."""
+    fmt = draw(st.sampled_from(list(UsageFormat)))
+    packed = draw(st.booleans())
+    count = draw(st.integers(min_value=1, max_value=12))
+    ids = [f"r{n}" for n in range(1, count + 1)]
+    lines = [_line(fmt, call_id) for call_id in ids]
+    header = fmt is UsageFormat.FLAT_CSV
+    if header:
+        lines.insert(0, CSV_HEADER)
+        ids.insert(0, "the header")
+    damaged = list(lines)
+    touched: set[int] = set()
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        index = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        if header and index == 0:
+            # the header may only get what Excel and Windows give it: a BOM, a CRLF end
+            if draw(st.booleans()):
+                damaged[0] = b"\xef\xbb\xbf" + damaged[0].removeprefix(b"\xef\xbb\xbf")
+            else:
+                damaged[0] = damaged[0].removesuffix(b"\r") + b"\r"
+            continue
+        at = draw(st.integers(min_value=0, max_value=len(damaged[index])))
+        damaged[index] = damaged[index][:at] + draw(st.sampled_from(DAMAGE)) + damaged[index][at:]
+        touched.add(index)
+    data = b"".join(line + b"\n" for line in damaged)
+    if draw(st.booleans()):  # cut short
+        data = data[: draw(st.integers(min_value=len(damaged[0]) + 1, max_value=len(data)))]
+    if packed:
+        data = gzip.compress(data)
+        if draw(st.booleans()):
+            data = data[: draw(st.integers(min_value=10, max_value=len(data)))]
+    return fmt, packed, ids, data, {i + 1 for i in range(len(lines)) if i not in touched}
+
+
+def _readable(data: bytes, packed: bool) -> bytes:
+    """What an independent reader gets out of the file: zlib as far as the data goes."""
+    return zlib.decompressobj(wbits=31).decompress(data) if packed else data
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=damaged_files())
+def test_damage_costs_only_the_lines_it_touched(
+    priced: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    case: tuple[UsageFormat, bool, list[str], bytes, set[int]],
+) -> None:
+    fmt, packed, ids, data, untouched = case
+    suffix = ".csv" if fmt is UsageFormat.FLAT_CSV else ".jsonl"
+    path = tmp_path / f"damaged-{next(NAMES)}{suffix}{'.gz' if packed else ''}"
+    path.write_bytes(data)
+    # the examples share the warehouse: an earlier example's calls would make these duplicates
+    priced.execute("DELETE FROM calls; DELETE FROM quarantine")
+    readable = _readable(data, packed)
+    complete = readable.count(b"\n")  # the lines that arrived whole, with their LF
+    if not readable.strip() and packed and _truncated(data):
+        with pytest.raises(RatecardError, match="nothing in it can be read"):
+            ingest_usage(priced, path, fmt=fmt, provider="testgw")
+        return
+    if fmt is UsageFormat.FLAT_CSV and complete == 0:
+        # the .gz was cut in or right after the header: refused for the columns it names
+        # (a column cut short, one missing) or read with no rows
+        try:
+            load = ingest_usage(priced, path, fmt=fmt, provider="testgw")
+        except RatecardError as exc:
+            assert "column" in str(exc)
+            return
+        assert (load.records_read, load.problem is not None) == (0, True)
+        return
+    load = ingest_usage(priced, path, fmt=fmt, provider="testgw")
+    assert load.records_read == load.loaded + load.duplicates + load.quarantined
+    # every line that is left is a record: whole ones, and the start of a cut one
+    left = readable.split(b"\n")
+    if fmt is UsageFormat.FLAT_CSV:
+        left = left[1:]
+    records = sum(1 for line in left if line.strip(b" \t\r"))
+    assert load.records_read == records, (readable, load)
+    # every whole line the damage did not touch is loaded at its line number
+    first = 2 if fmt is UsageFormat.FLAT_CSV else 1
+    expected = {(ids[n - 1], n) for n in untouched if first <= n <= complete}
+    loaded = set(
+        priced.execute(
+            "SELECT call_id, source_line FROM calls WHERE batch_id = ?", [load.batch_id]
+        ).fetchall()
+    )
+    assert expected <= loaded, (readable, sorted(expected - loaded))
+    assert priced.execute(
+        "SELECT count(*) FROM quarantine WHERE batch_id = ? AND (reason IS NULL OR reason = '')",
+        [load.batch_id],
+    ).fetchall() == [(0,)]
+    assert (load.problem is not None) == (packed and _truncated(data)), load.problem
+
+
+def _truncated(data: bytes) -> bool:
+    inflater = zlib.decompressobj(wbits=31)
+    inflater.decompress(data)
+    return not inflater.eof

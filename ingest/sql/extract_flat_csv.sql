@@ -2,6 +2,11 @@
 -- the common extracted columns. Optional columns may be left out: UNION ALL BY NAME with an
 -- empty row of every column fills them with NULL. Rows the reader cannot split (bad bytes,
 -- too many or too few cells) go to ingest_rejects with their line.
+--
+-- The dialect is not guessed: the sniffer gives up on a file with one damaged row. Cells are
+-- separated by $csv_delim (found from the header, usage.csv_layout), quoted RFC 4180 style,
+-- $csv_columns are the header's columns, and rows end at LF only, as in lines.sql (a CR
+-- outside quotes stops the read, and the repaired copy is read instead).
 every_column AS (
     SELECT
         NULL::BIGINT AS rn,
@@ -21,7 +26,9 @@ csv_rows AS (
     UNION ALL BY NAME
     SELECT row_number() OVER () AS rn, *
     FROM read_csv(
-        $path, header = true, all_varchar = true, auto_detect = true,
+        $path, header = true, auto_detect = false, columns = $csv_columns,
+        delim = $csv_delim, quote = '"', escape = '"', new_line = '\n',
+        max_line_size = $max_line, buffer_size = $read_buffer,
         store_rejects = true, rejects_table = 'ingest_rejects',
         rejects_scan = 'ingest_reject_scans'
     )

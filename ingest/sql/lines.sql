@@ -1,7 +1,11 @@
 -- CTE fragment: every line of a JSONL file (plain or .gz) as text, read in parallel straight
--- from the file. $delim is four control characters (usage.LINE_DELIM) that valid JSON never
--- holds raw, so a line is one column. Bad bytes and over-long lines go to the
--- ingest_rejects table with their line number instead of failing the read.
+-- from the file. $delim is four control characters (repair.LINE_DELIM) that valid JSON never
+-- holds raw, so a line is one column. Bad bytes and lines over $max_line bytes go to the
+-- ingest_rejects table with their line number instead of failing the read. Lines end at LF
+-- only: left to guess, the reader takes a file whose first line ends in CRLF for a CRLF
+-- file and then splits any other line at a lone CR, silently. So any CR stops the read, and
+-- ingest reads a repaired copy instead (ingest/repair.py), where CRLF ends are LF and a line
+-- with a CR inside is a marker the reader rejects.
 --
 -- A line has no number here: every line, blank ones included, gives the staged table one row
 -- per call in it, in file order, and number_lines.sql numbers them by their place there.
@@ -21,7 +25,7 @@ lines AS (
         $path,
         columns = {'line': 'VARCHAR'},
         delim = $delim, quote = '', escape = '', header = false, auto_detect = false,
-        max_line_size = 67108864, buffer_size = 134217728,
+        new_line = '\n', max_line_size = $max_line, buffer_size = $read_buffer,
         store_rejects = true, rejects_table = 'ingest_rejects',
         rejects_scan = 'ingest_reject_scans'
     )

@@ -35,3 +35,19 @@ CREATE OR REPLACE TEMP MACRO json_line_problem(line, is_json) AS
              AND NOT starts_with(ltrim(line, ' ' || chr(9) || chr(13)), '{')
             THEN 'not a JSON object'
     END;
+
+-- Why a whole-number token count cannot be a call's, or NULL: negative, or above most
+-- (usage.MAX_TOKENS); value is the count as a BIGINT, NULL when it is beyond one.
+CREATE OR REPLACE TEMP MACRO count_out_of_range(label, txt, value, most) AS
+    CASE
+        WHEN starts_with(txt, '-') AND coalesce(value, -1) < 0
+            THEN label || ' tokens are negative: ' || txt
+        WHEN coalesce(value, most + 1) > most
+            THEN format('{} tokens are too large: {} (at most {} in one call)', label, txt, most)
+    END;
+
+-- x with every secret replaced by <redacted>: the patterns of ingest/redaction.py (the values
+-- of api_key-like members in any spelling or escaping, bearer tokens, key-shaped strings),
+-- filled in when the macros are created. For everything ingest keeps as text of a record it
+-- does not load, and for tags.
+CREATE OR REPLACE TEMP MACRO redact_secrets(x) AS __REDACT_SECRETS__;

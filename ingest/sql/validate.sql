@@ -1,6 +1,7 @@
 -- CTE fragment, after an extract_*.sql: type and check the extracted records. Each record
 -- gets typed columns or a reason (the first check it fails) in words a person can act on.
--- The raw line is kept only for records that fail, with the API key redacted.
+-- The raw line is kept only for records that fail; it, the reason (which may quote a value)
+-- and the tags are stored with every secret redacted (redact_secrets, macros.sql).
 -- trim_spaces is trim, only faster (macros.sql).
 typed AS (
     SELECT
@@ -20,12 +21,12 @@ typed AS (
         END AS ts_value,
         TRY_CAST(http_status_txt AS INTEGER) AS http_status_value,
         -- counts must be whole numbers as written: TRY_CAST would round 12.5 to 13
-        regexp_full_match(coalesce(input_txt, '0'), '-?[0-9]{1,18}') AS input_ok,
-        regexp_full_match(coalesce(cache_read_txt, '0'), '-?[0-9]{1,18}') AS cache_read_ok,
-        regexp_full_match(coalesce(cache_write_txt, '0'), '-?[0-9]{1,18}') AS cache_write_ok,
-        regexp_full_match(coalesce(cache_write_1h_txt, '0'), '-?[0-9]{1,18}') AS cache_write_1h_ok,
-        regexp_full_match(coalesce(output_txt, '0'), '-?[0-9]{1,18}') AS output_ok,
-        regexp_full_match(coalesce(reasoning_txt, '0'), '-?[0-9]{1,18}') AS reasoning_ok,
+        regexp_full_match(coalesce(input_txt, '0'), '-?[0-9]+') AS input_ok,
+        regexp_full_match(coalesce(cache_read_txt, '0'), '-?[0-9]+') AS cache_read_ok,
+        regexp_full_match(coalesce(cache_write_txt, '0'), '-?[0-9]+') AS cache_write_ok,
+        regexp_full_match(coalesce(cache_write_1h_txt, '0'), '-?[0-9]+') AS cache_write_1h_ok,
+        regexp_full_match(coalesce(output_txt, '0'), '-?[0-9]+') AS output_ok,
+        regexp_full_match(coalesce(reasoning_txt, '0'), '-?[0-9]+') AS reasoning_ok,
         TRY_CAST(reported_cost_txt AS DECIMAL(38, 15)) AS reported_cost_value
     FROM extracted
 ),
@@ -33,13 +34,14 @@ typed AS (
 counted AS (
     SELECT
         *,
-        CASE WHEN input_ok THEN coalesce(input_txt, '0')::BIGINT END AS input_tokens,
-        CASE WHEN cache_read_ok THEN coalesce(cache_read_txt, '0')::BIGINT END AS cache_read_tokens,
-        CASE WHEN cache_write_ok THEN coalesce(cache_write_txt, '0')::BIGINT END AS cache_write_tokens,
-        CASE WHEN cache_write_1h_ok THEN coalesce(cache_write_1h_txt, '0')::BIGINT END
+        -- NULL for a whole number beyond BIGINT: too large, reported below
+        CASE WHEN input_ok THEN TRY_CAST(coalesce(input_txt, '0') AS BIGINT) END AS input_tokens,
+        CASE WHEN cache_read_ok THEN TRY_CAST(coalesce(cache_read_txt, '0') AS BIGINT) END AS cache_read_tokens,
+        CASE WHEN cache_write_ok THEN TRY_CAST(coalesce(cache_write_txt, '0') AS BIGINT) END AS cache_write_tokens,
+        CASE WHEN cache_write_1h_ok THEN TRY_CAST(coalesce(cache_write_1h_txt, '0') AS BIGINT) END
             AS cache_write_1h_tokens,
-        CASE WHEN output_ok THEN coalesce(output_txt, '0')::BIGINT END AS output_tokens,
-        CASE WHEN reasoning_ok THEN coalesce(reasoning_txt, '0')::BIGINT END AS reasoning_tokens,
+        CASE WHEN output_ok THEN TRY_CAST(coalesce(output_txt, '0') AS BIGINT) END AS output_tokens,
+        CASE WHEN reasoning_ok THEN TRY_CAST(coalesce(reasoning_txt, '0') AS BIGINT) END AS reasoning_tokens,
         CASE
             WHEN lower(trim_spaces(status_txt)) IN ('ok', 'failed') THEN lower(trim_spaces(status_txt))
             WHEN status_txt IS NOT NULL THEN NULL  -- reported below
@@ -47,6 +49,23 @@ counted AS (
             ELSE 'ok'
         END AS status
     FROM typed
+),
+
+-- the first count that is negative or above $max_tokens (usage.MAX_TOKENS, which keeps every
+-- sum a report makes exact in a BIGINT), in words: count_out_of_range, macros.sql
+ranged AS (
+    SELECT
+        *,
+        coalesce(
+            count_out_of_range('input', input_txt, input_tokens, $max_tokens),
+            count_out_of_range('cache-read', cache_read_txt, cache_read_tokens, $max_tokens),
+            count_out_of_range('cache-write', cache_write_txt, cache_write_tokens, $max_tokens),
+            count_out_of_range('1-hour cache-write', cache_write_1h_txt, cache_write_1h_tokens,
+                               $max_tokens),
+            count_out_of_range('output', output_txt, output_tokens, $max_tokens),
+            count_out_of_range('reasoning', reasoning_txt, reasoning_tokens, $max_tokens)
+        ) AS out_of_range
+    FROM counted
 ),
 
 checked AS (
@@ -79,13 +98,7 @@ checked AS (
                 THEN '1-hour cache-write tokens are not a whole number: ' || cache_write_1h_txt
             WHEN NOT output_ok THEN 'output tokens are not a whole number: ' || output_txt
             WHEN NOT reasoning_ok THEN 'reasoning tokens are not a whole number: ' || reasoning_txt
-            WHEN input_tokens < 0 THEN 'input tokens are negative: ' || input_txt
-            WHEN cache_read_tokens < 0 THEN 'cache-read tokens are negative: ' || cache_read_txt
-            WHEN cache_write_tokens < 0 THEN 'cache-write tokens are negative: ' || cache_write_txt
-            WHEN cache_write_1h_tokens < 0
-                THEN '1-hour cache-write tokens are negative: ' || cache_write_1h_txt
-            WHEN output_tokens < 0 THEN 'output tokens are negative: ' || output_txt
-            WHEN reasoning_tokens < 0 THEN 'reasoning tokens are negative: ' || reasoning_txt
+            WHEN out_of_range IS NOT NULL THEN out_of_range
             -- before comparing counts: a missing one reads as 0 and the comparison would
             -- name the count that is there rather than the one that is not
             WHEN status = 'ok' AND no_usage_reason IS NULL
@@ -103,7 +116,7 @@ checked AS (
             WHEN reported_cost_txt IS NOT NULL AND reported_cost_value IS NULL
                 THEN 'reported cost is not a number: ' || reported_cost_txt
         END AS reason
-    FROM counted
+    FROM ranged
 ),
 
 staged AS (
@@ -111,7 +124,7 @@ staged AS (
         source_line,
         source_item,
         blank,
-        reason,
+        CASE WHEN reason IS NOT NULL THEN redact_secrets(reason) END AS reason,
         -- no id in the record: a hash of the line itself (and the call's place in it),
         -- stable across re-ingests. A CASE, so that only those records pay for the hash.
         CASE WHEN nullif(trim_spaces(call_id), '') IS NOT NULL THEN trim_spaces(call_id)
@@ -136,11 +149,13 @@ staged AS (
         -- the key itself is never stored, only its fingerprint
         coalesce(nullif(trim_spaces(api_key_id), ''),
                  'key_' || left(sha256(nullif(trim_spaces(api_key), '')), 16)) AS api_key_id,
-        tags,
-        CASE WHEN reason IS NOT NULL
-            THEN left(regexp_replace(line, '("api_key"\s*:\s*")[^"]*"', '\1<redacted>"', 'g'),
-                      100000)
-        END AS raw,
+        -- tags stay JSON: a redaction that cuts a value short leaves the tags redacted whole
+        CASE WHEN tags IS NOT NULL
+            THEN coalesce(TRY_CAST(redact_secrets(CAST(tags AS VARCHAR)) AS JSON),
+                          to_json('<redacted>'))
+        END AS tags,
+        -- redacted before it is cut: a key across the cut is redacted whole
+        CASE WHEN reason IS NOT NULL THEN left(redact_secrets(line), $raw_limit) END AS raw,
         CASE WHEN reason IS NOT NULL
             -- (line || ''): the same hash as the call id's, written so that DuckDB does not
             -- hoist one md5 for every record out of the two expressions
