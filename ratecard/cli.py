@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
 from ingest.prices import PriceLoad, load_points, load_prices
@@ -81,7 +82,22 @@ SAMPLES = PROJECT_ROOT / "data" / "samples"
 DEFAULT_DB = Path("data/warehouse/ratecard.duckdb")
 DEFAULT_BUDGETS = Path("data/budgets.yml")
 
+
+class _Commands(TyperGroup):
+    """The command tree, where a RatecardError from any command ends: its message on one
+    line on stderr and exit status 2, never a traceback. A command's own findings (a
+    quarantined record, an exceeded budget, a discrepancy) exit 1 through typer.Exit."""
+
+    def invoke(self, ctx: Any) -> Any:  # Any: typer's vendored click.Context
+        try:
+            return super().invoke(ctx)
+        except RatecardError as exc:
+            _error(exc)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Exact LLM cost accounting: ingest usage logs and price sheets, bill every call, "
     "report spend.",
     no_args_is_help=True,
@@ -140,9 +156,8 @@ def _waiting(message: str) -> None:
     err.print(message, highlight=False)
 
 
-def _fail(exc: RatecardError) -> typer.Exit:
+def _error(exc: RatecardError) -> None:
     err.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(2)
 
 
 def _conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
@@ -198,22 +213,19 @@ def ingest_usage_command(
     refused or cut short, 2 when nothing was loaded: a path that does not exist, a bad
     option, or every file refused.
     """
-    try:
-        files = usage_files(paths)
-        with warehouse(db, create=True) as con:
-            quarantined = refused = cut_short = 0
-            for path in files:
-                try:
-                    load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
-                except RatecardError as exc:
-                    refused += 1
-                    err.print(f"[red]error:[/red] {exc}", highlight=False)
-                    continue
-                quarantined += load.quarantined
-                cut_short += load.problem is not None
-                _print_load(load)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    files = usage_files(paths)
+    with warehouse(db, create=True) as con:
+        quarantined = refused = cut_short = 0
+        for path in files:
+            try:
+                load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
+            except RatecardError as exc:
+                refused += 1
+                _error(exc)  # the other files still load
+                continue
+            quarantined += load.quarantined
+            cut_short += load.problem is not None
+            _print_load(load)
     if quarantined:
         out.print(
             f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
@@ -233,16 +245,13 @@ def ingest_prices_command(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Load price sheets; each replaces its providers' prices, all or nothing."""
-    try:
-        with warehouse(db, create=True) as con:
-            load = load_prices(con, paths)
-            out.print(
-                f"loaded {load.points} price points for {', '.join(load.providers)} "
-                f"(replacing {load.replaced})"
-            )
-            _print_price_changes(con, load)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    with warehouse(db, create=True) as con:
+        load = load_prices(con, paths)
+        out.print(
+            f"loaded {load.points} price points for {', '.join(load.providers)} "
+            f"(replacing {load.replaced})"
+        )
+        _print_price_changes(con, load)
 
 
 @pull_app.command("usage")
@@ -309,10 +318,8 @@ def pull_usage_command(
             )
     except PullStopped as exc:
         if exc.result.pages:
-            _print_pull(exc.result)
-        raise _fail(exc) from None
-    except RatecardError as exc:
-        raise _fail(exc) from None
+            _print_pull(exc.result)  # what it loaded before it stopped, then why it stopped
+        raise
     _print_pull(result)
 
 
@@ -358,39 +365,36 @@ def pull_prices_command(
 ) -> None:
     """Import a public price catalog (OpenRouter, LiteLLM, genai-prices) as price points; it
     replaces the prices of the providers it covers."""
-    try:
-        start = (
-            ALL_TIME
-            if effective_from is None
-            else _instant("--effective-from", f"{effective_from}T00:00:00Z")
+    start = (
+        ALL_TIME
+        if effective_from is None
+        else _instant("--effective-from", f"{effective_from}T00:00:00Z")
+    )
+    result = read_catalog(
+        catalog,
+        source,
+        match=match,
+        provider=provider,
+        effective_from=start,
+        limits=FetchLimits(max_bytes=max_bytes, deadline=deadline, timeout=timeout),
+    )
+    for entry, reason in result.skipped:
+        err.print(f"  skipped {entry}: {reason}", highlight=False)
+    if not result.points:
+        raise RatecardError(
+            f"{result.source}: no model to import"
+            + (f" matching {', '.join(match)}" if match else "")
         )
-        result = read_catalog(
-            catalog,
-            source,
-            match=match,
-            provider=provider,
-            effective_from=start,
-            limits=FetchLimits(max_bytes=max_bytes, deadline=deadline, timeout=timeout),
+    with warehouse(db, create=True) as con:
+        load = load_points(con, result.points, fmt=f"catalog:{catalog.value}")
+        models = len({(p.provider, p.model) for p in result.points})
+        out.print(
+            f"{result.source}: {models:,} models, {load.points:,} price points for "
+            f"{', '.join(load.providers)} (replacing {load.replaced:,}); "
+            f"{len(result.skipped):,} entries skipped",
+            highlight=False,
         )
-        for entry, reason in result.skipped:
-            err.print(f"  skipped {entry}: {reason}", highlight=False)
-        if not result.points:
-            raise RatecardError(
-                f"{result.source}: no model to import"
-                + (f" matching {', '.join(match)}" if match else "")
-            )
-        with warehouse(db, create=True) as con:
-            load = load_points(con, result.points, fmt=f"catalog:{catalog.value}")
-            models = len({(p.provider, p.model) for p in result.points})
-            out.print(
-                f"{result.source}: {models:,} models, {load.points:,} price points for "
-                f"{', '.join(load.providers)} (replacing {load.replaced:,}); "
-                f"{len(result.skipped):,} entries skipped",
-                highlight=False,
-            )
-            _print_price_changes(con, load)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+        _print_price_changes(con, load)
 
 
 def _print_price_changes(con: duckdb.DuckDBPyConnection, load: PriceLoad) -> None:
@@ -419,13 +423,10 @@ def bill(
     ] = False,
 ) -> None:
     """Bill calls loaded with --no-bill, or re-price everything after a sheet change."""
-    try:
-        with warehouse(db) as con:
-            result = rebill(con) if rebill_all else bill_unbilled(con)
-            verb = "re-priced" if rebill_all else "billed"
-            out.print(f"{verb} {result.calls:,} calls" + _unpriced(result.unpriced))
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    with warehouse(db) as con:
+        result = rebill(con) if rebill_all else bill_unbilled(con)
+        verb = "re-priced" if rebill_all else "billed"
+        out.print(f"{verb} {result.calls:,} calls" + _unpriced(result.unpriced))
 
 
 @app.command()
@@ -444,11 +445,8 @@ def summary(
     exact: Annotated[bool, typer.Option(help="Amounts at full precision.")] = False,
 ) -> None:
     """Spend, calls and tokens for a period, with failed and unpriced counts."""
-    try:
-        with warehouse(db, read_only=True) as con:
-            result = summarize(con, parse_by(by), parse_period(period, start, end))
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    with warehouse(db, read_only=True) as con:
+        result = summarize(con, parse_by(by), parse_period(period, start, end))
     print_summary(result, exact=exact)
 
 
@@ -602,27 +600,24 @@ def compare_command(
     """The same traffic repriced at every provider selling the model: each call at that
     provider's prices in force at its time, with its unit, tiers, cache and failure rules.
     Each variant the calls ran on is compared; highspeed calls at standard too."""
-    try:
-        share = None if cache_share is None else _amount("--cache-share", cache_share)
-        chosen = parse_period(period, start, end)
-        with warehouse(db, read_only=True) as con:
-            comparisons = compare(
-                con,
-                model,
-                chosen,
-                timezone=timezone,
-                variant=variant,
-                target_variant=at_variant,
-                providers=provider or (),
-                teams=team or (),
-                projects=project or (),
-                cache_share=share,
-            )
-            stale = stale_calls(con)
-        if out_path is not None:
-            write_comparisons_csv(comparisons, out_path)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    share = None if cache_share is None else _amount("--cache-share", cache_share)
+    chosen = parse_period(period, start, end)
+    with warehouse(db, read_only=True) as con:
+        comparisons = compare(
+            con,
+            model,
+            chosen,
+            timezone=timezone,
+            variant=variant,
+            target_variant=at_variant,
+            providers=provider or (),
+            teams=team or (),
+            projects=project or (),
+            cache_share=share,
+        )
+        stale = stale_calls(con)
+    if out_path is not None:
+        write_comparisons_csv(comparisons, out_path)
     print_comparisons(comparisons, model, f"{chosen.label()} ({timezone})", exact=exact)
     if share is not None:
         out.print(
@@ -698,11 +693,8 @@ def export_calls_command(
     end: ToOption = None,
 ) -> None:
     """Every call with its cost components, exact decimals, in CSV or Parquet."""
-    try:
-        with warehouse(db, read_only=True) as con:
-            rows = export_calls(con, out_path, fmt, parse_period(period, start, end))
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    with warehouse(db, read_only=True) as con:
+        rows = export_calls(con, out_path, fmt, parse_period(period, start, end))
     out.print(f"wrote {rows:,} calls to {out_path}", highlight=False)
 
 
@@ -725,26 +717,23 @@ def report(
     component, the total and its share; amounts half-up to the cent, with any rounding
     residue on its own line so the lines add up to the total.
     """
-    try:
-        chosen = parse_period(period, start, end)
-        with warehouse(db, read_only=True) as con:
-            if fmt is ReportFormat.FOCUS:
-                if timezone != "UTC":
-                    raise RatecardError("--format focus: FOCUS charge periods are UTC days")
-                rows = export_focus(con, out_path, chosen)
-                out.print(f"wrote {rows:,} FOCUS 1.2 rows to {out_path}", highlight=False)
-                return
-            result = build_report(con, parse_finance_by(by), chosen, timezone)
-            if fmt is ReportFormat.CSV:
-                write_csv(result, out_path)
-            elif fmt is ReportFormat.XLSX:
-                write_xlsx(result, out_path)
-            elif fmt is ReportFormat.PARQUET:
-                write_parquet(result, out_path)
-            else:
-                write_html(result, daily_spend(con, chosen, timezone), out_path)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    chosen = parse_period(period, start, end)
+    with warehouse(db, read_only=True) as con:
+        if fmt is ReportFormat.FOCUS:
+            if timezone != "UTC":
+                raise RatecardError("--format focus: FOCUS charge periods are UTC days")
+            rows = export_focus(con, out_path, chosen)
+            out.print(f"wrote {rows:,} FOCUS 1.2 rows to {out_path}", highlight=False)
+            return
+        result = build_report(con, parse_finance_by(by), chosen, timezone)
+        if fmt is ReportFormat.CSV:
+            write_csv(result, out_path)
+        elif fmt is ReportFormat.XLSX:
+            write_xlsx(result, out_path)
+        elif fmt is ReportFormat.PARQUET:
+            write_parquet(result, out_path)
+        else:
+            write_html(result, daily_spend(con, chosen, timezone), out_path)
     unpriced = result.count("unpriced_calls")
     out.print(
         f"wrote {len(result.lines):,} lines to {out_path}: {result.count('calls'):,} calls, "
@@ -776,26 +765,23 @@ def reconcile(
 ) -> None:
     """Compare the bill with what providers said: per call where the log carries a reported
     cost, and per line of an invoice file. Exits 1 while any discrepancy remains."""
-    try:
-        tolerances = [
-            _amount(name, text)
-            for name, text in (
-                ("--call-tolerance", call_tolerance),
-                ("--invoice-tolerance", invoice_tolerance),
-            )
-        ]
-        with warehouse(db, read_only=True) as con:
-            result = run_reconcile(
-                con,
-                period=parse_period(period, start, end),
-                invoice=invoice,
-                call_tolerance=tolerances[0],
-                invoice_tolerance=tolerances[1],
-            )
-        if out_path is not None:
-            write_discrepancies(result.discrepancies, out_path)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    tolerances = [
+        _amount(name, text)
+        for name, text in (
+            ("--call-tolerance", call_tolerance),
+            ("--invoice-tolerance", invoice_tolerance),
+        )
+    ]
+    with warehouse(db, read_only=True) as con:
+        result = run_reconcile(
+            con,
+            period=parse_period(period, start, end),
+            invoice=invoice,
+            call_tolerance=tolerances[0],
+            invoice_tolerance=tolerances[1],
+        )
+    if out_path is not None:
+        write_discrepancies(result.discrepancies, out_path)
     found = result.discrepancies
     out.print(
         f"checked {result.calls_checked:,} calls with a reported cost and "
@@ -839,12 +825,9 @@ def demo(
 ) -> None:
     """The main job: sample traffic for four gateways, priced, billed, summarised, and shown
     in the dashboard."""
-    try:
-        if open_dashboard:
-            _check_port(port)  # before the work, not after it
-        run_demo(db, calls)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    if open_dashboard:
+        _check_port(port)  # before the work, not after it
+    run_demo(db, calls)
     if open_dashboard:
         run_dashboard(db, port)
 
@@ -912,24 +895,21 @@ def budgets_check(
     ] = DEADLINE,
 ) -> None:
     """Spend to date, forecast and state of every budget; exit 1 when one is exceeded."""
-    try:
-        budgets = load_budgets(budgets_file)
-        lease = lease_for(notify_deadline, lock_timeout())
-        # the checks, the alerts they raise and the claim on their deliveries land together
-        with warehouse(db) as con, transaction(con):
-            instant = _judged_at(con, as_of)
-            when = instant.at
-            statuses = check_budgets(con, budgets.budgets, when)
-            raised = record_alerts(con, budgets, statuses, when, lease) if notify else None
-        out.print(f"Judged at {instant.label()}.", highlight=False)
-        print_budgets(statuses)
-        if raised is not None:
-            new, claimed = raised
-            for alert in new:
-                out.print(f"alert: {alert.message}", highlight=False)
-            send_alerts(db, claimed, notify_timeout, notify_deadline)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    budgets = load_budgets(budgets_file)
+    lease = lease_for(notify_deadline, lock_timeout())
+    # the checks, the alerts they raise and the claim on their deliveries land together
+    with warehouse(db) as con, transaction(con):
+        instant = _judged_at(con, as_of)
+        when = instant.at
+        statuses = check_budgets(con, budgets.budgets, when)
+        raised = record_alerts(con, budgets, statuses, when, lease) if notify else None
+    out.print(f"Judged at {instant.label()}.", highlight=False)
+    print_budgets(statuses)
+    if raised is not None:
+        new, claimed = raised
+        for alert in new:
+            out.print(f"alert: {alert.message}", highlight=False)
+        send_alerts(db, claimed, notify_timeout, notify_deadline)
     if any(status.exceeded for status in statuses):
         raise typer.Exit(1)
 
@@ -1044,20 +1024,14 @@ def dashboard(
     ] = DEFAULT_BUDGETS,
 ) -> None:
     """The Streamlit dashboard over the warehouse, on http://127.0.0.1:PORT."""
-    try:
-        with warehouse(db, read_only=True):
-            pass  # refuse a missing or out-of-date warehouse here, with a clear message
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    with warehouse(db, read_only=True):
+        pass  # refuse a missing or out-of-date warehouse here, with a clear message
     run_dashboard(db, port, budgets_file)
 
 
 def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> None:
     """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
-    try:
-        _check_port(port)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    _check_port(port)
     out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
     command = [
         sys.executable,
@@ -1086,7 +1060,7 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
     }
     code = serve(command, env)
     if code:
-        raise _fail(RatecardError(f"the dashboard stopped with exit status {code} (see above)"))
+        raise RatecardError(f"the dashboard stopped with exit status {code} (see above)")
 
 
 STOP_TIMEOUT = 10.0
