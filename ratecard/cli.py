@@ -18,21 +18,18 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
 from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
-from ingest.prices import PriceLoad, load_points, load_prices
-from ingest.pull import PullLimits, PullResult, PullStopped, pull_usage
-from ingest.usage import UsageFormat, UsageLoad, ingest_usage, usage_files
+from ingest.prices import load_points, load_prices
+from ingest.pull import PullLimits, PullStopped, pull_usage
+from ingest.usage import UsageFormat, ingest_usage, usage_files
 from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
-from ratecard import sample
+from ratecard import render, sample
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
 from reports.budgets import (
     BudgetFile,
@@ -42,15 +39,7 @@ from reports.budgets import (
     default_instant,
     load_budgets,
 )
-from reports.compare import (
-    QUOTE_COLUMNS,
-    QUOTE_NOTE,
-    Comparison,
-    compare,
-    comparison_title,
-    spend,
-    write_comparisons_csv,
-)
+from reports.compare import compare, write_comparisons_csv
 from reports.delivery import DEADLINE, TIMEOUT, Claim, claim, finish, lease_for, send_claimed
 from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
@@ -58,20 +47,10 @@ from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
 from reports.finance import build_report, daily_spend
 from reports.finance import parse_by as parse_finance_by
 from reports.focus import export_focus
-from reports.money import (
-    CENT,
-    minor_unit,
-    money_text,
-    plain,
-    printed_difference,
-    round_cents,
-    round_column,
-)
 from reports.period import parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
-from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
 from reports.reconcile import reconcile as run_reconcile
-from reports.summary import Summary, SummaryRow, parse_by, summarize
+from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect, transaction
 from warehouse.lock import lock_timeout
 
@@ -92,7 +71,7 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except RatecardError as exc:
-            _error(exc)
+            render.error(exc)
             raise typer.Exit(2) from None
 
 
@@ -115,10 +94,6 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(pull_app, name="pull")
 app.add_typer(export_app, name="export")
 app.add_typer(budgets_app, name="budgets")
-
-# Messages stay on one line; tables fit the terminal, or 160 columns when piped to a file.
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Path,
@@ -143,48 +118,13 @@ def warehouse(
     """Open the warehouse for one command. Only ingest, pull and demo pass ``create``: any
     other command refuses a path with no warehouse instead of reporting on an empty one.
     While another process holds the lock it waits (RATECARD_LOCK_TIMEOUT), saying for whom."""
-    con = connect(db, read_only=read_only, create=create, on_wait=_waiting)
+    con = connect(db, read_only=read_only, create=create, on_wait=render.note)
     if sys.stdout.isatty():
         con.execute("SET enable_progress_bar = true")  # DuckDB's own bar for long queries
     try:
         yield con
     finally:
         con.close()
-
-
-def _waiting(message: str) -> None:
-    err.print(message, highlight=False)
-
-
-def _error(exc: RatecardError) -> None:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
-
-
-def _conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
-    """The line every ingest prints: where each record it read went."""
-    return (
-        f"read {read:,} = loaded {loaded:,} + duplicates {duplicates:,} + "
-        f"quarantined {quarantined:,}"
-    )
-
-
-def _unpriced(calls: int) -> str:
-    return f", [yellow]{calls:,} unpriced[/yellow]" if calls else ""
-
-
-def _print_load(load: UsageLoad) -> None:
-    counts = _conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
-    out.print(
-        f"{load.source} ({load.format.value}): {counts}; billed {load.billed:,}"
-        + _unpriced(load.unpriced),
-        highlight=False,
-    )
-    if load.problem is not None:
-        out.print(
-            f"[yellow]{load.problem}[/yellow]: the records after that point were never read; "
-            "fetch the file again and ingest it (what is loaded now counts as duplicates)",
-            highlight=False,
-        )
 
 
 @ingest_app.command("usage")
@@ -221,20 +161,14 @@ def ingest_usage_command(
                 load = ingest_usage(con, path, fmt=fmt, provider=provider, bill=not no_bill)
             except RatecardError as exc:
                 refused += 1
-                _error(exc)  # the other files still load
+                render.error(exc)  # the other files still load
                 continue
             quarantined += load.quarantined
             cut_short += load.problem is not None
-            _print_load(load)
-    if quarantined:
-        out.print(
-            f"[yellow]{quarantined:,} records quarantined[/yellow]: see the "
-            "quarantine table for line and reason."
-        )
-    if refused:
-        out.print(f"[red]{refused:,} of {len(files):,} files refused[/red] (see above).")
-        if refused == len(files):
-            raise typer.Exit(2)
+            render.print_load(load)
+    render.print_ingest_end(len(files), quarantined, refused)
+    if refused and refused == len(files):
+        raise typer.Exit(2)
     if quarantined or refused or cut_short:
         raise typer.Exit(1)
 
@@ -247,11 +181,7 @@ def ingest_prices_command(
     """Load price sheets; each replaces its providers' prices, all or nothing."""
     with warehouse(db, create=True) as con:
         load = load_prices(con, paths)
-        out.print(
-            f"loaded {load.points} price points for {', '.join(load.providers)} "
-            f"(replacing {load.replaced})"
-        )
-        _print_price_changes(con, load)
+        render.print_prices(load, stale_by_provider(con))
 
 
 @pull_app.command("usage")
@@ -314,24 +244,13 @@ def pull_usage_command(
                 restart=restart,
                 timeout=timeout,
                 limits=limits,
-                progress=lambda line: err.print(line, highlight=False),
+                progress=render.note,
             )
     except PullStopped as exc:
         if exc.result.pages:
-            _print_pull(exc.result)  # what it loaded before it stopped, then why it stopped
+            render.print_pull(exc.result)  # what it loaded before it stopped, then why it stopped
         raise
-    _print_pull(result)
-
-
-def _print_pull(result: PullResult) -> None:
-    start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
-    counts = _conservation(
-        result.records_read, result.loaded, result.duplicates, result.quarantined
-    )
-    out.print(
-        f"{result.url}: {result.pages:,} pages from {start}; {counts}" + _unpriced(result.unpriced),
-        highlight=False,
-    )
+    render.print_pull(result)
 
 
 @pull_app.command("prices")
@@ -379,7 +298,7 @@ def pull_prices_command(
         limits=FetchLimits(max_bytes=max_bytes, deadline=deadline, timeout=timeout),
     )
     for entry, reason in result.skipped:
-        err.print(f"  skipped {entry}: {reason}", highlight=False)
+        render.note(f"  skipped {entry}: {reason}")
     if not result.points:
         raise RatecardError(
             f"{result.source}: no model to import"
@@ -387,29 +306,7 @@ def pull_prices_command(
         )
     with warehouse(db, create=True) as con:
         load = load_points(con, result.points, fmt=f"catalog:{catalog.value}")
-        models = len({(p.provider, p.model) for p in result.points})
-        out.print(
-            f"{result.source}: {models:,} models, {load.points:,} price points for "
-            f"{', '.join(load.providers)} (replacing {load.replaced:,}); "
-            f"{len(result.skipped):,} entries skipped",
-            highlight=False,
-        )
-        _print_price_changes(con, load)
-
-
-def _print_price_changes(con: duckdb.DuckDBPyConnection, load: PriceLoad) -> None:
-    """Whose prices the load changed, and the calls billed before that it leaves stale."""
-    same = [p for p in load.providers if p not in load.changed]
-    if same:
-        out.print(f"prices unchanged for {', '.join(same)}", highlight=False)
-    stale = stale_by_provider(con)
-    for provider in load.changed:
-        if stale.get(provider):
-            out.print(
-                f"prices changed for {provider}: its {stale[provider]:,} calls billed before "
-                "keep their old prices until `ratecard bill --rebill`.",
-                highlight=False,
-            )
+        render.print_catalog(result, load, stale_by_provider(con))
 
 
 @app.command()
@@ -426,7 +323,7 @@ def bill(
     with warehouse(db) as con:
         result = rebill(con) if rebill_all else bill_unbilled(con)
         verb = "re-priced" if rebill_all else "billed"
-        out.print(f"{verb} {result.calls:,} calls" + _unpriced(result.unpriced))
+        render.out.print(f"{verb} {result.calls:,} calls" + render.unpriced(result.unpriced))
 
 
 @app.command()
@@ -447,114 +344,7 @@ def summary(
     """Spend, calls and tokens for a period, with failed and unpriced counts."""
     with warehouse(db, read_only=True) as con:
         result = summarize(con, parse_by(by), parse_period(period, start, end))
-    print_summary(result, exact=exact)
-
-
-def print_summary(result: Summary, *, exact: bool = False) -> None:
-    currencies = [code for code, _ in result.totals] or [result.currency or "USD"]
-    single = len(currencies) == 1
-    table = Table(title=f"Spend, {result.period.label()} (UTC)", title_justify="left")
-    for name in result.by:
-        table.add_column(name)
-    for name in ("calls", "failed", "unpriced", "input tok", "cached tok", "output tok"):
-        table.add_column(name, justify="right")
-    table.add_column(f"cost {currencies[0]}" if single else "cost", justify="right")
-    # each currency's rows rounded and totalled on their own: two currencies are never added
-    columns = {}
-    rounded: dict[int, Decimal] = {}
-    for code in currencies:
-        mine = [i for i, r in enumerate(result.rows) if (r.currency or currencies[0]) == code]
-        columns[code] = round_column((result.rows[i].cost for i in mine), code)
-        rounded.update(zip(mine, columns[code].lines, strict=True))
-    for index, row in enumerate(result.rows):
-        shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded[index]:,}")
-        table.add_row(
-            *(value if value is not None else "(none)" for value in row.group),
-            *_counts(row),
-            shown,
-        )
-    blanks = [""] * (len(result.by) + 5)
-    for code in currencies:
-        label = "" if single else f" {code}"
-        if not exact and columns[code].residue:
-            table.add_row(f"rounding residue{label}", *blanks, f"{columns[code].residue:,}")
-        if single:
-            continue
-        rows = [r for r in result.rows if r.currency == code]
-        total = plain(columns[code].exact_total) if exact else f"{columns[code].total:,}"
-        table.add_row(
-            f"[bold]total {code}[/bold]",
-            *[""] * (len(result.by) - 1),
-            *(f"{sum(n):,}" for n in zip(*(_counts(r, as_ints=True) for r in rows), strict=True)),
-            f"[bold]{total}[/bold]",
-        )
-    total = (
-        plain(columns[currencies[0]].exact_total) if exact else f"{columns[currencies[0]].total:,}"
-    )
-    table.add_row(
-        "[bold]total[/bold]" if single else "[bold]all calls[/bold]",
-        *[""] * (len(result.by) - 1),
-        f"{result.calls:,}",
-        f"{result.failed_calls:,}",
-        f"{result.unpriced_calls:,}",
-        f"{result.input_tokens:,}",
-        f"{result.cache_read_tokens:,}",
-        f"{result.output_tokens:,}",
-        f"[bold]{total}[/bold]" if single else "—",
-    )
-    out.print(table)
-    if not single:
-        out.print(
-            f"Costs in {', '.join(currencies)} are totalled apart: amounts in two currencies "
-            "are never added.",
-            style="dim",
-        )
-    if not exact:
-        unit = (
-            "the cent"
-            if all(minor_unit(code) == CENT for code in currencies)
-            else "each currency's minor unit"
-        )
-        out.print(
-            f"Amounts rounded half-up to {unit}; failed calls are free and counted.", style="dim"
-        )
-    if result.unpriced:
-        out.print(
-            f"[yellow]{result.unpriced_calls:,} calls are unpriced[/yellow] (cost "
-            "unknown, not counted as $0):"
-        )
-        for item in result.unpriced:
-            out.print(
-                f"  {item.provider}/{item.model}: {item.calls:,} calls — {item.reason}",
-                highlight=False,
-            )
-    if result.stale_calls:
-        out.print(_stale(result.stale_calls))
-
-
-def _counts(row: SummaryRow, *, as_ints: bool = False) -> tuple[Any, ...]:
-    """A summary row's calls, failed, unpriced and token counts, as printed (or as ints)."""
-    counts = (
-        row.calls,
-        row.failed_calls,
-        row.unpriced_calls,
-        row.input_tokens,
-        row.cache_read_tokens,
-        row.output_tokens,
-    )
-    if as_ints:
-        return counts
-    shown: list[Any] = [f"{n:,}" for n in counts]
-    if row.unpriced_calls:
-        shown[2] = f"[yellow]{row.unpriced_calls:,}[/yellow]"
-    return tuple(shown)
-
-
-def _stale(calls: int) -> str:
-    return (
-        f"[yellow]{calls:,} calls were billed with older price sheets[/yellow]: run "
-        "`ratecard bill --rebill`."
-    )
+    render.print_summary(result, exact=exact)
 
 
 @app.command("compare")
@@ -618,69 +408,12 @@ def compare_command(
         stale = stale_calls(con)
     if out_path is not None:
         write_comparisons_csv(comparisons, out_path)
-    print_comparisons(comparisons, model, f"{chosen.label()} ({timezone})", exact=exact)
+    render.print_comparisons(comparisons, model, f"{chosen.label()} ({timezone})", exact=exact)
     if share is not None:
-        out.print(
-            f"What-if: {share:%} of every call's input read from the cache; cost where they "
-            "ran is what the calls really cost.",
-            highlight=False,
-        )
-    if stale:
-        out.print(_stale(stale))
+        render.print_what_if(share)
+    render.print_stale(stale)
     if out_path is not None:
-        out.print(f"wrote the quotes to {out_path}", highlight=False)
-
-
-def print_comparisons(
-    comparisons: list[Comparison], model: str, period: str, *, exact: bool = False
-) -> None:
-    """Where the calls ran, then each comparison's table: the page's numbers, as text."""
-    if not comparisons:
-        out.print(f"{model}, {period}: no priced calls in this selection.", highlight=False)
-        return
-
-    def money(amount: Decimal) -> str:
-        return plain(amount) if exact else f"{round_cents(amount):,.2f}"
-
-    lines = spend(comparisons)
-    costs = round_column(line.cost for line in lines)
-    table = Table(title=f"{model} spend, {period}: where the calls ran", title_justify="left")
-    for name in ("variant", "ran on", "currency", "calls", "cost"):
-        table.add_column(name, justify="right" if name in {"calls", "cost"} else "left")
-    for line, rounded in zip(lines, costs.lines, strict=True):
-        shown = plain(line.cost) if exact else f"{rounded:,.2f}"
-        table.add_row(line.variant, line.provider, line.currency or "", f"{line.calls:,}", shown)
-    if not exact and costs.residue:
-        table.add_row("rounding residue", "", "", "", f"{costs.residue:,.2f}")
-    total = plain(costs.exact_total) if exact else f"{costs.total:,.2f}"
-    table.add_row("[bold]total[/bold]", "", "", f"{sum(x.calls for x in lines):,}", total)
-    out.print(table)
-    for comparison in comparisons:
-        title = f"{comparison_title(comparison)}, {period}"
-        table = Table(title=title, title_justify="left")
-        for name in QUOTE_COLUMNS:
-            table.add_column(name, justify="left" if name in {"provider", "currency"} else "right")
-        for quote in comparison.quotes:
-            percent = quote.difference_percent
-            table.add_row(
-                f"[bold]{quote.provider}[/bold] (cheapest)" if quote.cheapest else quote.provider,
-                quote.currency or "",
-                f"{quote.ran_here_calls:,}" if quote.ran_here_calls else "—",
-                f"{quote.priced_calls:,}",
-                f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
-                money(quote.actual_cost),
-                money(quote.repriced_cost),
-                plain(quote.difference)
-                if exact
-                else f"{printed_difference(quote.repriced_cost, quote.actual_cost):,.2f}",
-                "—" if percent is None else f"{percent:+.1f}%",
-            )
-        out.print(table)
-    out.print(
-        QUOTE_NOTE + ("" if exact else " Amounts rounded half-up to the cent."),
-        style="dim",
-        highlight=False,
-    )
+        render.print_written("the quotes", out_path)
 
 
 @export_app.command("calls")
@@ -695,7 +428,7 @@ def export_calls_command(
     """Every call with its cost components, exact decimals, in CSV or Parquet."""
     with warehouse(db, read_only=True) as con:
         rows = export_calls(con, out_path, fmt, parse_period(period, start, end))
-    out.print(f"wrote {rows:,} calls to {out_path}", highlight=False)
+    render.print_written(f"{rows:,} calls", out_path)
 
 
 @app.command()
@@ -723,7 +456,7 @@ def report(
             if timezone != "UTC":
                 raise RatecardError("--format focus: FOCUS charge periods are UTC days")
             rows = export_focus(con, out_path, chosen)
-            out.print(f"wrote {rows:,} FOCUS 1.2 rows to {out_path}", highlight=False)
+            render.print_written(f"{rows:,} FOCUS 1.2 rows", out_path)
             return
         result = build_report(con, parse_finance_by(by), chosen, timezone)
         if fmt is ReportFormat.CSV:
@@ -734,13 +467,7 @@ def report(
             write_parquet(result, out_path)
         else:
             write_html(result, daily_spend(con, chosen, timezone), out_path)
-    unpriced = result.count("unpriced_calls")
-    out.print(
-        f"wrote {len(result.lines):,} lines to {out_path}: {result.count('calls'):,} calls, "
-        f"{round_cents(result.total):,} {result.currency}"
-        + (f", [yellow]{unpriced:,} unpriced calls (no cost)[/yellow]" if unpriced else ""),
-        highlight=False,
-    )
+    render.print_report(result, out_path)
 
 
 @app.command()
@@ -782,24 +509,14 @@ def reconcile(
         )
     if out_path is not None:
         write_discrepancies(result.discrepancies, out_path)
-    found = result.discrepancies
-    out.print(
-        f"checked {result.calls_checked:,} calls with a reported cost and "
-        f"{result.invoice_lines:,} invoice lines: {len(found):,} discrepancies",
-        highlight=False,
+    render.print_reconciliation(
+        result.calls_checked,
+        result.invoice_lines,
+        result.discrepancies,
+        written=out_path is not None,
     )
-    if not found:
-        return
-    table = Table(title="Discrepancies", title_justify="left")
-    for name in RECONCILE_COLUMNS:
-        numeric = name in {"computed", "stated", "difference"}
-        table.add_column(name, justify="right" if numeric else "left")
-    for d in found[:50]:
-        table.add_row(*d.cells(missing="—"))
-    out.print(table)
-    if len(found) > 50:
-        out.print(f"… and {len(found) - 50:,} more" + ("" if out_path else " (--out FILE)"))
-    raise typer.Exit(1)
+    if result.discrepancies:
+        raise typer.Exit(1)
 
 
 def _amount(option: str, text: str) -> Decimal:
@@ -849,27 +566,25 @@ def run_demo(db: Path, calls: int) -> Summary:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=out,
+            console=render.out,
             transient=True,
         ) as bar:
             task = bar.add_task("calls", total=calls)
             files = sample.generate(SAMPLES, calls, progress=lambda n: bar.advance(task, n))
-        out.print(
+        render.out.print(
             f"sample traffic: {files.calls:,} calls in {files.gateway_log.name} and "
             f"{files.runware_log.name}"
         )
         load = load_prices(con, [PRICE_SHEETS])
-        out.print(f"price sheets: {load.points} price points for {', '.join(load.providers)}")
+        render.out.print(
+            f"price sheets: {load.points} price points for {', '.join(load.providers)}"
+        )
         for path in (files.gateway_log, files.runware_log):
-            _print_load(ingest_usage(con, path))
+            render.print_load(ingest_usage(con, path))
         rebill(con)  # sheets may have changed since an earlier demo run
         result = summarize(con, ("provider", "variant"), parse_period())
-    print_summary(result)
-    out.print(
-        f"\nWarehouse: {db}. Next, in a shell at the repository root: "
-        "`source .venv/bin/activate` (puts `ratecard` on PATH), then "
-        f"`ratecard summary --by team,project`, `ratecard export calls --out calls.csv`."
-    )
+    render.print_summary(result)
+    render.print_demo_next(db)
     return result
 
 
@@ -903,12 +618,12 @@ def budgets_check(
         when = instant.at
         statuses = check_budgets(con, budgets.budgets, when)
         raised = record_alerts(con, budgets, statuses, when, lease) if notify else None
-    out.print(f"Judged at {instant.label()}.", highlight=False)
-    print_budgets(statuses)
+    render.out.print(f"Judged at {instant.label()}.", highlight=False)
+    render.print_budgets(statuses)
     if raised is not None:
         new, claimed = raised
         for alert in new:
-            out.print(f"alert: {alert.message}", highlight=False)
+            render.out.print(f"alert: {alert.message}", highlight=False)
         send_alerts(db, claimed, notify_timeout, notify_deadline)
     if any(status.exceeded for status in statuses):
         raise typer.Exit(1)
@@ -934,43 +649,6 @@ def _instant(option: str, text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def print_budgets(statuses: list[BudgetStatus]) -> None:
-    table = Table(title="Budgets", title_justify="left")
-    for name in ("budget", "scope", "period", "spend", "used", "forecast", "amount", "state"):
-        table.add_column(
-            name, justify="right" if name in {"spend", "used", "forecast", "amount"} else "left"
-        )
-    for status in statuses:
-        budget = status.budget
-        zone = ZoneInfo(budget.timezone)
-        start = status.period.start.astimezone(zone).date()
-        colour = {"exceeded": "red", "forecast to exceed": "yellow"}.get(status.state, "")
-        table.add_row(
-            budget.name,
-            budget.scope.label(),
-            f"{budget.period} from {start} {budget.timezone}",
-            money_text(status.spend, budget.currency),
-            f"{status.percent:.1f}%",
-            money_text(status.forecast, budget.currency),
-            f"{budget.amount:,} {budget.currency}",
-            f"[{colour}]{status.state}[/{colour}]" if colour else status.state,
-        )
-        if status.unpriced_calls:
-            table.add_row(
-                "",
-                f"[yellow]{status.unpriced_calls:,} unpriced calls not counted[/yellow]",
-                *[""] * 6,
-            )
-        if status.other_currency_calls:
-            table.add_row(
-                "",
-                f"[yellow]{status.other_currency_calls:,} calls in other currencies not "
-                "counted[/yellow]",
-                *[""] * 6,
-            )
-    out.print(table)
-
-
 def record_alerts(
     con: duckdb.DuckDBPyConnection,
     budgets: BudgetFile,
@@ -991,23 +669,9 @@ def record_alerts(
 def send_alerts(db: Path, claimed: Claim, timeout: float, deadline: float) -> None:
     """Send the claimed deliveries with the warehouse closed, say how each went, then
     record that (if recording fails, the claims lapse and the next run sends them again)."""
-    if claimed.pending:
-        err.print(
-            f"sending {len(claimed.pending):,} alert deliveries (up to {deadline:g} s)",
-            highlight=False,
-        )
+    render.print_sending(len(claimed.pending), deadline)
     results = send_claimed(claimed, timeout=timeout, deadline=deadline)
-    for delivery in results:
-        if delivery.delivered:
-            note = f"; {delivery.error}" if delivery.error else ""
-            out.print(f"  sent to {delivery.label} ({delivery.alert_key}{note})", highlight=False)
-        else:
-            then = "" if delivery.unconfirmed else "; retried on the next run"
-            err.print(
-                f"  [yellow]not delivered[/yellow] to {delivery.label} "
-                f"({delivery.alert_key}): {delivery.error}{then}",
-                highlight=False,
-            )
+    render.print_deliveries(results)
     if results:
         with warehouse(db) as con:
             finish(con, claimed.run, results)
@@ -1032,7 +696,7 @@ def dashboard(
 def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> None:
     """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
     _check_port(port)
-    out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
+    render.out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
     command = [
         sys.executable,
         "-m",

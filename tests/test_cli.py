@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+import typer
 from dashboard_data import build
 from typer.testing import CliRunner
 
@@ -239,3 +241,96 @@ def test_compare_errors_name_the_option_and_value(
 ) -> None:
     code, output = run("compare", "--db", compared, *args)
     assert code == 2 and message in output, output
+
+
+# ---- every command: its help, and a RatecardError as one line and status 2 ----------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def commands() -> list[tuple[str, ...]]:
+    """Every command the CLI declares, as the words that run it (``ingest usage``)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(group: Any, words: tuple[str, ...]) -> None:
+        for name, command in sorted(group.commands.items()):
+            if hasattr(command, "commands"):
+                walk(command, (*words, name))
+            else:
+                found.append((*words, name))
+
+    walk(typer.main.get_command(cli.app), ())
+    return found
+
+
+COMMANDS = commands()
+
+
+def test_the_cli_has_the_thirteen_commands() -> None:
+    assert [" ".join(words) for words in COMMANDS] == [
+        "bill",
+        "budgets check",
+        "compare",
+        "dashboard",
+        "demo",
+        "export calls",
+        "ingest prices",
+        "ingest usage",
+        "pull prices",
+        "pull usage",
+        "reconcile",
+        "report",
+        "summary",
+    ]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+def test_every_command_has_its_help(words: tuple[str, ...]) -> None:
+    result = runner.invoke(cli.app, [*words, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"Usage: root {' '.join(words)} [OPTIONS]" in result.stdout
+    assert "--db" in result.stdout  # every command reads or writes the warehouse
+    assert result.stderr == ""
+
+
+FAILING = {
+    # each command given a folder as its warehouse, and what else it reads before opening it
+    ("bill",): [],
+    ("budgets", "check"): ["--budgets", str(ROOT / "data" / "budgets.yml")],
+    ("compare",): ["--model", "minimax-m3"],
+    ("dashboard",): [],
+    ("demo",): ["--no-dashboard", "--calls", "100"],
+    ("export", "calls"): ["--out", "calls.csv"],
+    ("ingest", "prices"): [str(TEST_SHEETS)],
+    ("ingest", "usage"): [str(ROOT / "examples" / "bodies" / "reapi.jsonl")],
+    ("pull", "prices"): [
+        "openrouter",
+        "--match",
+        "minimax",
+        "--from",
+        str(ROOT / "examples" / "catalogs" / "openrouter-models.json"),
+    ],
+    ("pull", "usage"): ["http://127.0.0.1:9/usage"],  # refused before any request
+    ("reconcile",): [],
+    ("report",): ["--out", "report.csv"],
+    ("summary",): [],
+}
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+def test_a_ratecard_error_is_one_line_on_stderr_and_status_2(
+    words: tuple[str, ...], tmp_path: Path, samples: Path
+) -> None:
+    assert words in FAILING, f"add `ratecard {' '.join(words)}` to FAILING"
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    result = runner.invoke(
+        cli.app, [*words, *FAILING[words], "--db", str(folder)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: {folder}: no warehouse here (a folder). Create one with `ratecard ingest "
+        "prices` / `ratecard ingest usage`, `ratecard pull …` or `ratecard demo`, or point --db "
+        "(or RATECARD_DB) at an existing warehouse."
+    ]
+    assert result.stdout == ""
