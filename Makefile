@@ -75,8 +75,9 @@ imports: ## The layering of ARCHITECTURE.md, as import-linter contracts
 pytest: ## The test suite
 	$(RUN) pytest
 
-schema: ## Regenerate the JSON Schemas of price sheets and budgets
+schema: ## Regenerate the JSON Schemas of price sheets and budgets, and warehouse/schema.sql
 	$(RUN) python -m ratecard.schemas
+	$(RUN) python -m warehouse.schema
 
 bench: $(UV) ## Benchmarks at ten million calls (long; not in CI); writes benchmarks/RESULTS.md
 	$(UV) sync --locked

@@ -371,7 +371,7 @@ def _stage(
     try:
         query = (
             f"WITH {ctes}\n"
-            # the integer key of a record's id (warehouse/migrations/0007 and 0012), computed
+            # the integer key of a record's id (id_key, warehouse/schema.sql), computed
             # once here for the duplicate check (classify.sql) and the calls table, which
             # read it for loadable records only. Not under a CASE: id_key names its argument
             # 15 times, and DuckDB computes the shared MD5 once only in a plain projection

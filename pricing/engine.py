@@ -27,7 +27,7 @@ def latest_price_load(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 # price_rates rows that start or end within an hour or have a tier threshold inside an
-# input-size band (price_on_the_grid, warehouse/migrations/0011)
+# input-size band (price_on_the_grid, warehouse/schema.sql)
 _PRICES_OFF_THE_GRID = """
 SELECT count(*) FROM price_rates
 WHERE NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)

@@ -11,7 +11,7 @@ sizes lie in one tier of the target's prices cost that tier's rates times their 
 tokens. Repricing therefore reads ``reprice_hours`` (token sums per hour and input-size
 band, kept by billing) whenever that gives the per-call answer exactly: the time range is
 whole UTC hours, every target price starts and ends on a whole hour, and every tier
-threshold is a band edge (``input_band`` in warehouse/migrations/0006). Otherwise, and for
+threshold is a band edge (``input_band`` in warehouse/schema.sql). Otherwise, and for
 the cache what-if (a share of each call's own input), it prices call by call. Both paths
 give the same amounts to the last decimal (tests/test_reprice.py).
 
@@ -33,7 +33,7 @@ from warehouse.errors import RatecardError
 from warehouse.sql import fetch_value, sql_file
 
 # The target prices that the hourly sums cannot price exactly: starting or ending within
-# an hour, or with a tier threshold inside an input-size band (warehouse/migrations/0011).
+# an hour, or with a tier threshold inside an input-size band (warehouse/schema.sql).
 _PRICES_OFF_THE_GRID = """
 SELECT count(*) FROM price_rates
 WHERE canonical_model = $canonical AND variant = $target_variant

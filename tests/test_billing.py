@@ -477,7 +477,7 @@ def test_a_rate_changed_in_place_is_a_new_point_and_old_bills_keep_theirs(
 
 
 def test_every_bills_amounts_add_up_to_the_daily_rollup(tmp_path: Path) -> None:
-    """The views compute each call's amounts (warehouse/migrations/0010) with the formula
+    """The views compute each call's amounts (warehouse/schema.sql) with the formula
     billing prices the hourly sums with (pricing/sql/costed.sql), written twice: over the
     demo's traffic (tiers, cache, failures, per-task prices, unpriced calls), every day,
     provider, model and attribution adds up to the same amounts both ways. (Per-request

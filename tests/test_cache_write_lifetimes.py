@@ -22,7 +22,7 @@ from test_focus import UNEVALUABLE, validate
 
 from conftest import D, costs, ingest_records
 from ingest.prices import load_prices, read_sheets
-from ingest.usage import UsageFormat, ingest_usage
+from ingest.usage import UsageFormat
 from pricing.engine import rebill
 from pricing.reprice import CallScope, reprice
 from reports.export import ExportFormat, export_calls
@@ -30,12 +30,10 @@ from reports.finance import build_report
 from reports.focus import export_focus
 from reports.period import Period, parse_period
 from reports.reconcile import InvoiceLine, check_invoice
-from warehouse import SCHEMA_VERSION, connect, schema_version
-from warehouse.db import migrations
+from warehouse import connect
 
 TS = "2026-10-01T12:00:00Z"
 OCTOBER = parse_period("2026-10", None, None)
-MIGRATION = "cache_write_lifetimes_and_calls_without_usage"
 
 
 def sheet(folder: Path, provider: str, rates: str) -> Path:
@@ -244,67 +242,9 @@ def test_one_hour_writes_above_all_writes_are_quarantined(
     ]
 
 
-def test_a_warehouse_from_before_this_schema_migrates_forward_with_the_same_bills(
-    tmp_path: Path,
-) -> None:
-    """Calls get no 1-hour cache writes, the price points bill them at the cache-write rate,
-    every bill keeps its amounts, and a rebill changes none of them."""
-    from conftest import sample_warehouse
-
-    path = sample_warehouse(tmp_path)
-    old = duckdb.connect(str(path))
-    # back to the schema before: its views (schema 10's), without this schema's columns and
-    # macros
-    schema_10 = next(m.sql for m in migrations() if m.version == 10)
-    old.execute("DROP VIEW call_costs")
-    old.execute("DROP VIEW calls_costed")
-    for table, column in (
-        ("calls", "cache_write_1h_tokens"),
-        ("calls", "no_usage_reason"),
-        ("call_hours", "cache_write_1h_tokens"),
-        ("call_hours", "no_usage_reason"),
-        ("reprice_hours", "cache_write_1h_tokens"),
-        ("bill_points", "cache_write_1h_pt"),
-    ):
-        old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    schema_2 = next(m.sql for m in migrations() if m.version == 2)
-    old.execute(
-        "CREATE OR REPLACE VIEW price_rates AS "
-        + schema_2[schema_2.index("WITH") : schema_2.index("FROM points;") + len("FROM points")]
-    )
-    old.execute("ALTER TABLE price_points DROP COLUMN cache_write_1h_rate")
-    for macro in ("bill_amounts", "bill_total", "bill_parts", "bill_charge"):
-        old.execute(f"DROP MACRO {macro}")
-    old.execute(schema_10[schema_10.index("CREATE VIEW calls_costed") :])
-    version = next(m.version for m in migrations() if m.name == MIGRATION)
-    old.execute("DELETE FROM schema_migrations WHERE version >= $v", {"v": version})
-    bills = "SELECT * FROM call_costs ORDER BY batch_id, source_line, source_item"
-    before = old.execute(bills).fetchall()
-    rollup = old.execute("SELECT sum(total_cost), sum(calls) FROM daily_rollup").fetchall()
-    old.close()
-    assert len(before) > 2_500
-
-    con = connect(path)
-    assert schema_version(con) == SCHEMA_VERSION
-    after = f"SELECT * EXCLUDE (cache_write_1h_cost) FROM ({bills})"
-    assert con.execute(after).fetchall() == before
-    assert con.execute(
-        "SELECT count(*) FROM bill_points WHERE cache_write_1h_pt IS DISTINCT FROM cache_write_pt"
-    ).fetchall() == [(0,)]
-    assert con.execute("SELECT sum(cache_write_1h_tokens) FROM calls").fetchall() == [(0,)]
-    rebill(con)
-    assert con.execute(after).fetchall() == before
-    assert con.execute("SELECT sum(total_cost), sum(calls) FROM daily_rollup").fetchall() == rollup
-    # and the warehouse takes new calls
-    again = tmp_path / "more.jsonl"
-    again.write_text(json.dumps(message("m-new", "reapi")) + "\n", encoding="utf-8")
-    assert ingest_usage(con, again).loaded == 1
-    con.close()
-
-
 def test_the_formula_is_one_macro(tmp_path: Path) -> None:
     """Billing, the calls_costed view, repricing and the reconciliation's what-ifs call
-    bill_amounts (warehouse/migrations/0013); none writes the products out again."""
+    bill_amounts (warehouse/schema.sql); none writes the products out again."""
     root = Path(__file__).parent.parent
     users = [
         root / "pricing/sql/costed.sql",
@@ -323,15 +263,7 @@ def test_the_formula_is_one_macro(tmp_path: Path) -> None:
     con.close()
 
 
-def test_bill_amounts_by_hand() -> None:
-    con = duckdb.connect()
-    text = next(m.sql for m in migrations() if m.name == MIGRATION)
-    macros = text[
-        text.index("CREATE OR REPLACE MACRO bill_charge") : text.index(
-            "-- calls_costed and call_costs as in"
-        )
-    ]
-    con.execute(macros)
+def test_bill_amounts_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     rates = (
         "input_pt := 0.000003, cache_read_pt := 0.0000003, cache_write_pt := 0.00000375, "
         "cache_write_1h_pt := 0.000006, output_pt := 0.000015, request_fee := 0.01, "

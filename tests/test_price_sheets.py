@@ -19,7 +19,7 @@ from pricing.sheet import PriceSheet, PriceSheetError
 from ratecard.cli import app
 from ratecard.schemas import SCHEMAS, render
 from reports.budgets import load_budgets
-from warehouse import RatecardError, connect
+from warehouse import RatecardError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "data" / "price_sheets"
@@ -567,28 +567,3 @@ def test_ingest_prices_says_whose_prices_changed(
         "prices changed for vtrix: its 1 calls billed before keep their old prices until "
         "`ratecard bill --rebill`." in result.stdout
     )
-
-
-def test_an_upgraded_warehouse_dates_each_providers_prices_by_their_last_load(
-    priced: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
-    """Before schema 14 only the latest load was known: each provider's prices date from
-    the load that last wrote them, so calls billed before it count as stale (never fewer)."""
-    ingest_records(priced, tmp_path, [chat(call_id="r1")])  # billed with the first load
-    load_prices(priced, [vtrix_sheet(tmp_path, rate=("input: 0.33", "input: 0.35"))])
-    db = file_of(priced)
-    priced.close()
-    old = duckdb.connect(db)
-    old.execute("DROP TABLE price_changes")
-    old.execute("DELETE FROM schema_migrations WHERE version >= 14")
-    loads = dict(
-        old.execute("SELECT provider, max(batch_id) FROM price_points GROUP BY 1").fetchall()
-    )
-    old.close()
-    con = connect(Path(db))
-    try:
-        assert dict(con.execute("FROM price_changes").fetchall()) == loads
-        assert loads["vtrix"] > loads["reapi"]
-        assert stale_by_provider(con) == {}  # reapi's call was billed after reapi's last load
-    finally:
-        con.close()

@@ -1,9 +1,14 @@
 """Open a warehouse file, migrate it forward, and refuse one written by a newer ratecard.
 
-Migrations are the numbered files in ``warehouse/migrations`` (``0001_name.sql``, ...). Each
-runs once, in its own transaction, and is recorded in ``schema_migrations``. Sessions always
-run in UTC so that timestamps print and group by day the same way on every machine. Opening
-waits for another process's lock for a bounded time (:mod:`warehouse.lock`).
+Migrations are the numbered files in ``warehouse/migrations`` (``NNNN_name.sql``), numbered
+without gaps from the baseline, ``0015_baseline.sql``: the schema that the fifteen migrations
+written before the first release built, squashed into one (ADR 0060). A blank file gets the
+baseline and every migration after it; a warehouse those fifteen migrations built is at
+version 15, the baseline's, and gets the ones after it; a warehouse at an older version is
+refused with what to do. Each migration runs once, in its own transaction, and is recorded
+in ``schema_migrations``. Sessions always run in UTC so that timestamps print and group by
+day the same way on every machine. Opening waits for another process's lock for a bounded
+time (:mod:`warehouse.lock`).
 """
 
 from __future__ import annotations
@@ -33,21 +38,32 @@ class Migration:
     sql: str
 
 
+BASELINE_VERSION = 15
+"""The version of the baseline schema, the first migration shipped: the oldest version of a
+warehouse this ratecard opens."""
+BEFORE_THE_BASELINE = "b1b3e63"
+"""The last commit of ratecard with the migrations before the baseline, which upgrades a
+warehouse of an older version to the baseline's."""
+
+
 def migrations() -> list[Migration]:
-    """The migrations shipped with this version, in order."""
+    """The migrations shipped with this version, in order: the baseline, then each after it."""
     found = []
     for entry in resources.files("warehouse.migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    expected = list(range(1, len(found) + 1))
-    if [m.version for m in found] != expected:
-        raise AssertionError(f"migrations must be numbered 1..n without gaps: {found}")
+    expected = list(range(BASELINE_VERSION, BASELINE_VERSION + len(found)))
+    if [m.version for m in found] != expected or found[0].name != "baseline":
+        raise AssertionError(
+            f"migrations must be the baseline {BASELINE_VERSION} and the numbers after it, "
+            f"without gaps: {[(m.version, m.name) for m in found]}"
+        )
     return found
 
 
-SCHEMA_VERSION = len(migrations())
+SCHEMA_VERSION = migrations()[-1].version
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
@@ -62,12 +78,16 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(fetch_value(con, "SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
-def migrate(con: duckdb.DuckDBPyConnection, *, target: int = SCHEMA_VERSION) -> list[int]:
-    """Apply the migrations above the warehouse's version up to ``target``; return them."""
+def migrate(con: duckdb.DuckDBPyConnection, shipped: list[Migration] | None = None) -> list[int]:
+    """Apply the migrations (``shipped``: those of this version) above the warehouse's
+    version, a blank one's from the baseline on; return their versions.
+
+    The caller has refused a warehouse older than the baseline (:func:`too_old`).
+    """
     current = schema_version(con)
     applied = []
-    for migration in migrations():
-        if current < migration.version <= target:
+    for migration in migrations() if shipped is None else shipped:
+        if migration.version > current:
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute(migration.sql)
@@ -82,6 +102,16 @@ def migrate(con: duckdb.DuckDBPyConnection, *, target: int = SCHEMA_VERSION) -> 
                 raise
             applied.append(migration.version)
     return applied
+
+
+def too_old(path: Path, version: int) -> RatecardError:
+    """The refusal of a warehouse older than the baseline, which this ratecard cannot upgrade."""
+    return RatecardError(
+        f"{path}: schema version {version} is older than {BASELINE_VERSION}, the oldest this "
+        f"ratecard upgrades: open it once read-write with ratecard at commit "
+        f"{BEFORE_THE_BASELINE} (any ingest or `ratecard bill`), which brings it to "
+        f"{BASELINE_VERSION}, or build a new warehouse from the same logs and price sheets."
+    )
 
 
 def missing(path: Path, why: str = "no such file") -> RatecardError:
@@ -135,6 +165,9 @@ def connect(
     if version == 0 and (read_only or not create):
         con.close()
         raise missing(path, "a DuckDB file without ratecard's tables")
+    if 0 < version < BASELINE_VERSION:
+        con.close()
+        raise too_old(path, version)
     if version > SCHEMA_VERSION:
         con.close()
         raise RatecardError(

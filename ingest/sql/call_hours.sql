@@ -1,4 +1,4 @@
--- call_hours rows (warehouse/migrations/0011) for usage batch $batch, written with its calls:
+-- call_hours rows (warehouse/schema.sql) for usage batch $batch, written with its calls:
 -- their token sums per UTC hour, attribution, failure and input-size band, which billing
 -- prices instead of the calls one by one when the prices allow (pricing/sql/grid_units.sql).
 --
@@ -20,7 +20,7 @@ SELECT
     sum(output_tokens)::HUGEINT AS output_tokens,
     sum(reasoning_tokens)::HUGEINT AS reasoning_tokens,
     sum(reported_cost) AS reported_cost,
-    -- after reported_cost, as in the table (migration 0013 added them)
+    -- after reported_cost, as in the table
     sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
     no_usage_reason
 FROM calls

@@ -7,7 +7,7 @@
 -- again) is a duplicate too, so that a re-ingest changes nothing.
 WITH
 
--- Ids are matched by their integer keys first (call_key, warehouse/migrations/0007): millions
+-- Ids are matched by their integer keys first (call_key, warehouse/schema.sql): millions
 -- of keys scan and group far faster than the text ids, and only the few records whose key
 -- repeats in this file or is already in the warehouse have their content compared. A key
 -- shared by two different ids only adds records to compare: the joins below are on call_id.

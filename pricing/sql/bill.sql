@@ -1,4 +1,4 @@
--- call_bills rows (warehouse/migrations/0010): the price point that priced each call, by
+-- call_bills rows (warehouse/schema.sql): the price point that priced each call, by
 -- its number, or why none did, from `costed` (scope.sql, call_units.sql and costed.sql,
 -- which the engine puts in front of this query). The amounts are not stored: the
 -- calls_costed view computes them from the point's rates and the call's counts with the

@@ -1,4 +1,4 @@
--- bill_points rows (warehouse/migrations/0010 and 0013): a number for each price point of the
+-- bill_points rows (warehouse/schema.sql): a number for each price point of the
 -- current sheets that bills do not name yet, after the highest in use. A point is the whole
 -- price a bill uses, rates included, so that a bill's amounts follow from it and the call's
 -- counts (the calls_costed view); a sheet that changes a rate makes a new point.

@@ -32,7 +32,7 @@ amounts AS (
         END AS unpriced_reason,
         effective_from AS price_from,
         above_input_tokens AS tier_above,
-        -- the bill's one formula (warehouse/migrations/0013)
+        -- the bill's one formula (warehouse/schema.sql)
         bill_amounts(
             charged := is_charged, priced := priced, calls := calls,
             input_tokens := input_tokens, cache_read_tokens := cache_read_tokens,

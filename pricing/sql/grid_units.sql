@@ -1,6 +1,6 @@
 -- CTE fragment, after scope.sql (of which it uses `wire_rates`) and before
 -- costed.sql: the calls of usage batches $first_batch..$last_batch as their token sums per
--- UTC hour, attribution, failure and input-size band (call_hours, warehouse/migrations/0011),
+-- UTC hour, attribution, failure and input-size band (call_hours, warehouse/schema.sql),
 -- each with the price point that prices all its calls, as units to bill.
 --
 -- Only valid when every price is on the grid (price_on_the_grid: it starts and ends on a

@@ -24,7 +24,7 @@ hour_sums AS (
     SELECT
         batch_id, hour_us, provider, model, team, project, api_key_id,
         status = 'failed' AS failed,
-        input_band(input_tokens) AS input_band,  -- warehouse/migrations/0006
+        input_band(input_tokens) AS input_band,  -- warehouse/schema.sql
         no_usage_reason,
         rate_id,
         count(*) AS calls,

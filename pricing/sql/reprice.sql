@@ -26,7 +26,7 @@ matched AS (
         AND s.size > r.tier_lo AND s.size <= r.tier_hi
 ),
 
--- the bill's formula (bill_amounts, warehouse/migrations/0013) at the target's per-token
+-- the bill's formula (bill_amounts, warehouse/schema.sql) at the target's per-token
 -- rates: NULL where the target has no price, 0 for failed calls it does not bill
 repriced AS (
     SELECT

@@ -19,7 +19,7 @@ scope AS (
         c.cache_write_1h_tokens,
         c.output_tokens,
         c.total_cost AS actual_cost
-    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     WHERE c.priced
       AND c.canonical_model = $canonical
       AND c.variant = $variant

@@ -1,5 +1,5 @@
 -- CTE fragment for reprice.sql: the same calls as reprice_calls.sql, summed per UTC hour and
--- input-size band (reprice_hours, warehouse/migrations/0006), as `scope`. Only valid when
+-- input-size band (reprice_hours, warehouse/schema.sql), as `scope`. Only valid when
 -- $start and $end are whole UTC hours and every target price begins and ends on a whole
 -- hour and has its tier thresholds among the band edges (pricing/reprice.py checks): then
 -- all the calls of a row fall under one target price, and their bill there is that price's

@@ -7,7 +7,7 @@
 -- input-size band) are several rows, and grid units, one per hour, attribution, failure and
 -- band, are copied (grouping the 230,000 units of ten million calls took 0.3 s of a rebill).
 -- Amounts stay exact (sums of DECIMAL). Failed calls and each input-size band
--- (warehouse/migrations/0006) are kept apart, for repricing.
+-- (warehouse/schema.sql) are kept apart, for repricing.
 SELECT
     batch_id, hour, provider, model, canonical_model, variant, team, project, api_key_id,
     currency, unpriced_reason,

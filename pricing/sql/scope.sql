@@ -5,7 +5,7 @@
 -- `wire_rates`; and each call with the price point in force at its ts (range join) and
 -- matching its input size (tier) as `matched`, its rate columns NULL when none does (and for
 -- a call whose usage is unknown, no_usage_reason: nothing can price it). Rates are per token
--- (the price_rates view, warehouse/migrations/0002 and 0013).
+-- (the price_rates view, warehouse/schema.sql).
 
 -- Every wire id the sheets know at a provider, with the model it is priced as: a wire id
 -- that a sheet lists as an alias (model_aliases) is priced as the model it names, and

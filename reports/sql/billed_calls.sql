@@ -4,7 +4,7 @@ WITH
 
 scoped AS (
     SELECT *
-    FROM calls_costed  -- each call with its bill, if it has one (warehouse/migrations/0010)
+    FROM calls_costed  -- each call with its bill, if it has one (warehouse/schema.sql)
     WHERE ($start IS NULL OR ts >= $start) AND ($end IS NULL OR ts < $end)
 ),
 

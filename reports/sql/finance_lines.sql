@@ -21,7 +21,7 @@ SELECT
     sum(c.request_cost) AS request_cost,
     sum(c.total_cost) AS total_cost,
     string_agg(DISTINCT c.currency, ',') AS currencies
-FROM calls_costed AS c  -- each call with its bill, if it has one (warehouse/migrations/0010)
+FROM calls_costed AS c  -- each call with its bill, if it has one (warehouse/schema.sql)
 WHERE c.ts >= $start AND c.ts < $end
 GROUP BY ALL
 ORDER BY sum(c.total_cost) DESC NULLS LAST, __ORDER__

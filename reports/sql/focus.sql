@@ -22,7 +22,7 @@ charged AS (
         c.unit_tokens,
         c.price_from,
         c.tier_above,
-        -- the unit prices the call was billed at (its point's, warehouse/migrations/0010),
+        -- the unit prices the call was billed at (its point's, warehouse/schema.sql),
         -- in the sheet's unit: exact, as the per-token rates are the sheet's over its unit
         p.input_pt * p.unit_tokens AS input_rate,
         p.cache_read_pt * p.unit_tokens AS cache_read_rate,
@@ -42,7 +42,7 @@ charged AS (
         c.cache_write_1h_cost,
         c.output_cost,
         c.request_cost
-    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     JOIN bill_points AS p USING (point_id)  -- a priced call's point, even if its sheet changed
     LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
     WHERE c.ts >= $start AND c.ts < $end

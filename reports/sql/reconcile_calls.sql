@@ -13,7 +13,7 @@ reported AS (
         -- the rates of the price point the call was billed at (a sheet loaded since does
         -- not change what its bill would have been)
         c.total_cost + c.cache_read_tokens * r.saved_pt AS cost_without_cache_discount
-    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     LEFT JOIN bill_points AS r USING (point_id)
     WHERE c.billed AND c.reported_cost IS NOT NULL
       AND ($start IS NULL OR c.ts >= $start) AND ($end IS NULL OR c.ts < $end)

@@ -13,7 +13,7 @@ scoped AS (
         c.status, c.reported_cost, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
         c.cache_write_1h_tokens, c.output_tokens, c.priced, c.total_cost, c.cache_savings,
         c.point_id
-    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     WHERE c.billed AND c.provider = $provider
       -- the wire id, or the canonical model with its variant (minimax-m2.5-highspeed);
       -- invoices are typed by people: case does not matter
@@ -28,7 +28,7 @@ SELECT
     count(*) FILTER (WHERE NOT s.priced) AS unpriced_calls,
     coalesce(sum(s.total_cost), 0) AS cost,
     coalesce(sum(s.cache_savings), 0) AS cache_discount,
-    -- the bill's formula (bill_amounts, warehouse/migrations/0013) as if charged
+    -- the bill's formula (bill_amounts, warehouse/schema.sql) as if charged
     coalesce(sum(
         CASE WHEN s.status = 'failed' THEN bill_amounts(
             charged := true, priced := true, calls := 1, input_tokens := s.input_tokens,

@@ -37,7 +37,7 @@ from_calls AS (
             AS spend,
         count(*) FILTER (WHERE NOT c.priced) AS unpriced_calls,
         count(*) FILTER (WHERE c.priced AND c.currency <> $currency) AS other_currency_calls
-    FROM calls_costed AS c  -- each call with its bill (warehouse/migrations/0010)
+    FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     WHERE c.billed AND $hours_end < $as_of
       AND c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
       AND ($teams IS NULL OR list_contains($teams, c.team))
