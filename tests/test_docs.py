@@ -7,6 +7,10 @@
 - Every relative link of README.md, ARCHITECTURE.md and docs/**/*.md (images too) points at
   a file that exists inside the repository, and a ``#heading`` at a heading of that file;
   nothing points outside the repository (the design's shared folder is not shipped).
+- No tracked file of the project, code, data or text, names a place outside the repository:
+  no ``../shared`` folder, no absolute path under the machine's work folder.
+- Every decision record in docs/decisions/ is listed in its index, docs/decisions/README.md,
+  once, and its number is its own.
 
 The commands the documents show are run by tests/test_readme_commands.py.
 """
@@ -14,6 +18,7 @@ The commands the documents show are run by tests/test_readme_commands.py.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,13 +30,14 @@ from ratecard.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "docs" / "cli.md"
-DOCUMENTS = sorted(
-    {ROOT / "README.md", ROOT / "ARCHITECTURE.md", *(ROOT / "docs").rglob("*.md")}
-)
+DOCUMENTS = sorted({ROOT / "README.md", ROOT / "ARCHITECTURE.md", *(ROOT / "docs").rglob("*.md")})
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 FENCED = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 CODE = re.compile(r"`[^`\n]*`")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # http:, https:, mailto:
+# "..", "/", "shared"; "/", "work", "/"; the seeds' folder. This file's examples must name
+# them, so it alone is not searched.
+OUTSIDE = re.compile(r"(?<![\w.])\.\.[/\\]shared\b|(?<![\w/.])/wor[k]/|\bshared[/]seeds\b")
 
 
 def commands(group: typer.core.TyperGroup | None = None) -> Iterator[tuple[str, list[str]]]:
@@ -145,5 +151,60 @@ def test_every_relative_link_points_at_a_file_in_the_repository(document: Path) 
 def test_no_document_points_outside_the_repository(document: Path) -> None:
     """Not as a link, and not as a path in the text either (``../shared/seeds``)."""
     text = document.read_text(encoding="utf-8")
-    outside = re.findall(r"(?<![\w./])\.\./shared\b|(?<![\w/])/work/\S+|\bshared/seeds\b", text)
+    outside = OUTSIDE.findall(text)
     assert not outside, f"{document.relative_to(ROOT)} points outside the repository: {outside}"
+
+
+def tracked_files() -> list[Path]:
+    """Every file git tracks in the checkout (the test needs a git checkout)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout: the tracked files cannot be listed")
+    return [ROOT / name for name in listed.decode().split("\0") if name]
+
+
+def test_the_outside_pattern_finds_what_it_must() -> None:
+    for text in ("see ../shared/STYLE.md", "/work/shared/seeds/001", "(shared/seeds/004)"):
+        assert OUTSIDE.search(text), text
+    for text in ("docs/providers.md", "a/work/b", "framework/", "../sharedx"):
+        assert not OUTSIDE.search(text), text
+
+
+def test_no_tracked_file_points_outside_the_repository() -> None:
+    files = tracked_files()
+    assert ROOT / "pyproject.toml" in files, "git ls-files listed no project file"
+    found: list[str] = []
+    for path in files:
+        if path == Path(__file__).resolve() or not path.is_file():  # deleted, not committed
+            continue
+        data = path.read_bytes()
+        if b"\0" in data:  # binary: an image, a compressed example log
+            continue
+        text = data.decode("utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            for match in OUTSIDE.finditer(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {match.group()!r}")
+    assert not found, "files point outside the repository:\n" + "\n".join(found)
+
+
+DECISIONS = ROOT / "docs" / "decisions"
+RECORD = re.compile(r"^(\d{4})-[a-z0-9-]+\.md$")
+
+
+def test_every_decision_record_is_in_the_index() -> None:
+    records = sorted(p.name for p in DECISIONS.glob("*.md") if p.name != "README.md")
+    index = links(DECISIONS / "README.md")
+    assert len(records) > 50, records
+    misnamed = [name for name in records if not RECORD.match(name) and name != "COMMENT-MAP.md"]
+    assert not misnamed, f"decision records not named NNNN-title.md: {misnamed}"
+    numbered = [name for name in records if RECORD.match(name)]
+    numbers = [name[:4] for name in numbered]
+    taken_twice = sorted({n for n in numbers if numbers.count(n) > 1})
+    assert not taken_twice, f"decision record numbers used twice: {taken_twice}"
+    unlisted = [name for name in numbered if name not in index]
+    assert not unlisted, f"docs/decisions/README.md does not list {unlisted}"
+    listed_twice = sorted({name for name in index if RECORD.match(name) and index.count(name) > 1})
+    assert not listed_twice, f"docs/decisions/README.md lists more than once: {listed_twice}"
