@@ -253,8 +253,8 @@ def test_sources_are_shown_under_the_folder_they_share() -> None:
     ]
     one = short_sources(["/data/logs/usage.jsonl"])
     assert (one.folder, one.names) == ("/data/logs", ["usage.jsonl"])
-    apart = short_sources(["/tmp/x.jsonl", "/work/y.yml"])
-    assert (apart.folder, apart.names) == (None, ["/tmp/x.jsonl", "/work/y.yml"])
+    apart = short_sources(["/tmp/x.jsonl", "/srv/y.yml"])
+    assert (apart.folder, apart.names) == (None, ["/tmp/x.jsonl", "/srv/y.yml"])
 
 
 def test_spend_over_time_spans_the_period_in_days_and_never_goes_below_zero() -> None:
