@@ -46,7 +46,7 @@ from reports.export import ExportFormat, export_calls
 from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
 from reports.finance import build_report, daily_spend
 from reports.finance import parse_by as parse_finance_by
-from reports.focus import export_focus
+from reports.focus import FOCUS_REFUSES_BY, export_focus
 from reports.period import parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
 from reports.reconcile import reconcile as run_reconcile
@@ -439,8 +439,12 @@ def report(
     start: FromOption = None,
     end: ToOption = None,
     by: Annotated[
-        str, typer.Option(help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)}.")
-    ] = "team,project",
+        str | None,
+        typer.Option(
+            help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)} (default team,project). "
+            "Not with --format focus: FOCUS rows are per charge; group them in the FinOps tool."
+        ),
+    ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
     timezone: TimezoneOption = "UTC",
 ) -> None:
@@ -455,10 +459,12 @@ def report(
         if fmt is ReportFormat.FOCUS:
             if timezone != "UTC":
                 raise RatecardError("--format focus: FOCUS charge periods are UTC days")
+            if by is not None:
+                raise RatecardError(FOCUS_REFUSES_BY)
             rows = export_focus(con, out_path, chosen)
             render.print_written(f"{rows:,} FOCUS 1.2 rows", out_path)
             return
-        result = build_report(con, parse_finance_by(by), chosen, timezone)
+        result = build_report(con, parse_finance_by(by or "team,project"), chosen, timezone)
         if fmt is ReportFormat.CSV:
             write_csv(result, out_path)
         elif fmt is ReportFormat.XLSX:

@@ -31,6 +31,17 @@ APPLICABILITY = (
 requests), unit list prices come from price sheets, rows carry team and project tags, and
 billing accounts are named (one per provider)."""
 
+FOCUS_REFUSES_BY = (
+    "--by does not apply to --format focus: FOCUS rows are per charge (UTC day, provider, "
+    "model, price and pricing dimension, tagged with team and project); group them in your "
+    "FinOps tool by ProviderName, x_Model, ServiceName (the canonical model), x_ModelVariant "
+    "or Tags, or drop --format focus for a grouped report"
+)
+"""Why ``report --format focus`` refuses ``--by``: the FOCUS spec fixes a row's granularity
+(one charge), and a FinOps tool groups the rows itself, so a regrouped dataset would only be
+a coarser one with the same totals. Every report dimension but ``key`` is a column (or tag)
+of each row."""
+
 
 def export_focus(con: duckdb.DuckDBPyConnection, out: Path, period: Period) -> int:
     """Write the FOCUS rows of ``period`` (UTC days) to ``out``; return how many."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -398,9 +397,22 @@ def test_every_dimension_in_every_format(
         assert shown.residue == printed(TOTAL) - lines_sum
 
 
-@pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_focus_costs_add_up_to_the_summary(ledger: Path, tmp_path: Path, suffix: str) -> None:
-    out = tmp_path / f"focus.{suffix}"
+FOCUS_COLUMN = {  # where a FOCUS row carries each report dimension (FOCUS has no key)
+    "team": "json_extract_string(Tags, '$.team')",
+    "project": "json_extract_string(Tags, '$.project')",
+    "provider": "ProviderName",
+    "model": "x_Model",
+    "canonical_model": "ServiceName",
+    "variant": "x_ModelVariant",
+}
+
+
+@pytest.fixture(scope="module", params=["csv", "parquet"])
+def focus_rows(
+    request: pytest.FixtureRequest, ledger: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """November's FOCUS export, read back into a DuckDB table `focus`."""
+    out = tmp_path_factory.mktemp("focus") / f"focus.{request.param}"
     result = CliRunner().invoke(
         app,
         [
@@ -410,15 +422,65 @@ def test_focus_costs_add_up_to_the_summary(ledger: Path, tmp_path: Path, suffix:
     )
     assert result.exit_code == 0, result.output
     con = duckdb.connect()
-    reader = "read_csv($path, all_varchar = true)" if suffix == "csv" else "read_parquet($path)"
-    rows = con.execute(
-        f"SELECT CAST(BilledCost AS VARCHAR), Tags, x_ModelVariant FROM {reader}",
-        {"path": str(out)},
-    ).fetchall()
-    # FOCUS states the charged usage only: the failed call is free, the unpriced has no cost
-    assert sum((Decimal(cost) for cost, _, _ in rows), Decimal(0)) == TOTAL
-    with connect(ledger, read_only=True) as books:
-        assert summarize(books, ("provider",), NOVEMBER).total_cost == TOTAL
-    teams = {json.loads(tags)["team"] for _, tags, _ in rows}
+    reader = (
+        "read_csv($path, all_varchar = true)" if out.suffix == ".csv" else "read_parquet($path)"
+    )
+    con.execute(f"CREATE TABLE focus AS SELECT * FROM {reader}", {"path": str(out)})
+    return con, request.param
+
+
+@pytest.mark.parametrize("by", [b for b in BYS if "key" not in b], ids=",".join)
+def test_focus_rows_grouped_by_every_dimension_add_up_to_the_summary(
+    focus_rows: tuple[duckdb.DuckDBPyConnection, str],
+    books: duckdb.DuckDBPyConnection,
+    by: tuple[str, ...],
+) -> None:
+    """FOCUS has no --by (its rows are per charge): a FinOps tool groups them by the columns
+    that carry the dimensions, and each group's cost is the summary's for that group. FOCUS
+    states charged usage only, so the groups of only unpriced calls (no cost) are absent."""
+    con, _ = focus_rows
+    columns = ", ".join(FOCUS_COLUMN[name] for name in by)
+    grouped = {
+        tuple(row[:-1]): Decimal(row[-1])
+        for row in con.execute(
+            f"SELECT {columns}, CAST(sum(CAST(BilledCost AS DECIMAL(38, 15))) AS VARCHAR) "
+            "FROM focus GROUP BY ALL"
+        ).fetchall()
+    }
+    summary = summarize(books, by, NOVEMBER)
+    assert grouped == {row.group: row.cost for row in summary.rows if row.cost is not None}
+    assert grouped == {g: e.total for g, e in expected(by).items() if e.total is not None}
+    assert sum(grouped.values(), Decimal(0)) == summary.total_cost == TOTAL
+
+
+def test_focus_rows_carry_the_hostile_team_and_both_variants(
+    focus_rows: tuple[duckdb.DuckDBPyConnection, str],
+) -> None:
+    con, fmt = focus_rows
+    tags = con.execute("SELECT json_extract_string(Tags, '$.team') FROM focus").fetchall()
+    teams = {team for (team,) in tags}
+    # the CSV may escape the hostile name against formula injection, by a prefix
     assert any(team.endswith(HOSTILE) for team in teams) and "search" in teams
-    assert {variant for _, _, variant in rows} == {"standard", "highspeed"}
+    if fmt == "parquet":
+        assert HOSTILE in teams
+    variants = {v for (v,) in con.execute("SELECT x_ModelVariant FROM focus").fetchall()}
+    assert variants == {"standard", "highspeed"}
+
+
+@pytest.mark.parametrize("by", BYS, ids=",".join)
+def test_focus_refuses_by_and_says_how_to_group(
+    ledger: Path, tmp_path: Path, by: tuple[str, ...]
+) -> None:
+    out = tmp_path / "focus.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            *("report", "--db", str(ledger), "--period", "2026-11", "--by", ",".join(by)),
+            *("--format", "focus", "--out", str(out)),
+        ],
+    )
+    assert result.exit_code == 2 and not out.exists()
+    message = " ".join(result.output.split())
+    assert "--by does not apply to --format focus: FOCUS rows are per charge" in message
+    assert "group them in your FinOps tool by ProviderName, x_Model" in message
+    assert "Traceback" not in result.output
