@@ -315,8 +315,11 @@ def read_back(path: Path) -> str:
     if suffix == ".xlsx":
         from openpyxl import load_workbook
 
-        sheet = load_workbook(path, read_only=True).worksheets[0]
-        cells = list(sheet.iter_rows(values_only=True))
+        book = load_workbook(path, read_only=True)
+        try:  # a read-only workbook holds its file open until closed
+            cells = list(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
         assert len(cells) >= 2, cells
         return f"{len(cells) - 1} XLSX rows"
     if suffix == ".parquet":
