@@ -59,8 +59,7 @@ def step(measure: Measure, *args: str) -> dict[str, Any]:
     """Run ``benchmarks.steps`` in a child process; record its result and peak memory.
 
     The page cache is flushed first: a step must not pay for writing out the files that the
-    steps before it wrote or copied (the warehouse copied right before a rebill, 670 MB at
-    ten million calls, made the rebill's commit 0.3 s slower and its inserts noisier).
+    steps before it wrote or copied (ADR 0038).
     """
     os.sync()
     with tempfile.TemporaryFile() as output:

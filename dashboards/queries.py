@@ -76,8 +76,8 @@ ROLLUP_FILTER = """
 
 
 # The connection of the page being rendered, opened on its first query and shared by the
-# rest: opening a warehouse costs tens of milliseconds, and a page runs several queries. It
-# is closed when the page is done, so that ingests are never locked out between renders.
+# rest, since a page runs several queries. It is closed when the page is done, so that
+# ingests are never locked out between renders (ADR 0035).
 _session: ContextVar[dict[str, duckdb.DuckDBPyConnection] | None] = ContextVar(
     "_session", default=None
 )

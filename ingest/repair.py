@@ -116,9 +116,9 @@ class CarriageReturnScan:
     or at the start of one of its 128 MiB buffers, is taken for a line end, silently, and a
     CRLF header makes its CSV reader read no rows at all. So every file is also scanned for
     a CR, and one that holds any is read from the repaired copy. A plain file is scanned
-    through mmap (about 0.5 s per GB here: benchmarks/FINDINGS.md), a .gz decompressed; the
-    scan stops as soon as it knows, or when told to. DuckDB releases the GIL while it reads,
-    so the two run side by side.
+    through mmap (its cost: benchmarks/FINDINGS.md), a .gz decompressed; the scan stops as
+    soon as it knows, or when told to. DuckDB releases the GIL while it reads, so the two run
+    side by side.
     """
 
     _WINDOW = 64 * 1024 * 1024

@@ -134,11 +134,10 @@ def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
     (ingest/scratch.py) as ``ingest_scratch`` for a file's staged records; yield the folder
     (where a damaged file's repaired copy goes too), and delete it all afterwards.
 
-    Staged into a TEMP table, ten million records cost 10-15 s more (benchmarks/FINDINGS.md):
-    a temporary table over the memory limit spills uncompressed, and the duplicate check and
-    the insert into calls read it back slowly. A table in the warehouse itself would do as
-    well but leave its blocks free inside the warehouse file (60 % of its size after one
-    large file); a separate file is simply deleted. It is written without a write-ahead log
+    Not a TEMP table: one over the memory limit spills uncompressed, and the duplicate check
+    and the insert into calls read it back slowly. Not a table in the warehouse itself: it
+    would leave its blocks free inside the warehouse file. A separate file is simply deleted
+    (ADR 0011). It is written without a write-ahead log
     and detached without a checkpoint: nothing in it outlives the ingest. A warehouse in
     memory stages in the system's temporary folder. A folder a killed ingest left behind is
     removed by the next ingest beside it.
@@ -155,8 +154,8 @@ def _scratch(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
             yield folder
         finally:
             # the file is deleted next: detach it without the checkpoint a detach makes
-            # (0.3 s after ten million records; the table dropped first, as before, took as
-            # long). The setting is global, so it is restored at once.
+            # (dropping the table first does not avoid it). The setting is global, so it is
+            # restored at once (ADR 0011).
             con.execute("SET checkpoint_on_detach = 'DISABLED'")
             try:
                 con.execute("DETACH ingest_scratch")
@@ -169,9 +168,8 @@ def _staged_table(columns: list[tuple[object, ...]]) -> str:
     AS would make it, except that ``call_id`` is stored uncompressed.
 
     The ids are nearly all distinct, so compressing them (dictionary and FSST) buys little in
-    a file that is deleted after the ingest, and the calls table compresses them anyway.
-    Writing two million staged records took 2.8 CPU s instead of 3.8, and reading their ids
-    back 0.10 instead of 0.16, for a file 35 MB larger (benchmarks/FINDINGS.md).
+    a file that is deleted after the ingest, and the calls table compresses them anyway
+    (ADR 0012).
     """
     definitions = []
     for name, kind, *_ in columns:
@@ -270,6 +268,7 @@ def _stage(
             # once here for the duplicate check (classify.sql) and the calls table, which
             # read it for loadable records only. Not under a CASE: id_key names its argument
             # 15 times, and DuckDB computes the shared MD5 once only in a plain projection
+            # (ADR 0015)
             "SELECT *, id_key(call_id) AS call_key FROM staged"
         )
         con.execute(_staged_table(con.execute(f"DESCRIBE {query}", params).fetchall()))
@@ -277,8 +276,8 @@ def _stage(
         con.execute(f"INSERT INTO ingest_scratch.staged {query}", params)
         if layout is None:
             con.execute(sql_file("ingest", "number_lines"))
-            # only when a line holds several calls: the shift's join costs 1.5 s at ten
-            # million rows even when there is nothing to shift
+            # only when a line holds several calls: the shift's join costs time even when
+            # there is nothing to shift (ADR 0010)
             if fetch_value(con, "SELECT count(*) FROM ingest_scratch.staged WHERE source_item > 0"):
                 con.execute(sql_file("ingest", "shift_after_extra_calls"))
         if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):

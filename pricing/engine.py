@@ -52,10 +52,13 @@ def bill_batches(
     # input-size bands, the hours are priced from the calls' token sums that ingest keeps
     # (call_hours; grid_units.sql); otherwise the calls are grouped by the point that
     # prices each (hour_units.sql)
-    con.execute(sql_file("pricing", "bill_points"))
+    points = sql_file("pricing", "points")
+    con.execute(
+        f"INSERT INTO bill_points BY NAME WITH {points},\n{sql_file('pricing', 'bill_points')}"
+    )
     on_the_grid = not sum_each_call and fetch_value(con, _PRICES_OFF_THE_GRID) == 0
     hours = "grid_units" if on_the_grid else "hour_units"
-    scope, costed = sql_file("pricing", "scope"), sql_file("pricing", "costed")
+    scope, costed = f"{points},\n{sql_file('pricing', 'scope')}", sql_file("pricing", "costed")
     per_call = f"WITH {scope},\n{sql_file('pricing', 'call_units')},\n{costed}\n"
     per_hour = f"WITH {scope},\n{sql_file('pricing', hours)},\n{costed}\n"
     con.execute(f"INSERT INTO call_bills BY NAME {per_call}{sql_file('pricing', 'bill')}", span)

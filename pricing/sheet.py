@@ -144,11 +144,15 @@ TokenThreshold = Annotated[int, Field(gt=0), BeforeValidator(plain_number)]
 """A number of input tokens, written as a plain whole number."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """The base of every configuration file's model (price sheets, budgets): an unknown key
+    is an error, a loaded value never changes, and each field's docstring is its
+    description in the JSON Schema."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
-class Rates(_Strict):
+class Rates(StrictModel):
     input: Rate
     """Rate for input tokens that were neither read from nor written to the prompt cache."""
     output: Rate
@@ -193,7 +197,7 @@ class PricePeriod(Rates):
     """When they were last checked against the source, when not the sheet's date."""
 
 
-class ModelPrices(_Strict):
+class ModelPrices(StrictModel):
     id: WireId
     """The model id exactly as sent on the wire to this provider (``MiniMax-M3``)."""
     canonical: WireId
@@ -209,7 +213,7 @@ class ModelPrices(_Strict):
     """Its prices over time."""
 
 
-class PriceSheet(_Strict):
+class PriceSheet(StrictModel):
     """One provider's price sheet."""
 
     provider: ProviderName

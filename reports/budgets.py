@@ -34,16 +34,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     model_validator,
 )
 
 from ingest import exact_yaml
-from pricing.sheet import Currency, first_error, plain_number
+from pricing.sheet import Currency, StrictModel, first_error, plain_number
 from reports.forecast import (
     HISTORY_DAYS,
     Selection,
@@ -70,11 +68,7 @@ def _zone(name: str) -> str:
     return name
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class Scope(_Strict):
+class Scope(StrictModel):
     """Which calls count against a budget; every key given must match, none means all."""
 
     team: str | None = None
@@ -90,7 +84,7 @@ class Scope(_Strict):
         return ", ".join(parts) or "all traffic"
 
 
-class Channel(_Strict):
+class Channel(StrictModel):
     """Where a budget's alerts go: a webhook URL, given directly or read from an
     environment variable (for URLs that carry a secret, such as Slack's)."""
 
@@ -140,7 +134,7 @@ Amount = Annotated[Decimal, Field(gt=0, decimal_places=6), BeforeValidator(plain
 Threshold = Annotated[int, Field(ge=1, le=1000), BeforeValidator(plain_number)]
 
 
-class Budget(_Strict):
+class Budget(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     scope: Scope = Field(default_factory=Scope)
     period: Literal["monthly", "weekly", "daily"]
@@ -153,7 +147,7 @@ class Budget(_Strict):
     channels: list[Channel] = Field(default_factory=list)
 
 
-class BudgetFile(_Strict):
+class BudgetFile(StrictModel):
     budgets: list[Budget] = Field(min_length=1)
     hygiene_channels: list[Channel] = Field(default_factory=list)
     """Where alerts that belong to no budget go: unpriced traffic, failure-rate spikes."""

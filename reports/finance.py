@@ -20,23 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+# the report's --by (reports.dimensions), as the CLI reads it
+from reports.dimensions import DIMENSIONS as DIMENSIONS
+from reports.dimensions import parse_by as parse_by
 from reports.money import round_column
 from reports.period import Period, midnight
 from warehouse.errors import RatecardError
 from warehouse.sql import sql_file
-
-DIMENSIONS: dict[str, str] = {
-    "team": "team",
-    "project": "project",
-    "provider": "provider",
-    "model": "model",
-    "canonical_model": "canonical_model",
-    "variant": "variant",
-    "key": "api_key_id",
-}
-"""What ``--by`` accepts, and the column of ``calls_costed`` each name reads: a call's own
-attribution, or (canonical_model, variant) the price point its bill used, NULL for an
-unpriced call, as in the summary's rollup."""
 
 TOKENS = (
     "input_tokens",
@@ -97,17 +87,6 @@ class Report:
 
     def tokens(self, name: str) -> int:
         return sum(line.tokens[name] for line in self.lines)
-
-
-def parse_by(text: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [n for n in names if n not in DIMENSIONS]
-    if unknown or not names or len(set(names)) != len(names):
-        raise RatecardError(
-            f"--by: unknown or repeated dimension {unknown[0] if unknown else text!r}; "
-            f"choose from {', '.join(DIMENSIONS)}"
-        )
-    return names
 
 
 def zone(name: str) -> ZoneInfo:

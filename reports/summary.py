@@ -12,21 +12,13 @@ from decimal import Decimal
 import duckdb
 
 from pricing.engine import stale_calls
+from reports.dimensions import DIMENSIONS as ATTRIBUTION
+from reports.dimensions import parse_by as parse_dimensions
 from reports.period import Period
-from warehouse.errors import RatecardError
 
-DIMENSIONS: dict[str, str] = {
-    "provider": "provider",
-    "model": "model",
-    "canonical_model": "canonical_model",
-    "variant": "variant",
-    "team": "team",
-    "project": "project",
-    "key": "api_key_id",
-    "day": "day",
-    "currency": "currency",
-}
-"""What ``--by`` accepts, and the rollup column each name reads."""
+DIMENSIONS: dict[str, str] = {**ATTRIBUTION, "day": "day", "currency": "currency"}
+"""What ``--by`` accepts here, and the rollup column each name reads: the report's
+dimensions (:mod:`reports.dimensions`), the day and the currency."""
 
 
 @dataclass(frozen=True)
@@ -77,14 +69,8 @@ class Summary:
 
 
 def parse_by(text: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [n for n in names if n not in DIMENSIONS]
-    if unknown or not names:
-        raise RatecardError(
-            f"--by: unknown dimension {unknown[0] if unknown else text!r}; "
-            f"choose from {', '.join(DIMENSIONS)}"
-        )
-    return names
+    """The names of the summary's ``--by``: any of :data:`DIMENSIONS`."""
+    return parse_dimensions(text, DIMENSIONS)
 
 
 _PERIOD = "($start IS NULL OR day >= $start) AND ($end IS NULL OR day < $end)"

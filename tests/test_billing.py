@@ -590,3 +590,31 @@ def test_hourly_sums_from_call_hours_equal_those_from_every_call(tmp_path: Path)
     rebill(con)
     assert rollups() == from_calls
     con.close()
+
+
+def test_a_price_point_is_defined_once_as_a_bill_points_row(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """pricing/sql/points.sql is the one match of a rate to its bill point: its `point` has
+    bill_points' columns (but the number) by name and in order, so the points billing adds
+    and the points it finds are compared field by field; a base price's NULL tier matches."""
+    from warehouse.sql import sql_file
+
+    columns = [r[0] for r in priced.execute("DESCRIBE bill_points").fetchall()]
+    fields = priced.execute(
+        f"WITH {sql_file('pricing', 'points')} SELECT struct_keys(point) FROM rate_points LIMIT 1"
+    ).fetchall()[0][0]
+    assert fields == [c for c in columns if c != "point_id"]
+    ingest_records(priced, tmp_path, [chat(call_id="p1")])
+    # every rate of the sheets has found its point (tiers NULL included), and a rebill adds
+    # none: billing the same sheets again names the same points
+    found = (
+        f"WITH {sql_file('pricing', 'points')} SELECT count(*), count(p.point_id), "
+        "count(*) FILTER (WHERE r.above_input_tokens IS NULL) FROM rate_points AS r "
+        "LEFT JOIN known_points AS p ON p.point = r.point"
+    )
+    rates, matched, base = priced.execute(found).fetchall()[0]
+    assert rates == matched and base > 0
+    before = priced.execute("SELECT * FROM bill_points ORDER BY point_id").fetchall()
+    rebill(priced)
+    assert priced.execute("SELECT * FROM bill_points ORDER BY point_id").fetchall() == before

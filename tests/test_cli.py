@@ -97,7 +97,7 @@ def test_raw_bodies_need_and_take_a_provider(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["summary", "--by", "colour"], "--by: unknown dimension 'colour'"),
+        (["summary", "--by", "colour"], "--by: unknown or repeated dimension 'colour'"),
         (["summary", "--period", "2026-13"], "no month 13"),
         (["ingest", "usage", "nowhere.jsonl"], "nowhere.jsonl: no such file"),
         (["ingest", "prices", "nowhere.yml"], "nowhere.yml: no such file or directory"),

@@ -43,7 +43,8 @@ from conftest import TEST_SHEETS, D, chat, error, write_jsonl
 from ingest.prices import load_prices
 from ingest.usage import ingest_usage
 from ratecard.cli import app
-from reports.finance import DIMENSIONS, build_report
+from reports.dimensions import DIMENSIONS
+from reports.finance import build_report
 from reports.period import parse_period
 from reports.summary import summarize
 from warehouse import connect

@@ -225,3 +225,66 @@ def test_the_key_of_a_call_id_is_the_first_64_bits_of_its_md5(tmp_path: Path) ->
     assert con.execute("SELECT id_key(NULL)").fetchall() == [(None,)]
     # md5("abc") begins 900150983cd24fb0
     assert con.execute("SELECT id_key('abc')").fetchall() == [(10376663631224000432,)]
+
+
+def test_the_utc_hour_of_a_time_is_the_same_in_any_session_time_zone(tmp_path: Path) -> None:
+    """utc_hour (migration 16) is the one hour bucket of call_hours, the billing units and
+    the budgets' spend history: rounded down, before 1970 too, and never the session's."""
+    con = connect(tmp_path / "w.duckdb")
+    cases = [
+        ("2026-10-01 10:00:00+00", "2026-10-01 10:00:00"),
+        ("2026-10-01 10:59:59.999999+00", "2026-10-01 10:00:00"),
+        ("2026-10-01 11:00:00+00", "2026-10-01 11:00:00"),
+        ("1969-12-31 23:59:59+00", "1969-12-31 23:00:00"),  # the hour before 1970
+        ("1970-01-01 00:00:00+00", "1970-01-01 00:00:00"),
+        ("2026-10-01 10:45:00+05:30", "2026-10-01 05:00:00"),  # 05:15 UTC
+    ]
+    for zone in ("UTC", "Asia/Kolkata"):  # +05:30: its whole hours are not UTC's
+        con.execute(f"SET TimeZone = '{zone}'")
+        got = con.execute(
+            "SELECT strftime(timezone('UTC', utc_hour(CAST(t AS TIMESTAMPTZ))), "
+            "'%Y-%m-%d %H:%M:%S'), utc_hour_us(CAST(t AS TIMESTAMPTZ)) % 3600000000 "
+            "FROM unnest($times) AS u(t)",
+            {"times": [t for t, _ in cases]},
+        ).fetchall()
+        assert got == [(hour, 0) for _, hour in cases], zone
+    con.close()
+
+
+def test_a_call_is_charged_when_priced_and_ok_or_its_failures_are_billed(
+    tmp_path: Path,
+) -> None:
+    """bill_charged (migration 16): billing, the calls_costed view, repricing and FOCUS."""
+    con = connect(tmp_path / "w.duckdb")
+    rows = con.execute(
+        "SELECT priced, failed, billed, bill_charged(priced, failed, billed) "
+        "FROM (VALUES (true, false, false), (true, true, false), (true, true, true), "
+        "(false, false, false), (false, true, true), (true, false, NULL), "
+        "(false, true, NULL)) AS v(priced, failed, billed)"
+    ).fetchall()
+    assert [r[3] for r in rows] == [True, False, True, False, False, True, False]
+    con.close()
+
+
+def test_the_hour_bucket_and_the_charge_rule_are_written_once() -> None:
+    """The SQL of every layer calls utc_hour / utc_hour_us and bill_charged; none writes the
+    arithmetic or the rule out again (the migrations define them; price_on_the_grid, in the
+    baseline, asks whether a time is a whole hour, not which hour it is in)."""
+    root = Path(__file__).resolve().parent.parent
+    files = [
+        p
+        for folder in ("ingest", "pricing", "reports", "dashboards")
+        for p in root.glob(f"{folder}/**/*.sql")
+    ]
+    files += [
+        p
+        for folder in ("ingest", "pricing", "reports", "dashboards")
+        for p in root.glob(f"{folder}/**/*.py")
+    ]
+    assert len(files) > 40
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert "3600000000" not in text, path
+        assert "date_trunc('hour'" not in re.sub(r"--.*", "", text), path
+        assert not re.search(r"status = 'ok' OR [a-z.]*failed_calls_billed", text), path
+        assert not re.search(r"NOT failed OR [a-z.]*failed_calls_billed", text), path

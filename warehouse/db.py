@@ -69,7 +69,8 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied to this warehouse (0 for a blank file)."""
-    # duckdb_tables() answers in well under a millisecond; information_schema takes ~20 ms
+    # duckdb_tables(), not information_schema: this runs on every connection, and the
+    # dashboard opens one per page (ADR 0035)
     exists = fetch_value(
         con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
     )
@@ -152,11 +153,11 @@ def connect(
     con = open_waiting(path, read_only=read_only, timeout=timeout, on_wait=on_wait)
     con.execute("SET TimeZone = 'UTC'")
     # ingest numbers a file's lines by the places of its staged rows (number_lines.sql),
-    # which DuckDB keeps in file order only with this setting (its default)
+    # which DuckDB keeps in file order only with this setting (its default), ADR 0010
     con.execute("SET preserve_insertion_order = true")
     # DuckDB would take up to 80 % of RAM; ratecard keeps it to 1 GB (RATECARD_MEMORY_LIMIT
-    # to change it) and lets larger work spill to a temporary folder beside the warehouse.
-    # Ingesting ten million calls then peaks at 1.2 GB instead of 10 GB, for 17 % more time.
+    # to change it) and lets larger work spill to a temporary folder beside the warehouse,
+    # ADR 0006.
     con.execute(
         "SET memory_limit = $limit",
         {"limit": os.environ.get("RATECARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)},

@@ -2,7 +2,7 @@
 -- gets typed columns or a reason (the first check it fails) in words a person can act on.
 -- The raw line is kept only for records that fail; it, the reason (which may quote a value)
 -- and the tags are stored with every secret redacted (redact_secrets, macros.sql).
--- trim_spaces is trim, only faster (macros.sql).
+-- trim_spaces is trim, only faster (macros.sql, ADR 0014).
 typed AS (
     SELECT
         *,
@@ -10,7 +10,7 @@ typed AS (
         nullif(trim_spaces(model), '') AS model_clean,
         -- a time with a zone, or without one (taken as UTC), or Unix seconds. A date has a
         -- '-' and Unix seconds never do: the regex runs only for the rare time without one
-        -- (1.5 s at ten million calls)
+        -- (ADR 0014)
         CASE
             WHEN NOT contains(ts_txt, '-')
                  AND regexp_full_match(trim_spaces(ts_txt), '[0-9]{9,11}(\.[0-9]{1,6})?')
@@ -126,7 +126,8 @@ staged AS (
         blank,
         CASE WHEN reason IS NOT NULL THEN redact_secrets(reason) END AS reason,
         -- no id in the record: a hash of the line itself (and the call's place in it),
-        -- stable across re-ingests. A CASE, so that only those records pay for the hash.
+        -- stable across re-ingests. A CASE, so that only those records pay for the hash
+        -- (ADR 0014).
         CASE WHEN nullif(trim_spaces(call_id), '') IS NOT NULL THEN trim_spaces(call_id)
              ELSE 'h:' || md5(line) || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END
         END AS call_id,
@@ -158,7 +159,7 @@ staged AS (
         CASE WHEN reason IS NOT NULL THEN left(redact_secrets(line), $raw_limit) END AS raw,
         CASE WHEN reason IS NOT NULL
             -- (line || ''): the same hash as the call id's, written so that DuckDB does not
-            -- hoist one md5 for every record out of the two expressions
+            -- hoist one md5 for every record out of the two expressions (ADR 0014)
             THEN md5(line || '') || CASE WHEN source_item > 0 THEN ':' || source_item ELSE '' END
         END AS record_hash
     FROM checked

@@ -11,7 +11,7 @@ charged AS (
     SELECT
         *,
         tier_lo IS NOT NULL AS priced,
-        tier_lo IS NOT NULL AND (status = 'ok' OR failed_calls_billed) AS is_charged
+        bill_charged(tier_lo IS NOT NULL, status = 'failed', failed_calls_billed) AS is_charged
     FROM units
 ),
 

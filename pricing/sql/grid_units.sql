@@ -8,8 +8,8 @@
 -- calls of a row all fall under one price point, found as the row's smallest call would find
 -- it, at the hour's start with one more input token than the band's lower edge, and the
 -- row's tokens at that point's rates cost exactly what its calls cost one by one. The units
--- are those hour_units.sql builds from the calls themselves, without reading ten million
--- calls again.
+-- are those hour_units.sql builds from the calls themselves, without reading the calls
+-- again (ADR 0027).
 units AS (
     SELECT
         h.batch_id, h.hour, h.provider, h.model, h.team, h.project, h.api_key_id,

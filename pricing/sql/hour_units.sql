@@ -5,18 +5,17 @@
 -- (pricing/engine.py chooses). A bill is linear in the token counts, so a unit's tokens at
 -- its point's rates cost exactly what its calls cost one by one (rollup.sql); per call only
 -- the price point is looked up and integers added, not eight exact amounts computed and
--- summed (ten million calls: 1.5 s against 3.5-4.0 s).
+-- summed (ADR 0025).
 --
 -- Grouping keys are kept few: a call's status is 'ok' or 'failed' (the calls table checks
 -- it), grouped as a boolean.
 --
--- The hour is counted in microseconds since the epoch, rounded down (also before 1970), and
--- made a time once per unit: date_trunc('hour', ts) of a TIMESTAMPTZ goes through the
--- time-zone calendar, 1.8 CPU seconds per ten million calls.
+-- The hour is the call's UTC hour counted in microseconds (utc_hour_us, warehouse/schema.sql)
+-- and made a time once per unit, ADR 0026.
 hour_calls AS (
     SELECT
         *,
-        epoch_us(ts) - (epoch_us(ts) % 3600000000 + 3600000000) % 3600000000 AS hour_us
+        utc_hour_us(ts) AS hour_us
     FROM matched
 ),
 

@@ -33,7 +33,7 @@ repriced AS (
         actual_provider, target_provider, calls, actual_cost, currency,
         tier_lo IS NOT NULL AS priced_at_target,
         bill_amounts(
-            charged := tier_lo IS NOT NULL AND (NOT failed OR failed_calls_billed),
+            charged := bill_charged(tier_lo IS NOT NULL, failed, failed_calls_billed),
             priced := tier_lo IS NOT NULL, calls := calls, input_tokens := input_tokens,
             cache_read_tokens := cache_read_tokens, cache_write_tokens := cache_write_tokens,
             cache_write_1h_tokens := cache_write_1h_tokens, output_tokens := output_tokens,

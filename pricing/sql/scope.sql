@@ -1,8 +1,8 @@
--- CTE fragment, the start of every bill: the calls of usage batches $first_batch..$last_batch
--- as `scope`; the price points as `rates`, numbered (rate_id) so that calls can be grouped
--- by the one that prices them, with the number bills name them by (point_id,
--- bill_points.sql), and once more under every wire id that is priced as their model as
--- `wire_rates`; and each call with the price point in force at its ts (range join) and
+-- CTE fragment, the start of every bill, after points.sql: the calls of usage batches
+-- $first_batch..$last_batch as `scope`; the price points as `rates`, numbered (rate_id) so
+-- that calls can be grouped by the one that prices them, with the number bills name them by
+-- (point_id, bill_points.sql), and once more under every wire id that is priced as their
+-- model as `wire_rates`; and each call with the price point in force at its ts (range join) and
 -- matching its input size (tier) as `matched`, its rate columns NULL when none does (and for
 -- a call whose usage is unknown, no_usage_reason: nothing can price it). Rates are per token
 -- (the price_rates view, warehouse/schema.sql).
@@ -34,31 +34,16 @@ scope AS (
 rates AS MATERIALIZED (
     SELECT
         row_number() OVER (ORDER BY r.provider, r.model, r.effective_from, r.tier_lo) AS rate_id,
-        r.*,
-        r.input_pt - r.cache_read_pt AS saved_pt,  -- what the cache saves per token read
+        r.* EXCLUDE (point),
+        r.point.saved_pt AS saved_pt,
         p.point_id
-    FROM price_rates AS r
-    LEFT JOIN bill_points AS p
-        ON  p.canonical_model = r.canonical_model
-        AND p.variant = r.variant
-        AND p.unit_tokens = r.unit_tokens
-        AND p.currency = r.currency
-        AND p.price_from = r.effective_from
-        AND p.tier_above IS NOT DISTINCT FROM r.above_input_tokens
-        AND p.failed_calls_billed = r.failed_calls_billed
-        AND p.input_pt = r.input_pt
-        AND p.cache_read_pt = r.cache_read_pt
-        AND p.cache_write_pt = r.cache_write_pt
-        AND p.cache_write_1h_pt = r.cache_write_1h_pt
-        AND p.output_pt = r.output_pt
-        AND p.request_fee = r.request_fee
-        AND p.saved_pt = r.input_pt - r.cache_read_pt
+    FROM rate_points AS r
+    LEFT JOIN known_points AS p ON p.point = r.point  -- points.sql: the one match
 ),
 
 -- each price point under every wire id priced as its model, so that a call finds its price
--- by the id it was logged with in one join: a second join of every call to the aliases cost
--- 0.25-0.3 s of a ten-million-call rebill. Whether the sheets know an unpriced call's model
--- is looked up in costed.sql, for the unpriced calls only.
+-- by the id it was logged with in one join, not two. Whether the sheets know an unpriced
+-- call's model is looked up in costed.sql, for the unpriced calls only (ADR 0020).
 wire_rates AS (
     SELECT w.wire, r.*
     FROM rates AS r

@@ -46,7 +46,7 @@ charged AS (
     JOIN bill_points AS p USING (point_id)  -- a priced call's point, even if its sheet changed
     LEFT JOIN model_aliases AS a ON a.provider = c.provider AND a.alias = c.model
     WHERE c.ts >= $start AND c.ts < $end
-      AND (c.status = 'ok' OR p.failed_calls_billed)
+      AND bill_charged(true, c.status = 'failed', p.failed_calls_billed)  -- charged calls only
 ),
 
 daily AS (

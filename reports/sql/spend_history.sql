@@ -32,7 +32,7 @@ from_hours AS (
 from_calls AS (
     SELECT
         CAST(timezone($tz, c.ts) AS DATE) AS local_day,
-        date_trunc('hour', c.ts) AS hour,  -- the session's time zone is UTC (warehouse/db.py)
+        utc_hour(c.ts) AS hour,  -- the call's UTC hour, as hourly_spend's (warehouse/schema.sql)
         sum(c.total_cost) FILTER (WHERE c.priced AND ($currency IS NULL OR c.currency = $currency))
             AS spend,
         count(*) FILTER (WHERE NOT c.priced) AS unpriced_calls,
