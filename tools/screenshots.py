@@ -40,7 +40,7 @@ SIZE = {"width": 1280, "height": 900}
 def main() -> None:
     if not CHROMIUM.exists():
         sys.exit("Debian's chromium is missing: `make browser` (apt-get install chromium)")
-    folder = Path(tempfile.mkdtemp(prefix="ratecard-screenshots-"))
+    folder = Path(tempfile.mkdtemp(prefix="ratecard-"))  # the sidebar shows its path
     try:
         (folder / "data" / "warehouse").mkdir(parents=True)
         shutil.copy(ROOT / "data" / "budgets.yml", folder / "data" / "budgets.yml")
