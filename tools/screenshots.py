@@ -17,8 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -26,7 +24,14 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PAGES, free_port, settle  # noqa: E402
+from test_browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PAGES,
+    free_port,
+    settle,
+    wait_served,
+)
 
 IMAGES = ROOT / "docs" / "images"
 SHOWN = {  # page (the browser test's PAGES): file
@@ -53,7 +58,9 @@ def main() -> None:
         with (folder / "server.log").open("w") as log:
             server = subprocess.Popen(serve, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
             try:
-                shoot(f"http://127.0.0.1:{port}")
+                url = f"http://127.0.0.1:{port}"
+                wait_served(url, server, folder / "server.log")
+                shoot(url)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -62,16 +69,6 @@ def main() -> None:
 
 
 def shoot(url: str) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.5)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
