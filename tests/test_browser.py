@@ -57,6 +57,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_served(url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Until the dashboard at ``url`` answers Streamlit's health check (also used by
+    tools/screenshots.py); fails with the server's log if it exits or 90 s pass."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"dashboard did not start:\n{log_path.read_text()}")
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module", params=list(MATRIX))
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -78,17 +94,7 @@ def served(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dashboard did not start:\n{log_path.read_text()}")
-            time.sleep(0.3)
+        wait_served(url, server, log_path)
         yield name, url
     finally:
         server.terminate()  # `ratecard dashboard` stops its Streamlit server with it
