@@ -13,18 +13,23 @@ batch of no records.
 from __future__ import annotations
 
 import csv
-import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from ingest.formats import (
+    FLAT_COLUMNS,
+    FormatSpec,
+    ProviderOption,
+    UsageFormat,
+    detect_format,
+    spec_of,
+)
 from ingest.redaction import redact, sql_redaction
 from ingest.repair import (
     LINE_DELIM,
@@ -40,47 +45,8 @@ from pricing.engine import bill_batches
 from warehouse.errors import RatecardError
 from warehouse.sql import fetch_one, fetch_value, sql_file
 
-
-class UsageFormat(StrEnum):
-    """The usage-log formats ``ratecard ingest usage`` reads (ARCHITECTURE.md)."""
-
-    GATEWAY_LOG = "gateway-log"
-    """JSONL, one call per line, with the provider's body under ``response`` (or the raw
-    event stream under ``sse``): OpenAI Chat Completions or Responses, Anthropic Messages,
-    Runware tasks, OpenRouter usage with cost, or any of their error envelopes."""
-    RAW_BODY = "raw-body"
-    """JSONL of response bodies exactly as a provider returned them, one per line; the
-    provider is named with ``--provider``, model and time come from each body."""
-    OTEL = "otel"
-    """OpenTelemetry GenAI spans in OTLP/JSON, one export request per line."""
-    FLAT_JSONL = "flat-jsonl"
-    """JSONL, one normalised call per line."""
-    FLAT_CSV = "flat-csv"
-    """CSV with a header of normalised column names."""
-
-
-FLAT_COLUMNS = (
-    "call_id",
-    "ts",
-    "provider",
-    "model",
-    "status",
-    "status_code",
-    "error_type",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "reported_cost",
-    "team",
-    "project",
-    "api_key",
-    "api_key_id",
-    "tags",
-)
-
+# the format names and detection live in ingest/formats.py; callers import them from here too
+__all__ = ["FLAT_COLUMNS", "UsageFormat", "detect_format"]
 
 MAX_TOKENS = 10**12
 """The most tokens of one kind a call may count: a trillion, five orders of magnitude above
@@ -105,44 +71,6 @@ class UsageLoad:
     problem: str | None = None
     """What kept the end of the file from being read at all (a truncated or corrupt .gz):
     the records before it are counted, the ones after it were never seen."""
-
-
-_BODY_KEYS = ("usage", "choices", "data", "errors", "error", "object", "type")
-
-
-def detect_format(path: Path) -> UsageFormat:
-    """Tell the format from the file name and its first records.
-
-    A .csv file is flat CSV. For JSONL, the first record that parses decides:
-    ``resourceSpans`` means OTLP spans, a ``response`` (or ``sse``) body a gateway log,
-    token columns at the top level flat JSONL, and a provider's own body fields (``usage``,
-    ``choices``, ``data``, ``error``, ...) a file of raw bodies. A file without a single
-    non-blank line holds no records, whatever its format: it is read as a gateway log.
-    """
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith(".csv"):
-        return UsageFormat.FLAT_CSV
-    lines = first_lines(path)
-    if not lines:
-        return UsageFormat.GATEWAY_LOG
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
-            continue
-        if isinstance(record, dict):
-            if "resourceSpans" in record:
-                return UsageFormat.OTEL
-            if "response" in record or "sse" in record:
-                return UsageFormat.GATEWAY_LOG
-            if "input_tokens" in record or "output_tokens" in record:
-                return UsageFormat.FLAT_JSONL
-            if any(key in record for key in _BODY_KEYS):
-                return UsageFormat.RAW_BODY
-    raise RatecardError(
-        f"{path}: cannot tell the format from the first records; name it with --format "
-        f"({', '.join(f.value for f in UsageFormat)})"
-    )
 
 
 @dataclass(frozen=True)
@@ -195,48 +123,7 @@ def csv_layout(path: Path) -> CsvLayout:
     return CsvLayout(delimiter, tuple(header))
 
 
-_FRAGMENTS = {
-    UsageFormat.GATEWAY_LOG: ["lines", "envelope_gateway_log", "bodies", "validate"],
-    UsageFormat.RAW_BODY: ["lines", "envelope_raw_body", "bodies", "validate"],
-    UsageFormat.OTEL: ["lines", "extract_otel", "validate"],
-    UsageFormat.FLAT_JSONL: ["lines", "extract_flat_jsonl", "validate"],
-    UsageFormat.FLAT_CSV: ["extract_flat_csv", "validate"],
-}
-
-
-def _body_shape() -> dict[str, object]:
-    """The JSON structure every provider body is parsed into (ingest/sql/body_shape.json)."""
-    text = resources.files("ingest").joinpath("sql", "body_shape.json").read_text("utf-8")
-    shape: dict[str, object] = json.loads(text)
-    return shape
-
-
-_ENVELOPE_FIELDS = {
-    **dict.fromkeys(
-        ("call_id", "ts", "provider", "model", "team", "project", "api_key", "api_key_id"),
-        "VARCHAR",
-    ),
-    "tags": "JSON",
-    "status_code": "VARCHAR",
-    "sse": "VARCHAR",
-}
-"""The gateway log's own fields (ARCHITECTURE.md); the body under ``response`` is parsed
-into the body shape."""
-
-
-def _shapes(sql: str) -> str:
-    """The SQL with the JSON structures it parses into filled in, as string literals."""
-
-    def literal(shape: dict[str, object]) -> str:
-        return "'" + json.dumps(shape, separators=(",", ":")) + "'"
-
-    body = _body_shape()
-    return sql.replace("__BODY_SHAPE__", literal(body)).replace(
-        "__ENVELOPE_SHAPE__", literal({**_ENVELOPE_FIELDS, "response": body})
-    )
-
-
-def _macros() -> str:
+def macros() -> str:
     """macros.sql with the secret patterns (ingest/redaction.py) filled in: code, not values."""
     return sql_file("ingest", "macros").replace("__REDACT_SECRETS__", sql_redaction("x"))
 
@@ -330,25 +217,10 @@ _READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException)
 """What DuckDB's reader raises for a file it cannot read: a raw CR, a truncated .gz."""
 
 
-def _stage(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    fmt: UsageFormat,
-    provider: str | None,
-    layout: CsvLayout | None,
-    marker: str,
-) -> None:
-    """Fill ingest_scratch.staged with every record of the file at ``path``, typed and
-    checked, in a transaction of the scratch database (``_scratch``).
-
-    The format's extraction and the shared checks are CTE fragments (``ingest/sql``) run as
-    one query, so only the narrow typed columns are materialised; the raw text is kept only
-    for records that fail. JSONL lines are read in parallel straight from the file
-    (lines.sql) and numbered afterwards by their rows' places in the staged table
-    (number_lines.sql), which DuckDB keeps in file order. Lines the reader rejects, and the
-    marker lines of a repaired copy (``marker``, ingest/repair.py), are added as quarantined
-    records (reject_lines.sql).
-    """
+def stage_params(
+    path: Path, spec: FormatSpec, provider: str | None, layout: CsvLayout | None
+) -> dict[str, object]:
+    """The $parameters of a format's CTE chain and validate.sql, for the file at ``path``."""
     params: dict[str, object] = {
         "path": str(path),
         "max_line": MAX_LINE,
@@ -361,12 +233,35 @@ def _stage(
         params["csv_columns"] = dict.fromkeys(layout.columns, "VARCHAR")
     else:
         params["delim"] = LINE_DELIM
-    if fmt in (UsageFormat.RAW_BODY, UsageFormat.OTEL):
+    if spec.provider is not ProviderOption.IGNORED:
         params["provider"] = provider
-    ctes = _shapes(",\n\n".join(sql_file("ingest", name) for name in _FRAGMENTS[fmt]))
+    return params
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: FormatSpec,
+    provider: str | None,
+    layout: CsvLayout | None,
+    marker: str,
+) -> None:
+    """Fill ingest_scratch.staged with every record of the file at ``path``, typed and
+    checked, in a transaction of the scratch database (``_scratch``).
+
+    The format's extraction (``spec.extract``) and the shared checks are CTE fragments
+    (``ingest/sql``) run as one query, so only the narrow typed columns are materialised; the
+    raw text is kept only for records that fail. JSONL lines are read in parallel straight
+    from the file (lines.sql) and numbered afterwards by their rows' places in the staged
+    table (number_lines.sql), which DuckDB keeps in file order. Lines the reader rejects, and the
+    marker lines of a repaired copy (``marker``, ingest/repair.py), are added as quarantined
+    records (reject_lines.sql).
+    """
+    params = stage_params(path, spec, provider, layout)
+    ctes = f"{spec.sql()},\n\n{sql_file('ingest', 'validate')}"
     for table in ("ingest_rejects", "ingest_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(_macros())
+    con.execute(macros())
     con.execute("BEGIN TRANSACTION")
     try:
         query = (
@@ -387,8 +282,7 @@ def _stage(
             if fetch_value(con, "SELECT count(*) FROM ingest_scratch.staged WHERE source_item > 0"):
                 con.execute(sql_file("ingest", "shift_after_extra_calls"))
         if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
-            header = 0 if layout is None else 1
-            con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": header})
+            con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": spec.header_lines})
             con.execute(
                 sql_file("ingest", "reject_lines"),
                 {
@@ -438,12 +332,13 @@ def ingest_usage(
     if not path.is_file():
         raise RatecardError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
-    if fmt is UsageFormat.RAW_BODY and not provider:
+    spec = spec_of(fmt)
+    if spec.provider is ProviderOption.REQUIRED and not provider:
         raise RatecardError(
-            f"{path}: a file of raw response bodies does not say which gateway billed them; "
+            f"{path}: a {fmt.value} file does not say which gateway billed its calls; "
             "name it with --provider (runapi, reapi, vtrix, runware, ...)"
         )
-    layout = csv_layout(path) if fmt is UsageFormat.FLAT_CSV else None
+    layout = csv_layout(path) if spec.header_lines else None
     if provider is not None:
         provider = provider.strip().lower()
     source = source or str(path.resolve())
@@ -457,7 +352,7 @@ def ingest_usage(
         # repaired copy
         with CarriageReturnScan(path) as scan:
             try:
-                _stage(con, path, fmt, provider, layout, marker)
+                _stage(con, path, spec, provider, layout, marker)
                 damaged = scan.found()
             except _READ_ERRORS:
                 damaged = True
@@ -468,7 +363,7 @@ def ingest_usage(
             if problem is not None and repaired.path.stat().st_size == 0:
                 raise RatecardError(f"{path}: nothing in it can be read: {problem}") from None
             try:
-                _stage(con, repaired.path, fmt, provider, layout, marker)
+                _stage(con, repaired.path, spec, provider, layout, marker)
             except _READ_ERRORS as exc:
                 # DuckDB's message quotes the line it stopped at: no key may reach the terminal
                 raise RatecardError(

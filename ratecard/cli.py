@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from typer.core import TyperGroup
 
 from ingest.catalogs import ALL_TIME, Catalog, FetchLimits, read_catalog
+from ingest.formats import format_list
 from ingest.prices import load_points, load_prices
 from ingest.pull import PullLimits, PullStopped, pull_usage
 from ingest.usage import UsageFormat, ingest_usage, usage_files
@@ -127,7 +128,18 @@ def warehouse(
         con.close()
 
 
-@ingest_app.command("usage")
+INGEST_USAGE_HELP = (
+    "Load usage logs, one batch per file; each record is loaded, a duplicate, or quarantined.\n\n"
+    f"Formats (detected per file): {format_list()}; .gz files are read as they are. A file "
+    "that cannot be read is refused and the others still load. Exit status: 0 when every "
+    "record was loaded (or was a duplicate), 1 when some were quarantined or a file was "
+    "refused or cut short, 2 when nothing was loaded: a path that does not exist, a bad "
+    "option, or every file refused."
+)
+"""The help of ``ingest usage``; its list of formats is the registry's (ingest/formats.py)."""
+
+
+@ingest_app.command("usage", help=INGEST_USAGE_HELP)
 def ingest_usage_command(
     paths: Annotated[
         list[Path],
@@ -144,15 +156,7 @@ def ingest_usage_command(
     ] = None,
     no_bill: Annotated[bool, typer.Option("--no-bill", help="Load only; bill later.")] = False,
 ) -> None:
-    """Load usage logs, one batch per file; each record is loaded, a duplicate, or quarantined.
-
-    Formats (detected per file): gateway-log (any provider body or SSE stream), raw-body,
-    otel (OTLP/JSON GenAI spans), flat-jsonl, flat-csv; .gz files are read as they are.
-    A file that cannot be read is refused and the others still load. Exit status: 0 when
-    every record was loaded (or was a duplicate), 1 when some were quarantined or a file was
-    refused or cut short, 2 when nothing was loaded: a path that does not exist, a bad
-    option, or every file refused.
-    """
+    """Load usage logs (INGEST_USAGE_HELP)."""
     files = usage_files(paths)
     with warehouse(db, create=True) as con:
         quarantined = refused = cut_short = 0

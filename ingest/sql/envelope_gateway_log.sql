@@ -1,20 +1,8 @@
--- CTE fragment, after lines.sql: the gateway log (ARCHITECTURE.md), one JSON object per line
+-- CTE fragment, after json_lines.sql: the gateway log (ARCHITECTURE.md), one JSON object per line
 -- with ts, provider, model, attribution, status_code and the provider's body: `response` as
 -- returned, or `sse` with the raw text/event-stream. The body is parsed in the same pass into
--- the shape of body_shape.json (every provider's fields); bodies.sql reads the calls out.
-parsed AS (
-    SELECT
-        line,
-        blank,
-        json_line(line, __ENVELOPE_SHAPE__) AS r  -- macros.sql
-    FROM lines
-),
-
-checked_json AS (
-    SELECT *, json_line_valid(line, r) AS is_json
-    FROM parsed
-),
-
+-- the shape of body_shape.json (every provider's fields: formats.envelope_shape); bodies.sql
+-- reads the calls out.
 envelopes AS (
     SELECT
         line,

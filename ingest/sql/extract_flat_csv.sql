@@ -37,8 +37,8 @@ csv_rows AS (
 extracted AS (
     SELECT
         c.rn + 1 AS source_line,  -- + 1: the header line
-        0 AS source_item,
         false AS blank,
+        0::BIGINT AS source_item,
         CAST(to_json(c) AS VARCHAR) AS line,
         NULL::VARCHAR AS problem,
         c.call_id, c.ts AS ts_txt, c.provider, c.model,

@@ -1,33 +1,10 @@
--- CTE fragment, after lines.sql: flat JSONL, one normalised call per line (ARCHITECTURE.md),
+-- CTE fragment, after json_lines.sql: flat JSONL, one normalised call per line (ARCHITECTURE.md),
 -- values as JSON numbers or text, into the common extracted columns.
-parsed AS (
-    SELECT
-        line,
-        blank,
-        json_line(line, '{
-            "call_id": "VARCHAR", "ts": "VARCHAR", "provider": "VARCHAR",
-            "model": "VARCHAR", "status": "VARCHAR", "status_code": "VARCHAR",
-            "error_type": "VARCHAR",
-            "input_tokens": "VARCHAR", "cache_read_tokens": "VARCHAR",
-            "cache_write_tokens": "VARCHAR", "cache_write_1h_tokens": "VARCHAR",
-            "output_tokens": "VARCHAR",
-            "reasoning_tokens": "VARCHAR", "reported_cost": "VARCHAR",
-            "team": "VARCHAR", "project": "VARCHAR", "api_key": "VARCHAR",
-            "api_key_id": "VARCHAR", "tags": "JSON"
-        }') AS r  -- macros.sql
-    FROM lines
-),
-
-checked_json AS (
-    SELECT *, json_line_valid(line, r) AS is_json
-    FROM parsed
-),
-
 extracted AS (
     SELECT
         NULL::BIGINT AS source_line,  -- numbered once staged (number_lines.sql)
         blank,
-        0 AS source_item,
+        0::BIGINT AS source_item,
         line,
         json_line_problem(line, is_json) AS problem,
         r.call_id, r.ts AS ts_txt, r.provider, r.model,

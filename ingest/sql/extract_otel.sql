@@ -1,4 +1,4 @@
--- CTE fragment, after lines.sql: OpenTelemetry GenAI spans in OTLP/JSON, one export request
+-- CTE fragment, after json_lines.sql: OpenTelemetry GenAI spans in OTLP/JSON, one export request
 -- per line (resourceSpans -> scopeSpans -> spans), as a collector's file exporter writes
 -- them. Each span with gen_ai.* attributes is one call; other spans of the trace (HTTP,
 -- database) are not calls and are passed over. Counts follow the GenAI semantic conventions:
@@ -6,30 +6,8 @@
 -- reasoning. 64-bit integers arrive as JSON strings. A span with status ERROR or an
 -- error.type attribute is a failed call. Attribution comes from the span's or the
 -- resource's ratecard.team / ratecard.project / ratecard.api_key_id attributes; the provider
--- from --provider, else gen_ai.provider.name (or the older gen_ai.system).
-parsed AS (
-    SELECT
-        line,
-        blank,
-        json_line(line, '{"resourceSpans": [{
-            "resource": {"attributes": [{"key": "VARCHAR", "value": {
-                "stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR",
-                "boolValue": "VARCHAR"}}]},
-            "scopeSpans": [{"spans": [{
-                "traceId": "VARCHAR", "spanId": "VARCHAR", "startTimeUnixNano": "VARCHAR",
-                "status": {"code": "VARCHAR", "message": "VARCHAR"},
-                "attributes": [{"key": "VARCHAR", "value": {
-                    "stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR",
-                    "boolValue": "VARCHAR"}}]
-            }]}]
-        }]}') AS r  -- macros.sql
-    FROM lines
-),
-
-checked_json AS (
-    SELECT *, json_line_valid(line, r) AS is_json
-    FROM parsed
-),
+-- from --provider, else gen_ai.provider.name (or the older gen_ai.system). Each line is
+-- parsed into otel_shape.json.
 
 -- every span of the line with its own and its resource's attributes as (k, v) text pairs
 flat AS (
