@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from dashboards.figures import money
+from dashboards.display import money
 from pricing.reprice import Repriced
 from reports.compare import QUOTE_COLUMNS, Comparison, Spend
 from reports.money import printed_difference, round_column

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.display import money as money  # re-exported: the pages call figures.money
 from reports.budgets import BudgetStatus
 from reports.compare import Comparison
 from reports.money import plain, round_cents
@@ -25,15 +26,6 @@ from reports.period import midnight
 from reports.spreadsheet import neutral
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
-
-
-def money(amount: Decimal | None, currency: str | None = "USD") -> str:
-    """An amount for display: rounded half-up to the cent, with its currency."""
-    if amount is None:
-        return "—"
-    rounded = round_cents(amount)
-    sign, text = ("-" if rounded < 0 else ""), f"{abs(rounded):,.2f}"
-    return f"{sign}${text}" if currency in (None, "USD") else f"{sign}{text} {currency}"
 
 
 Kind = Literal["text", "count", "money", "percent", "time"]
