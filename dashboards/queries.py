@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+from ingest.usage import NO_USAGE
 from pricing.reprice import CallScope, Repriced, reprice
 from reports import compare
 from reports.budgets import BudgetStatus, Instant, check_budget, judged_at, load_budgets
@@ -225,6 +226,9 @@ def totals(db: str, filters: Filters) -> dict[str, Any]:
             SELECT coalesce(sum(calls), 0) AS calls,
                    coalesce(sum(failed_calls), 0) AS failed_calls,
                    coalesce(sum(unpriced_calls), 0) AS unpriced_calls,
+                   coalesce(sum(unpriced_calls)
+                            FILTER (WHERE starts_with(unpriced_reason, $no_usage)), 0)
+                       AS no_usage_calls,
                    coalesce(sum(input_tokens), 0) AS input_tokens,
                    coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
                    coalesce(sum(output_tokens), 0) AS output_tokens,
@@ -235,7 +239,7 @@ def totals(db: str, filters: Filters) -> dict[str, Any]:
                    min(day) AS first_day, max(day) AS last_day
             FROM daily_rollup WHERE {ROLLUP_FILTER}
             """,  # noqa: S608
-            filters.params(),
+            filters.params() | {"no_usage": NO_USAGE},
         )
     return dict(frame.iloc[0])
 
@@ -312,6 +316,13 @@ def comparisons(
 
 
 @cached
+def calls_without_usage(db: str, filters: Filters, canonical: str) -> int:
+    """The selection's successful calls of one canonical model without token usage."""
+    with _read(db) as con:
+        return compare.calls_without_usage(con, canonical, filters.scope())
+
+
+@cached
 def quarantine_reasons(db: str) -> pd.DataFrame:
     """Quarantined records by reason, with one example each (source, line, raw)."""
     with _read(db) as con:
@@ -354,17 +365,19 @@ def ingests(db: str) -> pd.DataFrame:
 
 @cached
 def unpriced(db: str, filters: Filters) -> pd.DataFrame:
-    """Calls without a price in the selection, by provider, model and reason."""
+    """Calls without a price in the selection, by provider, model and reason; ``no_usage``
+    marks the successful calls whose log carries no token usage."""
     with _read(db) as con:
         return _frame(
             con,
             f"""
             SELECT provider, model, unpriced_reason AS reason,
-                   sum(unpriced_calls) AS calls
+                   sum(unpriced_calls) AS calls,
+                   starts_with(unpriced_reason, $no_usage) AS no_usage
             FROM daily_rollup WHERE {ROLLUP_FILTER} AND unpriced_calls > 0
             GROUP BY ALL ORDER BY calls DESC, provider, model
             """,  # noqa: S608
-            filters.params(),
+            filters.params() | {"no_usage": NO_USAGE},
         )
 
 

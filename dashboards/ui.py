@@ -127,14 +127,43 @@ def table(shown: Table, *, key: str | None = None, wrap: bool | None = None) -> 
     )
 
 
-def unpriced_warning(calls: int, where: str = "in this selection") -> None:
-    """Say that ``calls`` calls have no price (``where``: which calls these are)."""
+def unpriced_warning(calls: int, where: str = "in this selection", no_usage: int = 0) -> None:
+    """Say that ``calls`` calls have no price (``where``: which calls these are), and why:
+    ``no_usage`` of them are successful calls whose log carries no token usage."""
+    if not calls:
+        return
+    why = "unknown model, provider or date"
+    if no_usage == calls:
+        why = NO_USAGE_WHY
+    elif no_usage:
+        why = f"{no_usage:,} {NO_USAGE_WHY}; the others: {why}"
+    st.warning(
+        f"**{plural(calls, 'call')} {where} {'has' if calls == 1 else 'have'} no price** "
+        f"({why}): not in the amounts shown, and not counted as $0. See *Data quality*.",
+        icon=":material/warning:",
+    )
+
+
+NO_USAGE_WHY = (
+    "successful, so charged by the gateway, but their logs carry no token usage, so what "
+    "they cost cannot be told"
+)
+"""What happened to a call without usage (ingest.usage.NO_USAGE), said on every page."""
+
+
+def no_usage_explained(calls: int) -> None:
+    """Say what happened to ``calls`` successful calls without usage and how to get it."""
     if calls:
-        st.warning(
-            f"**{plural(calls, 'call')} {where} {'has' if calls == 1 else 'have'} no price** "
-            "(unknown model, provider or date): not in the amounts shown, and not counted as "
-            "$0. See *Data quality*.",
-            icon=":material/warning:",
+        st.info(
+            f"**{plural(calls, 'successful call')} without token usage.** "
+            f"{'It' if calls == 1 else 'They'} succeeded and the gateway charged "
+            f"{'it' if calls == 1 else 'them'}, but the log holds no token counts, so "
+            "ratecard cannot price them (never $0). This is usually a streamed call whose "
+            'client did not ask for usage: send `stream_options: {"include_usage": true}` '
+            "with OpenAI-style chat streams (the SDKs leave it off), `includeUsage: true` in a "
+            "Runware task; the reason column says what each call needs. Calls logged after "
+            "that carry usage and are billed.",
+            icon=":material/info:",
         )
 
 

@@ -48,6 +48,11 @@ from warehouse.sql import fetch_one, fetch_value, sql_file
 # the format names and detection live in ingest/formats.py; callers import them from here too
 __all__ = ["FLAT_COLUMNS", "UsageFormat", "detect_format"]
 
+NO_USAGE = "stream carried no usage: "
+"""How the reason of a successful call without usage begins (its no_usage_reason, which is
+also its unpriced_reason; ingest/sql/bodies.sql writes it, followed by how to get usage):
+the pages tell such calls from the other unpriced ones by it."""
+
 MAX_TOKENS = 10**12
 """The most tokens of one kind a call may count: a trillion, five orders of magnitude above
 any context window, so a record beyond it is a broken one (quarantined as too large). At the

@@ -40,7 +40,7 @@ from reports.budgets import (
     default_instant,
     load_budgets,
 )
-from reports.compare import compare, write_comparisons_csv
+from reports.compare import call_scope, calls_without_usage, compare, write_comparisons_csv
 from reports.delivery import DEADLINE, TIMEOUT, Claim, claim, finish, lease_for, send_claimed
 from reports.documents import ReportFormat, write_csv, write_html, write_parquet, write_xlsx
 from reports.export import ExportFormat, export_calls
@@ -410,11 +410,14 @@ def compare_command(
             cache_share=share,
         )
         stale = stale_calls(con)
+        scope = call_scope(chosen, timezone, provider or (), team or (), project or ())
+        without_usage = calls_without_usage(con, model, scope)
     if out_path is not None:
         write_comparisons_csv(comparisons, out_path)
     render.print_comparisons(comparisons, model, f"{chosen.label()} ({timezone})", exact=exact)
     if share is not None:
         render.print_what_if(share)
+    render.print_without_usage(without_usage, model)
     render.print_stale(stale)
     if out_path is not None:
         render.print_written("the quotes", out_path)

@@ -22,7 +22,14 @@ from ingest.prices import PriceLoad
 from ingest.pull import PullResult
 from ingest.usage import UsageLoad
 from reports.budgets import BudgetStatus
-from reports.compare import QUOTE_COLUMNS, QUOTE_NOTE, Comparison, comparison_title, spend
+from reports.compare import (
+    QUOTE_COLUMNS,
+    QUOTE_NOTE,
+    Comparison,
+    comparison_title,
+    spend,
+    without_usage_note,
+)
 from reports.delivery import Delivery
 from reports.finance import Report
 from reports.money import (
@@ -313,6 +320,12 @@ def print_what_if(share: Decimal) -> None:
         "ran is what the calls really cost.",
         highlight=False,
     )
+
+
+def print_without_usage(calls: int, model: str) -> None:
+    """The note under a comparison of a model some of whose calls carry no usage."""
+    if calls:
+        out.print(without_usage_note(calls, model), style="yellow", highlight=False)
 
 
 def print_written(what: str, path: Path) -> None:

@@ -38,6 +38,7 @@ from reports.money import plain
 from reports.period import Period, midnight
 from reports.spreadsheet import neutral
 from warehouse.errors import RatecardError
+from warehouse.sql import fetch_value, sql_file
 
 STANDARD = "standard"
 """The variant the what-if moves other variants' traffic to."""
@@ -240,7 +241,7 @@ def compare(
 ) -> list[Comparison]:
     """:func:`comparisons` for ``ratecard compare``: the options checked, ``period`` as
     whole days in ``timezone``."""
-    tz = zone(timezone)  # an unknown zone stops here, naming it
+    zone(timezone)  # an unknown zone stops here, naming it
     if cache_share is not None and not (cache_share.is_finite() and 0 <= cache_share <= 1):
         raise RatecardError(f"--cache-share: a share from 0 to 1, not {cache_share}")
     ran = variants_run(con, canonical)
@@ -267,20 +268,54 @@ def compare(
                 f"--at-variant {target_variant}: no price sheet sells {canonical} "
                 f"{target_variant}; variants on sale: {', '.join(sold)}"
             )
-    scope = CallScope(
+    return comparisons(
+        con,
+        canonical,
+        call_scope(period, timezone, providers, teams, projects),
+        variant=variant,
+        target_variant=target_variant,
+        cache_share=cache_share,
+    )
+
+
+def call_scope(
+    period: Period,
+    timezone: str = "UTC",
+    providers: Sequence[str] = (),
+    teams: Sequence[str] = (),
+    projects: Sequence[str] = (),
+) -> CallScope:
+    """The calls ``ratecard compare``'s options select: ``period`` as whole days in
+    ``timezone``."""
+    tz = zone(timezone)
+    return CallScope(
         start=None if period.start is None else midnight(period.start, tz),
         end=None if period.end_exclusive is None else midnight(period.end_exclusive, tz),
         providers=tuple(providers),
         teams=tuple(teams),
         projects=tuple(projects),
     )
-    return comparisons(
-        con,
-        canonical,
-        scope,
-        variant=variant,
-        target_variant=target_variant,
-        cache_share=cache_share,
+
+
+def calls_without_usage(con: duckdb.DuckDBPyConnection, canonical: str, scope: CallScope) -> int:
+    """The successful calls of ``canonical`` in ``scope`` whose logs carry no token usage:
+    unpriced, so in no comparison, and said beside it (:func:`without_usage_note`)."""
+    return int(
+        fetch_value(
+            con,
+            sql_file("reports", "compare_without_usage"),
+            {"canonical": canonical, **scope.params()},
+        )
+    )
+
+
+def without_usage_note(calls: int, canonical: str) -> str:
+    """What the comparison leaves out when ``calls`` of ``canonical`` carry no usage."""
+    return (
+        f"{calls:,} more successful {canonical} call{'' if calls == 1 else 's'} in this "
+        f"selection {'carries' if calls == 1 else 'carry'} no token usage (a stream whose "
+        "client did not ask for it) and cannot be priced anywhere, so the comparison leaves "
+        "them out; see the unpriced calls of `ratecard summary` for how to get usage."
     )
 
 

@@ -15,6 +15,7 @@ Total 5.52936 over 5 calls, 1 failed, 1 unpriced.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,30 @@ def m3_call(call_id: str, ts: str, tokens: int, **extra: Any) -> dict[str, Any]:
         call_id=call_id,
         **extra,
     )
+
+
+def stream_without_usage(call_id: str, ts: str) -> dict[str, Any]:
+    """A runapi MiniMax-M3 chat stream that finished (stop, [DONE]) without a usage chunk:
+    what the OpenAI SDK's default (no stream_options.include_usage) logs."""
+    chunk = {
+        "id": call_id,
+        "object": "chat.completion.chunk",
+        "created": 1793000000,
+        "model": "MiniMax-M3",
+        "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}],
+        "usage": None,
+    }
+    done = chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    events = [json.dumps(chunk), json.dumps(done), "[DONE]"]
+    return {
+        "ts": ts,
+        "provider": "runapi",
+        "model": "MiniMax-M3",
+        "team": "search",
+        "project": "ranker",
+        "status_code": 200,
+        "sse": "\n".join(f"data: {event}\n" for event in events),
+    }
 
 
 def _mid_month() -> list[dict[str, Any] | str]:
@@ -285,6 +310,23 @@ MATRIX: dict[str, Shape] = {
         ],
         ALL_KINDS + "  - {name: euro-month, period: monthly, amount: 5.00, currency: EUR}\n",
         EURO_SHEET,
+    ),
+    # one priced call (100,000 tokens at 0.010/1K = 1.00), two successful streams without
+    # usage (unpriced, never $0) and one unknown model (unpriced)
+    "no_usage": Shape(
+        [
+            m3_call("u1", "2026-11-02T10:00:00Z", 100_000),
+            stream_without_usage("u2", "2026-11-03T10:00:00Z"),
+            stream_without_usage("u3", "2026-11-04T10:00:00Z"),
+            chat(
+                provider="runapi",
+                model="MiniMax-M1",
+                prompt=100,
+                completion=100,
+                ts="2026-11-05T10:00:00Z",
+                call_id="u4",
+            ),
+        ]
     ),
     "odd_names": Shape(
         [

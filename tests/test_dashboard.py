@@ -383,6 +383,63 @@ def test_mid_month_data_quality(
     assert formats(test, 2)["Read"] == "%,d"
 
 
+def test_calls_without_usage_are_explained_wherever_unpriced_calls_are_counted(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two successful streams without usage and one unknown model: three unpriced calls,
+    and every page that counts them says what happened to the two and how to get usage."""
+    open_warehouse(warehouses, "no_usage", monkeypatch)
+    test = app()
+    shown = metrics(test)
+    assert shown["Spend in period"][0] == "$1.00" and shown["Calls"][0] == "4"
+    (warning,) = [w.value for w in test.warning]
+    assert warning.startswith("**3 calls in this selection have no price** (2 successful, so ")
+    assert "their logs carry no token usage, so what they cost cannot be told; the others: " in (
+        warning
+    )
+
+    test.switch_page("views/quality.py").run()
+    (warning,) = [w.value for w in test.warning]
+    assert warning.startswith("**3 calls in this selection have no price** (2 successful")
+    (info,) = [i.value for i in test.info]
+    assert info.startswith("**2 successful calls without token usage.** They succeeded and ")
+    assert 'send `stream_options: {"include_usage": true}` with OpenAI-style chat streams' in info
+    unpriced = test.dataframe[0].value
+    chat_reason = (
+        'stream carried no usage: ask for it with stream_options: {"include_usage": true} '
+        "in the request"
+    )
+    assert unpriced.to_dict("records") == [
+        {"Provider": "runapi", "Model": "MiniMax-M3", "Reason": chat_reason, "Calls": 2},
+        {
+            "Provider": "runapi",
+            "Model": "MiniMax-M1",
+            "Reason": "no price for model MiniMax-M1 at runapi",
+            "Calls": 1,
+        },
+    ]
+
+    test.switch_page("views/compare.py").run()
+    assert not test.exception
+    (warning,) = [w.value for w in test.warning]
+    assert warning.startswith(
+        "2 more successful minimax-m3 calls in this selection carry no token usage"
+    )
+    assert test.metric[1].value == "1"  # the one priced call is compared
+
+    # the command line counts them where the pages do
+    db = str(warehouses["no_usage"][0])
+    summary = CliRunner().invoke(cli.app, ["summary", "--db", db, "--period", "2026-11"])
+    assert summary.exit_code == 0, summary.output
+    assert f"runapi/MiniMax-M3: 2 calls — {chat_reason}" in " ".join(summary.output.split())
+    compared = CliRunner().invoke(cli.app, ["compare", "--model", "minimax-m3", "--db", db])
+    assert compared.exit_code == 0, compared.output
+    assert (
+        "2 more successful minimax-m3 calls in this selection carry no token usage (a stream "
+        "whose client did not ask for it) and cannot be priced anywhere"
+    ) in " ".join(compared.output.split())
+
+
 def test_single_day_forecasts_todays_run_rate(
     warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

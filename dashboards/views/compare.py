@@ -42,6 +42,9 @@ if right.toggle("What if the cache-hit rate were…", key="compare_what_if"):
     )
     share = Decimal(percent) / 100
 
+without_usage = queries.calls_without_usage(db, filters, canonical)
+if without_usage:
+    st.warning(compare.without_usage_note(without_usage, canonical), icon=":material/warning:")
 try:
     compared = queries.comparisons(db, filters, canonical, share)
 except RatecardError as exc:

@@ -20,7 +20,7 @@ daily = queries.daily_spend(db, filters, by)
 instant = queries.instant(db)
 outlook = queries.period_forecast(db, filters, instant.at)
 
-ui.unpriced_warning(int(totals["unpriced_calls"]))
+ui.unpriced_warning(int(totals["unpriced_calls"]), no_usage=int(totals["no_usage_calls"]))
 first, second, third, fourth, fifth = st.columns(5)
 with first:
     ui.metric("Spend in period", totals["cost"], currency)

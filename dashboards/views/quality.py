@@ -14,7 +14,9 @@ unpriced = queries.unpriced(db, filters)
 if unpriced.empty:
     st.success("Every call in the selection has a price.", icon=":material/check_circle:")
 else:
-    ui.unpriced_warning(int(unpriced["calls"].sum()))
+    no_usage = int(unpriced["calls"][unpriced["no_usage"]].sum())
+    ui.unpriced_warning(int(unpriced["calls"].sum()), no_usage=no_usage)
+    ui.no_usage_explained(no_usage)
     ui.table(figures.table(unpriced, ["provider", "model", "reason", "calls"]), wrap=True)
 
 st.subheader("Quarantined records (all ingests)")
