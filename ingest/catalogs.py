@@ -7,7 +7,9 @@ Three catalogs, each read from a URL (fetched with retries) or a local file:
   request (``request``). Provider ``openrouter``; the model id is OpenRouter's.
 - **LiteLLM** ``model_prices_and_context_window.json``: USD per token
   (``input_cost_per_token``, ``output_cost_per_token``, ``cache_read_input_token_cost``,
-  ``cache_creation_input_token_cost``) and long-context tiers ``*_above_<N>k_tokens``.
+  ``cache_creation_input_token_cost``, and for 1-hour cache writes
+  ``cache_creation_input_token_cost_above_1hr``, the sheet's ``cache_write_1h``) and
+  long-context tiers ``*_above_<N>k_tokens`` (``…_above_1hr_above_200k_tokens`` too).
   The provider is the entry's ``litellm_provider``; a key prefixed with it
   (``minimax/MiniMax-M2``) becomes the model ``MiniMax-M2`` with the full key as an alias.
 - **genai-prices** data (a JSON list of providers, as the package's updater downloads):
@@ -151,6 +153,7 @@ class _Builder:
                         output_rate=checked.output,
                         cache_read_rate=checked.cache_read,
                         cache_write_rate=checked.cache_write,
+                        cache_write_1h_rate=checked.cache_write_1h,
                         request_rate=checked.request,
                         failed_calls_billed=False,
                         example_rate=False,
@@ -212,6 +215,7 @@ def _same_prices(first: list[PricePoint], second: list[PricePoint]) -> bool:
                 p.output_rate,
                 p.cache_read_rate,
                 p.cache_write_rate,
+                p.cache_write_1h_rate,
                 p.request_rate,
             )
             for p in points
@@ -273,13 +277,16 @@ def parse_openrouter(
 
 _LITELLM_TIER = re.compile(
     r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|"
-    r"cache_creation_input_token_cost)_above_(\d+)k_tokens$"
+    r"cache_creation_input_token_cost|cache_creation_input_token_cost_above_1hr)"
+    r"_above_(\d+)k_tokens$"
 )
 _LITELLM_RATE = {
     "input_cost_per_token": "input",
     "output_cost_per_token": "output",
     "cache_read_input_token_cost": "cache_read",
     "cache_creation_input_token_cost": "cache_write",
+    # Anthropic's 1-hour cache writes ("above 1hr" is their lifetime, not a tier)
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
 }
 
 

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from test_focus import UNEVALUABLE, validate
 
+from conftest import TEST_SHEETS as TEST_SHEETS_DIR
 from conftest import D, costs, ingest_records
 from ingest.prices import load_prices, read_sheets
 from ingest.usage import UsageFormat
@@ -291,3 +292,56 @@ def test_bill_amounts_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     }
     assert set(free.values()) == {Decimal(0)}
     assert set(unpriced.values()) == {None}
+
+
+LITELLM_EXCERPT = """{
+  "anthro/claude-m": {
+    "litellm_provider": "anthro",
+    "mode": "chat",
+    "input_cost_per_token": 3e-06,
+    "output_cost_per_token": 1.5e-05,
+    "cache_read_input_token_cost": 3e-07,
+    "cache_creation_input_token_cost": 3.75e-06,
+    "cache_creation_input_token_cost_above_1hr": 6e-06,
+    "input_cost_per_token_above_200k_tokens": 6e-06,
+    "output_cost_per_token_above_200k_tokens": 2.25e-05,
+    "cache_read_input_token_cost_above_200k_tokens": 6e-07,
+    "cache_creation_input_token_cost_above_200k_tokens": 7.5e-06,
+    "cache_creation_input_token_cost_above_1hr_above_200k_tokens": 1.2e-05
+  }
+}
+"""
+"""LiteLLM's model_prices_and_context_window.json, cut to one entry shaped as its Claude
+Sonnet 4 entries are (the same numbers): ``…_above_1hr`` is the 1-hour cache-write rate, not
+a tier, and ``…_above_1hr_above_200k_tokens`` is that rate in the long-context tier."""
+
+
+def test_the_litellm_catalog_gives_one_hour_writes_their_rate(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ratecard.cli import app
+
+    catalog = tmp_path / "litellm.json"
+    catalog.write_text(LITELLM_EXCERPT, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    # pull needs a warehouse (only ingest creates one)
+    made = CliRunner().invoke(app, ["ingest", "prices", str(TEST_SHEETS_DIR), "--db", str(db)])
+    assert made.exit_code == 0, made.output
+    pulled = CliRunner().invoke(
+        app, ["pull", "prices", "litellm", "--from", str(catalog), "--db", str(db)]
+    )
+    assert pulled.exit_code == 0, pulled.output
+    con = connect(db)
+    try:
+        points = con.execute(
+            "SELECT above_input_tokens, input_rate, cache_write_rate, cache_write_1h_rate "
+            "FROM price_points WHERE provider = 'anthro' ORDER BY above_input_tokens NULLS FIRST"
+        ).fetchall()
+        # per 1M tokens, exactly: 6e-06 x 10^6 = 6, 1.2e-05 x 10^6 = 12
+        assert points == [(None, D("3"), D("3.75"), D("6")), (200_000, D("6"), D("7.5"), D("12"))]
+        ingest_records(con, tmp_path, [message("m-anthro")])
+        bill = costs(con, "m-anthro")
+        # the 2,000 1-hour writes at 6 per 1M, as the sheet's cache_write_1h would bill them
+        assert (bill["cache_write_1h_cost"], bill["total_cost"]) == (D("0.012"), AT_ANTHRO)
+    finally:
+        con.close()
