@@ -17,13 +17,14 @@ without a CR is copied as it is, so only the damaged lines cost a step in Python
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import json
 import mmap
 import os
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -47,6 +48,12 @@ _BLOCK = 16 * 1024 * 1024
 
 CR_INSIDE = "raw carriage return inside the line (JSON and CSV write it as \\r or in quotes)"
 TOO_LONG = "line longer than 64 MiB"
+
+
+UNCLOSED_QUOTE = (
+    'unclosed quote: a cell opens with " and no later line closes it into a row of the '
+    'header\'s cells; close the quote, or write a quote inside a cell as two ("")'
+)
 
 
 def ends_inside(problem: str) -> str:
@@ -199,6 +206,75 @@ def first_lines(path: Path, count: int = 20, limit: int = 4 * 1024 * 1024) -> li
     return found
 
 
+class QuotedCells:
+    """CSV only: the lines of a repaired copy, with a quote left open ended where it does
+    harm. A quoted cell may hold line breaks (RFC 4180), so a line with an odd number of
+    quotes opens a record that the next lines continue until its quote closes. DuckDB's
+    reader takes an unclosed one to the end of the file, one rejected record; here such a
+    record must close into a row of the header's ``width`` cells within :data:`MAX_LINE`
+    bytes, or its first line is marked (``mark``) and the lines after it are read afresh, so
+    that the bad line costs only itself."""
+
+    def __init__(self, delimiter: str, width: int, mark: Callable[[bytes], bytes]) -> None:
+        self.delimiter = delimiter
+        self.width = width
+        self.mark = mark
+        self.open: list[bytes] = []  # the lines of a record whose quote is open
+        self.size = 0
+
+    def feed(self, block: bytes) -> bytes:
+        """Whole lines (ending in LF) in; the lines that are settled out."""
+        if not self.open and b'"' not in block:
+            return block
+        out: list[bytes] = []
+        for line in block.split(b"\n")[:-1]:
+            self._line(line, out)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """The end of the file: a record still open loses its first line."""
+        out: list[bytes] = []
+        while self.open:
+            self._reread(out)
+        return b"".join(out)
+
+    def _line(self, line: bytes, out: list[bytes]) -> None:
+        odd = line.count(b'"') % 2 == 1
+        if not self.open:
+            if odd:
+                self.open, self.size = [line], len(line)
+            else:
+                out.append(line + b"\n")
+            return
+        self.open.append(line)
+        self.size += len(line) + 1
+        if odd:  # the quote closes here
+            record = b"\n".join(self.open)
+            if self._cells(record) == self.width:
+                out.append(record + b"\n")
+                self.open, self.size = [], 0
+            else:
+                self._reread(out)
+        elif self.size > MAX_LINE:
+            self._reread(out)
+
+    def _reread(self, out: list[bytes]) -> None:
+        first, *rest = self.open
+        self.open, self.size = [], 0
+        out.append(self.mark(first) + b"\n")
+        for line in rest:
+            self._line(line, out)
+
+    def _cells(self, record: bytes) -> int:
+        """How many cells the record splits into, read strictly (a quote must open and end
+        a cell, as DuckDB's reader wants it); -1 if it does not split."""
+        text = record.decode("utf-8", "replace")
+        try:
+            return len(next(csv.reader([text], delimiter=self.delimiter, strict=True), []))
+        except csv.Error:
+            return -1
+
+
 @dataclass(frozen=True)
 class Repaired:
     """The repaired copy of a damaged file."""
@@ -210,10 +286,13 @@ class Repaired:
     """What stopped the read early (a truncated or corrupt .gz), or None."""
 
 
-def repair(source: Path, target: Path, marker: str) -> Repaired:
+def repair(
+    source: Path, target: Path, marker: str, csv_cells: tuple[str, int] | None = None
+) -> Repaired:
     """Write the repaired copy of ``source`` to ``target`` (module docstring). ``marker``
     starts every marker line: :data:`LINE_DELIM` and a token of this ingest, so that no line
-    of the file itself can pass for one."""
+    of the file itself can pass for one. ``csv_cells``, for a CSV file: its delimiter and
+    how many cells its header has (:class:`QuotedCells`)."""
     data = Bytes(source)
     prefix = marker.encode()
     markers = 0
@@ -239,6 +318,15 @@ def repair(source: Path, target: Path, marker: str) -> Repaired:
                 lines[index] = mark(line, CR_INSIDE)
         return b"\n".join(lines)
 
+    quotes = (
+        None
+        if csv_cells is None
+        else QuotedCells(*csv_cells, lambda raw: mark(raw, UNCLOSED_QUOTE))
+    )
+
+    def settled(lines: bytes) -> bytes:
+        return lines if quotes is None else quotes.feed(lines)
+
     carry = b""
     long_head: bytes | None = None  # the start of an over-long line being passed over
     with target.open("wb") as out:
@@ -247,21 +335,23 @@ def repair(source: Path, target: Path, marker: str) -> Repaired:
                 cut = block.find(b"\n")
                 if cut < 0:
                     continue
-                out.write(mark(long_head, TOO_LONG) + b"\n")
+                out.write(settled(mark(long_head, TOO_LONG) + b"\n"))
                 long_head, block = None, block[cut + 1 :]
             carry += block
             cut = carry.rfind(b"\n")
             if cut >= 0:
-                out.write(fixed(carry[: cut + 1]))
+                out.write(settled(fixed(carry[: cut + 1])))
                 carry = carry[cut + 1 :]
             if len(carry) > MAX_LINE:
                 long_head, carry = carry[: RAW_LIMIT * 2], b""
         if long_head is not None:
-            out.write(mark(long_head, TOO_LONG) + b"\n")
+            out.write(settled(mark(long_head, TOO_LONG) + b"\n"))
         elif carry:
             # the last line, without an LF: cut short if the data stopped early
             if data.problem is not None:
-                out.write(mark(carry, ends_inside(data.problem)) + b"\n")
+                out.write(settled(mark(carry, ends_inside(data.problem)) + b"\n"))
             else:
-                out.write(fixed(carry.removesuffix(b"\r") + b"\n"))
+                out.write(settled(fixed(carry.removesuffix(b"\r") + b"\n")))
+        if quotes is not None:
+            out.write(quotes.finish())
     return Repaired(target, markers, data.problem)

@@ -216,6 +216,20 @@ def usage_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _unclosed_quote(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether DuckDB's CSV reader met a quote that never closed, or rejected a record of
+    several lines: it takes the lines after such a quote into the one rejected record, so
+    the file is read from the repaired copy, where the quote costs its own line
+    (repair.QuotedCells)."""
+    return bool(
+        fetch_value(
+            con,
+            "SELECT count(*) FROM ingest_rejects WHERE contains(csv_line, chr(10)) "
+            "OR (error_type = 'UNQUOTED VALUE' AND contains(error_message, 'unterminated'))",
+        )
+    )
+
+
 _READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException)
 """What DuckDB's reader raises for a file it cannot read: a raw CR, a truncated .gz."""
 
@@ -357,12 +371,15 @@ def ingest_usage(
         with CarriageReturnScan(path) as scan:
             try:
                 _stage(con, path, spec, provider, layout, marker)
-                damaged = scan.found()
+                damaged = scan.found() or (layout is not None and _unclosed_quote(con))
             except _READ_ERRORS:
                 damaged = True
         if damaged:
             con.execute("DROP TABLE IF EXISTS ingest_scratch.staged")
-            repaired = repair(path, folder / f"repaired{'.csv' if layout else '.jsonl'}", marker)
+            cells = None if layout is None else (layout.delimiter, len(layout.columns))
+            repaired = repair(
+                path, folder / f"repaired{'.csv' if layout else '.jsonl'}", marker, cells
+            )
             problem = repaired.problem
             if problem is not None and repaired.path.stat().st_size == 0:
                 raise RatecardError(f"{path}: nothing in it can be read: {problem}") from None

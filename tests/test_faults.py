@@ -20,6 +20,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,61 @@ def test_an_excel_csv_with_a_byte_order_mark_loads(db: str, tmp_path: Path) -> N
     assert "(flat-csv): read 1 = loaded 1 + duplicates 0 + quarantined 0" in output
     con = connect(db, read_only=True)
     assert rows(con, "SELECT call_id, source_line FROM calls") == [("x1", 2)]
+    con.close()
+
+
+UNCLOSED = (
+    'unclosed quote: a cell opens with " and no later line closes it into a row of the '
+    'header\'s cells; close the quote, or write a quote inside a cell as two ("")'
+)
+
+
+def test_an_unclosed_quote_in_a_csv_costs_only_its_own_line(db: str, tmp_path: Path) -> None:
+    """DuckDB's reader takes every line after an unclosed quote into one rejected record:
+    the rest of the file was lost. A cell may still hold a line break in quotes (RFC 4180):
+    the two-line row g8 loads as one call. Every g row: 1,000 in at reapi 0.30 / 1M."""
+
+    def good(i: int, team: str = "search") -> str:
+        return f"g{i},2026-10-0{i}T10:00:00Z,reapi,minimax/minimax-m3,1000,0,{team}"
+
+    lines = [
+        "call_id,ts,provider,model,input_tokens,output_tokens,team",
+        good(1),
+        good(2),
+        'bad1,2026-10-09T10:00:00Z,reapi,minimax/minimax-m3,1000,0,"search',  # line 4
+        good(3),
+        good(4),
+        'bad2,2026-10-09T11:00:00Z,reapi,minimax/minimax-m3,"1000,0,search',  # line 7
+        good(5),
+        good(6),
+        good(7),
+        good(8, '"two\nlines"'),  # lines 11-12: one row whose quote closes on the next line
+    ]
+    path = tmp_path / "quotes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, output = run("ingest", "usage", str(path), "--db", db)
+    assert code == 1, output  # some were quarantined
+    assert "(flat-csv): read 10 = loaded 8 + duplicates 0 + quarantined 2" in output
+    con = connect(db, read_only=True)
+    assert rows(con, "SELECT source_line, reason, raw FROM quarantine ORDER BY 1") == [
+        (4, UNCLOSED, lines[3]),
+        (7, UNCLOSED, lines[6]),
+    ]
+    assert rows(con, "SELECT call_id, source_line, team FROM calls ORDER BY source_line") == [
+        ("g1", 2, "search"),
+        ("g2", 3, "search"),
+        ("g3", 5, "search"),
+        ("g4", 6, "search"),
+        ("g5", 8, "search"),
+        ("g6", 9, "search"),
+        ("g7", 10, "search"),
+        ("g8", 11, "two\nlines"),
+    ]
+    assert rows(
+        con,
+        "SELECT records_read, loaded, duplicates, quarantined FROM batches WHERE kind = 'usage'",
+    ) == [(10, 8, 0, 2)]
+    assert rows(con, "SELECT sum(total_cost) FROM calls_costed") == [(Decimal("0.0024"),)]
     con.close()
 
 

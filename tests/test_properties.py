@@ -183,7 +183,7 @@ def _line(fmt: UsageFormat, call_id: str) -> bytes:
 
 
 CSV_HEADER = b"call_id,ts,provider,model,input_tokens,output_tokens,team,api_key"
-DAMAGE = [b"\r", b"\x00", b"\xff", b"\xc3\x28", b"\x80", b"\xef\xbb\xbf"]
+DAMAGE = [b"\r", b"\x00", b"\xff", b"\xc3\x28", b"\x80", b"\xef\xbb\xbf", b'"']
 
 
 @st.composite
