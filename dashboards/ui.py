@@ -127,13 +127,18 @@ def table(shown: Table, *, key: str | None = None, wrap: bool | None = None) -> 
     )
 
 
-def unpriced_warning(calls: int, where: str = "in this selection", no_usage: int = 0) -> None:
+def unpriced_warning(
+    calls: int, where: str = "in this selection", no_usage: int | None = None
+) -> None:
     """Say that ``calls`` calls have no price (``where``: which calls these are), and why:
-    ``no_usage`` of them are successful calls whose log carries no token usage."""
+    ``no_usage`` of them are successful calls whose log carries no token usage (None: not
+    counted here, so either reason may apply)."""
     if not calls:
         return
     why = "unknown model, provider or date"
-    if no_usage == calls:
+    if no_usage is None:
+        why += ", or a successful call whose log carries no token usage"
+    elif no_usage == calls:
         why = NO_USAGE_WHY
     elif no_usage:
         why = f"{no_usage:,} {NO_USAGE_WHY}; the others: {why}"

@@ -427,6 +427,15 @@ def test_calls_without_usage_are_explained_wherever_unpriced_calls_are_counted(
     )
     assert test.metric[1].value == "1"  # the one priced call is compared
 
+    # budgets count their scope's unpriced calls, without telling the reasons apart
+    test.switch_page("views/budgets.py").run()
+    unpriced = [w.value for w in test.warning if "no price" in w.value]
+    assert unpriced and all(
+        "(unknown model, provider or date, or a successful call whose log carries no token "
+        "usage)" in w
+        for w in unpriced
+    ), unpriced
+
     # the command line counts them where the pages do
     db = str(warehouses["no_usage"][0])
     summary = CliRunner().invoke(cli.app, ["summary", "--db", db, "--period", "2026-11"])
