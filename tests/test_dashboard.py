@@ -429,12 +429,12 @@ def test_calls_without_usage_are_explained_wherever_unpriced_calls_are_counted(
 
     # budgets count their scope's unpriced calls, without telling the reasons apart
     test.switch_page("views/budgets.py").run()
-    unpriced = [w.value for w in test.warning if "no price" in w.value]
-    assert unpriced and all(
+    budget_warnings = [w.value for w in test.warning if "no price" in w.value]
+    assert budget_warnings and all(
         "(unknown model, provider or date, or a successful call whose log carries no token "
         "usage)" in w
-        for w in unpriced
-    ), unpriced
+        for w in budget_warnings
+    ), budget_warnings
 
     # the command line counts them where the pages do
     db = str(warehouses["no_usage"][0])
