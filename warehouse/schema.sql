@@ -287,6 +287,8 @@ CREATE MACRO input_band (tokens) AS (CASE  WHEN ((tokens <= 32000)) THEN (-1) WH
 
 CREATE MACRO price_on_the_grid (effective_from, effective_to, tier_lo, tier_hi) AS (((date_trunc('hour', effective_from) = effective_from) AND (isinf(effective_to) OR (date_trunc('hour', effective_to) = effective_to)) AND ((tier_lo = -1) OR (input_band((tier_lo + 1)) = tier_lo)) AND ((tier_hi = 9223372036854775807) OR (input_band((tier_hi + 1)) = tier_hi))));
 
+CREATE MACRO token_counts () AS (list_value('input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cache_write_1h_tokens', 'output_tokens', 'reasoning_tokens'));
+
 CREATE MACRO utc_hour_us (ts) AS ((epoch_us(ts) - (((epoch_us(ts) % 3600000000) + 3600000000) % 3600000000)));
 
 CREATE MACRO utc_hour (ts) AS (make_timestamptz(utc_hour_us(ts)));

@@ -1,6 +1,7 @@
 -- One definition of each rule the SQL of several layers applies (issue 21): the UTC hour a
--- time falls in, and whether a call at a price point is charged. Macros of the warehouse,
--- like bill_amounts, so that ingest, billing, repricing and the reports call the same one.
+-- time falls in, which columns are token counts, and whether a call at a price point is
+-- charged. Macros of the warehouse, like bill_amounts, so that ingest, billing, repricing
+-- and the reports call the same one.
 
 -- The start of the UTC hour of `ts`, in microseconds since the epoch, rounded down (also
 -- before 1970): the key of every hourly sum (call_hours, the billing units, hourly_spend).
@@ -12,6 +13,16 @@ CREATE MACRO utc_hour_us(ts) AS
 
 -- The start of the UTC hour of `ts`, as a time.
 CREATE MACRO utc_hour(ts) AS make_timestamptz(utc_hour_us(ts));
+
+-- The names of the token counts a call has, as every table that sums them names them. A
+-- query sums those its source has with
+--     sum(COLUMNS(lambda c: list_contains(token_counts(), c)))::HUGEINT
+-- (each under its own name; HUGEINT, which no sum of BIGINT counts can overflow); a table
+-- that does not keep one leaves it out by name.
+CREATE MACRO token_counts() AS [
+    'input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cache_write_1h_tokens',
+    'output_tokens', 'reasoning_tokens'
+];
 
 -- Whether a call is charged: a price point prices it (`priced`), and it succeeded or its
 -- provider bills failed calls. A priced call that is not charged costs 0; an unpriced one
