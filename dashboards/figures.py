@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from dashboards.display import money as money  # re-exported: the pages call figures.money
 from reports.budgets import BudgetStatus
 from reports.compare import Comparison
-from reports.money import plain, round_cents
+from reports.money import minor_digits, plain, round_money
 from reports.period import midnight
 from reports.spreadsheet import neutral
 
@@ -80,11 +80,13 @@ COLUMNS: dict[str, Column] = {
 
 
 def number_format(kind: Kind, currency: str | None = "USD") -> str | None:
-    """The display format of a number column (sprintf, as Streamlit's tables take it)."""
+    """The display format of a number column (sprintf, as Streamlit's tables take it); money
+    with its currency's decimals."""
     if kind == "count":
         return "%,d"
     if kind == "money":
-        return "$%,.2f" if currency in (None, "USD") else f"%,.2f {currency}"
+        number = f"%,.{minor_digits(currency)}f"
+        return f"${number}" if currency in (None, "USD") else f"{number} {currency}"
     if kind == "percent":
         return "%.1f%%"
     return None
@@ -92,8 +94,8 @@ def number_format(kind: Kind, currency: str | None = "USD") -> str | None:
 
 @dataclass(frozen=True)
 class Table:
-    """A query result ready to show: human labels, money rounded half-up to the cent, shares
-    in percent, and for each label how its column is shown."""
+    """A query result ready to show: human labels, money rounded half-up to its currency's
+    minor unit, shares in percent, and for each label how its column is shown."""
 
     frame: pd.DataFrame
     columns: dict[str, Column]
@@ -118,8 +120,8 @@ PIXELS_PER_CHARACTER = 7  # the tables' 14 px sans-serif, on average, padding in
 def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD") -> Table:
     """The columns ``names`` of ``frame`` as a page shows them (see :data:`COLUMNS`).
 
-    Amounts stay numbers (rounded to the cent, as :func:`money` rounds), so that a table
-    sorts by them; the table's display format adds the separators and the currency.
+    Amounts (all in ``currency``) stay numbers, rounded as :func:`money` rounds, so that a
+    table sorts by them; the table's display format adds the separators and the currency.
     """
     shown = pd.DataFrame(index=frame.index)
     columns: dict[str, Column] = {}
@@ -127,7 +129,7 @@ def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD
         column = COLUMNS[name]
         values = frame[name]
         if column.kind == "money":
-            values = values.map(lambda v: None if v is None else round_cents(v))
+            values = values.map(lambda v: None if v is None else round_money(v, currency))
         elif column.kind == "count":
             values = values.astype("Int64")
         elif column.kind == "percent":

@@ -191,6 +191,8 @@ def test_the_finance_report_rounds_to_its_currencys_minor_unit(
     )
     report = build_report(con, ("provider",), parse_period("2026-10"))
     table = presented(report)
-    assert report.currency == "JPY"
-    total_cost = table.total[table.header.index("total_cost")]
+    assert report.currencies == ("JPY",)
+    (block,) = table.blocks
+    assert block.total is not None
+    total_cost = block.total[table.header.index("total_cost")]
     assert total_cost == D("61")  # 2 x 30.5 yen, in whole yen

@@ -29,7 +29,9 @@ from reports.compare import Comparison, Quote, RanOn, quotes
 
 
 def row(actual: str, target: str, calls: int, priced: int, cost: str, repriced: str) -> Repriced:
-    return Repriced(actual, target, "USD", calls, priced, D(cost), D(cost), D(repriced))
+    return Repriced(
+        actual, target, "USD", calls, priced, D(cost), D(cost), D(repriced), actual_currency="USD"
+    )
 
 
 def test_quotes_sum_over_where_calls_ran_and_rank_only_complete_ones() -> None:
@@ -66,10 +68,10 @@ def test_variant_move_is_a_share_of_the_same_provider() -> None:
 
 
 def test_money_rounds_half_up_and_keeps_the_sign_outside() -> None:
-    assert money(D("2.345")) == "$2.35"
-    assert money(D("-26.525")) == "-$26.53"
+    assert money(D("2.345"), "USD") == "$2.35"
+    assert money(D("-26.525"), "USD") == "-$26.53"
     assert money(D("1234.5"), "EUR") == "1,234.50 EUR"
-    assert money(None) == "—"
+    assert money(None, "USD") == "—"
 
 
 def test_spend_over_time_hover_shows_exact_amounts() -> None:
