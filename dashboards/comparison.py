@@ -145,11 +145,12 @@ def variant_spend_table(spend: pd.DataFrame, currency: str | None) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def by_variant(compared: Iterable[Comparison]) -> dict[str, list[Comparison]]:
-    """The comparisons grouped by the variant their calls ran on, in the order given."""
-    groups: dict[str, list[Comparison]] = {}
-    for comparison in compared:
-        groups.setdefault(comparison.variant, []).append(comparison)
+def by_variant(compared: Iterable[Comparison]) -> dict[tuple[str, str | None], list[Comparison]]:
+    """The comparisons grouped by the variant their calls ran on and the currency they were
+    billed in (compared apart: never added), in the order given."""
+    groups: dict[tuple[str, str | None], list[Comparison]] = {}
+    for each in compared:
+        groups.setdefault((each.variant, each.currency), []).append(each)
     return groups
 
 

@@ -79,6 +79,23 @@ COLUMNS: dict[str, Column] = {
 }
 
 
+def by_currency(
+    frame: pd.DataFrame, currencies: Sequence[str]
+) -> list[tuple[str | None, pd.DataFrame]]:
+    """A frame's rows (with a ``currency`` column) per currency, in ``currencies``' order, for
+    a page to total each on its own: two currencies are never added. With one currency every
+    row is its (a group of only unpriced calls has none of its own); with several, the rows
+    without a currency come last, under None."""
+    if len(currencies) == 1:
+        return [(currencies[0], frame)]
+    parts: list[tuple[str | None, pd.DataFrame]] = [
+        (code, frame[frame["currency"] == code]) for code in currencies
+    ]
+    parts = [(code, rows) for code, rows in parts if not rows.empty]
+    unpriced = frame[frame["currency"].isna()]
+    return [*parts, (None, unpriced)] if not unpriced.empty else parts
+
+
 def number_format(kind: Kind, currency: str | None = "USD") -> str | None:
     """The display format of a number column (sprintf, as Streamlit's tables take it); money
     with its currency's decimals."""
@@ -251,9 +268,13 @@ def spend_over_time(
 def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> go.Figure:
     """One variant's calls at each provider: a bar per variant they are priced at (their own,
     and standard for the what-if), the cheapest labelled, a provider that cannot price every
-    call hatched; what the calls cost where they ran as a line."""
+    call hatched; what the calls cost where they ran as a line. One axis is one currency:
+    only the quotes in ``currency`` (that the calls were billed in) are drawn, those in
+    another are in the table beside it, never on the same scale."""
     figure = go.Figure()
-    providers = sorted({q.provider for c in compared for q in c.quotes})
+    providers = sorted(
+        {q.provider for c in compared for q in c.quotes if q.currency in (None, currency)}
+    )
     for index, each in enumerate(compared):
         by_provider = {q.provider: q for q in each.quotes}
         shown = [by_provider.get(p) for p in providers]
