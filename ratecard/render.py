@@ -22,7 +22,14 @@ from ingest.prices import PriceLoad
 from ingest.pull import PullResult
 from ingest.usage import UsageLoad
 from reports.budgets import BudgetStatus
-from reports.compare import QUOTE_COLUMNS, QUOTE_NOTE, Comparison, comparison_title, spend
+from reports.compare import (
+    QUOTE_COLUMNS,
+    QUOTE_NOTE,
+    Comparison,
+    Quote,
+    comparison_title,
+    spend,
+)
 from reports.delivery import Delivery
 from reports.finance import Report
 from reports.money import (
@@ -267,6 +274,10 @@ def print_comparisons(
             return "—"
         return plain(amount) if exact else money_text(amount, currency)
 
+    def tag(quote: Quote, currency: str | None) -> str:
+        """A row of two currencies names each amount's: the columns' are not one."""
+        return f" {currency}" if currency and not quote.comparable else ""
+
     lines = spend(comparisons)
     currencies = sorted({line.currency for line in lines}, key=lambda code: code or "")
     table = Table(title=f"{model} spend, {period}: where the calls ran", title_justify="left")
@@ -301,8 +312,8 @@ def print_comparisons(
                 f"{quote.ran_here_calls:,}" if quote.ran_here_calls else "—",
                 f"{quote.priced_calls:,}",
                 f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
-                money(quote.actual_cost, ran_in),
-                money(quote.repriced_cost, quote.currency),
+                money(quote.actual_cost, ran_in) + tag(quote, ran_in),
+                money(quote.repriced_cost, quote.currency) + tag(quote, quote.currency),
                 money(difference, ran_in),
                 "—" if percent is None else f"{percent:+.1f}%",
             )
