@@ -276,7 +276,8 @@ def print_comparisons(
 
     def tag(quote: Quote, currency: str | None) -> str:
         """A row of two currencies names each amount's: the columns' are not one."""
-        return f" {currency}" if currency and not quote.comparable else ""
+        two = quote.currency is not None and not quote.comparable
+        return f" {currency}" if currency and two else ""
 
     lines = spend(comparisons)
     currencies = sorted({line.currency for line in lines}, key=lambda code: code or "")

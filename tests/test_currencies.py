@@ -303,3 +303,26 @@ def test_compare_never_subtracts_or_ranks_across_currencies(
     assert usd["kwdgw"].difference is None
     assert not any(q.cheapest for quotes in by_currency.values() for q in quotes.values())
     assert [r.currency for c in found for r in c.ran_on] == ["JPY", "KWD", "USD"]
+
+
+def test_compare_prints_each_amount_in_its_own_currency(
+    three_currencies: duckdb.DuckDBPyConnection,
+) -> None:
+    db = file_of(three_currencies)
+    three_currencies.close()
+    output = CliRunner().invoke(
+        app, ["compare", "--db", db, "--model", "minimax-m3", "--period", "2026-10"]
+    )
+    assert output.exit_code == 0, output.output
+    tables = output.stdout.split("priced at standard at every provider selling it")
+    usd = next(t for t in tables[1:] if "billed in USD" in tables[tables.index(t) - 1][-200:])
+    rows = {
+        cells[0]: cells
+        for line in usd.splitlines()
+        if line.startswith("│")
+        for cells in [[c.strip() for c in line.split("│")[1:-1]]]
+    }
+    # the dollar call at the yen gateway: 0.60 USD where it ran, 31 JPY there, no difference
+    assert rows["jpygw"][5:8] == ["0.60 USD", "31 JPY", "—"]
+    assert rows["usdgw"][5:8] == ["0.60", "0.60", "0.00"]
+    assert rows["kwdgw"][5:8] == ["0.60 USD", "0.124 KWD", "—"]
