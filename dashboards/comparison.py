@@ -3,9 +3,10 @@
 ``ratecard compare`` prints, so the page and the command line show the same numbers.
 
 Every table a person reads is rounded by the reports' one rule (reports/money.py): each
-amount half-up to the cent; where lines are parts of a whole, a "rounding residue" line
-when the rounded lines miss the rounded total by a cent, so they always add up as shown;
-a difference of two printed amounts is the difference of the printed amounts.
+amount half-up to its currency's minor unit; where lines are parts of a whole, a "rounding
+residue" line when the rounded lines miss the rounded total by a unit, so they always add
+up as shown; a difference of two printed amounts is the difference of the printed amounts.
+Amounts in two currencies are never added, subtracted or totalled together.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ RIGHT_ALIGNED = frozenset(QUOTE_TABLE_COLUMNS[1:]) | {"Calls", "Spend", "Now", "
 
 def quote_table(comparison: Comparison) -> pd.DataFrame:
     """A comparison's quotes as the Compare page shows them: the columns of
-    ``ratecard compare``, amounts to the cent in each quote's currency."""
+    ``ratecard compare``; what the calls cost where they ran in the currency they were
+    billed in, what they would cost at each provider in its own, and a difference only
+    where the two are one currency."""
     rows = []
+    ran_in = comparison.currency
     for quote in comparison.quotes:
         percent = quote.difference_percent
-        difference = printed_difference(quote.repriced_cost, quote.actual_cost)
+        difference = None
+        if quote.difference is not None:
+            difference = printed_difference(quote.repriced_cost, quote.actual_cost, ran_in)
         rows.append(
             dict(
                 zip(
@@ -49,9 +55,9 @@ def quote_table(comparison: Comparison) -> pd.DataFrame:
                         f"{quote.ran_here_calls:,}" if quote.ran_here_calls else "—",
                         f"{quote.priced_calls:,}",
                         f"{quote.unpriced_calls:,}",
-                        money(quote.actual_cost, quote.currency),
+                        money(quote.actual_cost, ran_in),
                         money(quote.repriced_cost, quote.currency),
-                        money(difference, quote.currency),
+                        money(difference, ran_in),
                         "—" if percent is None else f"{percent:+.1f}%",
                     ),
                     strict=True,
@@ -62,44 +68,49 @@ def quote_table(comparison: Comparison) -> pd.DataFrame:
 
 
 def spend_table(lines: Sequence[Spend], *, with_variant: bool = True) -> pd.DataFrame:
-    """Spend lines (variant, provider, calls, cost) with a rounding residue line if the
-    rounded lines need one, and the total."""
-    costs = round_column(line.cost for line in lines)
-    currency = _one_currency(line.currency for line in lines)
-    rows = [
-        {
-            "Variant": line.variant,
-            "Ran on": line.provider,
-            "Calls": f"{line.calls:,}",
-            "Spend": money(rounded, line.currency),
-        }
-        for line, rounded in zip(lines, costs.lines, strict=True)
-    ]
-    if costs.residue:
+    """Spend lines (variant, provider, calls, cost), each currency with a rounding residue
+    line if its rounded lines need one, and its total."""
+    rows = []
+    several = len({line.currency for line in lines}) > 1
+    for currency in sorted({line.currency for line in lines}, key=lambda code: code or ""):
+        mine = [line for line in lines if line.currency == currency]
+        costs = round_column((line.cost for line in mine), currency)
+        rows += [
+            {
+                "Variant": line.variant,
+                "Ran on": line.provider,
+                "Calls": f"{line.calls:,}",
+                "Spend": money(rounded, currency),
+            }
+            for line, rounded in zip(mine, costs.lines, strict=True)
+        ]
+        label = f" {currency}" if several and currency else ""
+        if costs.residue:
+            rows.append(
+                {
+                    "Variant": f"rounding residue{label}",
+                    "Ran on": "",
+                    "Calls": "",
+                    "Spend": money(costs.residue, currency),
+                }
+            )
         rows.append(
             {
-                "Variant": "rounding residue",
+                "Variant": f"total{label}",
                 "Ran on": "",
-                "Calls": "",
-                "Spend": money(costs.residue, currency),
+                "Calls": f"{sum(line.calls for line in mine):,}",
+                "Spend": money(costs.total, currency),
             }
         )
-    rows.append(
-        {
-            "Variant": "total",
-            "Ran on": "",
-            "Calls": f"{sum(line.calls for line in lines):,}",
-            "Spend": money(costs.total, currency),
-        }
-    )
     frame = pd.DataFrame(rows, columns=["Variant", "Ran on", "Calls", "Spend"])
     return frame if with_variant else frame.drop(columns="Variant")
 
 
 def variant_spend_table(spend: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     """The Variants page's spend per provider, model and variant (a frame of
-    ``queries.spend_by``), with a rounding residue line if needed, and the total."""
-    costs = round_column(spend["cost"])
+    ``queries.spend_by`` in one currency), with a rounding residue line if needed, and the
+    total."""
+    costs = round_column(spend["cost"], currency)
     rows = [
         {
             "Model": model,
@@ -134,16 +145,12 @@ def variant_spend_table(spend: pd.DataFrame, currency: str | None) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _one_currency(currencies: Iterable[str | None]) -> str | None:
-    found = set(currencies)
-    return found.pop() if len(found) == 1 else None
-
-
-def by_variant(compared: Iterable[Comparison]) -> dict[str, list[Comparison]]:
-    """The comparisons grouped by the variant their calls ran on, in the order given."""
-    groups: dict[str, list[Comparison]] = {}
-    for comparison in compared:
-        groups.setdefault(comparison.variant, []).append(comparison)
+def by_variant(compared: Iterable[Comparison]) -> dict[tuple[str, str | None], list[Comparison]]:
+    """The comparisons grouped by the variant their calls ran on and the currency they were
+    billed in (compared apart: never added), in the order given."""
+    groups: dict[tuple[str, str | None], list[Comparison]] = {}
+    for each in compared:
+        groups.setdefault((each.variant, each.currency), []).append(each)
     return groups
 
 
@@ -182,11 +189,21 @@ class VariantMove:
         return self.cost_now - self.cost_after
 
 
-def variant_move(rows: Iterable[Repriced], provider: str, share: Decimal) -> VariantMove | None:
-    """Moving ``share`` (0..1) of ``provider``'s calls to the variant ``rows`` were repriced
-    at, at that same provider; None when it does not sell that variant."""
+def variant_move(
+    rows: Iterable[Repriced], provider: str, share: Decimal, currency: str | None = None
+) -> VariantMove | None:
+    """Moving ``share`` (0..1) of ``provider``'s calls (those billed in ``currency``, when
+    given) to the variant ``rows`` were repriced at, at that same provider; None when it
+    does not sell that variant in the currency the calls were billed in (a saving across
+    two currencies is no saving)."""
     for row in rows:
-        if row.actual_provider == provider and row.target_provider == provider:
+        if (
+            row.actual_provider == provider
+            and row.target_provider == provider
+            and (currency is None or row.actual_currency == currency)
+        ):
+            if row.currency is not None and row.currency != row.actual_currency:
+                return None
             return VariantMove(
                 provider,
                 share,
@@ -200,7 +217,8 @@ def variant_move(rows: Iterable[Repriced], provider: str, share: Decimal) -> Var
 
 @dataclass(frozen=True)
 class MoveFigures:
-    """A variant move as the Variants page prints it: amounts to the cent that add up."""
+    """A variant move as the Variants page prints it: amounts in the currency's minor unit
+    that add up."""
 
     table: pd.DataFrame
     now: Decimal
@@ -217,8 +235,8 @@ def move_figures(
     the difference of the two totals shown."""
     percent = f"{move.share:.0%}"
     rest = f"{1 - move.share:.0%}"
-    now = round_column([move.stays_cost, move.moved_cost_now])
-    after = round_column([move.stays_cost, move.moved_cost_after])
+    now = round_column([move.stays_cost, move.moved_cost_now], currency)
+    after = round_column([move.stays_cost, move.moved_cost_after], currency)
     rows = [
         {
             "Traffic": f"stays on {variant} ({rest})",
@@ -240,5 +258,8 @@ def move_figures(
     for column in ("Now", "After the move"):
         table[column] = [money(v, currency) for v in table[column]]
     return MoveFigures(
-        table, now.total, after.total, printed_difference(now.exact_total, after.exact_total)
+        table,
+        now.total,
+        after.total,
+        printed_difference(now.exact_total, after.exact_total, currency),
     )

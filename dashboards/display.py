@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from reports.money import round_cents
+from reports.money import round_money
 
 
-def money(amount: Decimal | None, currency: str | None = "USD") -> str:
-    """An amount for display: rounded half-up to the cent, with its currency."""
+def money(amount: Decimal | None, currency: str | None) -> str:
+    """An amount for display: rounded half-up to its currency's minor unit, with its
+    currency (``$1.50``, ``1,235 JPY``, ``0.124 KWD``)."""
     if amount is None:
         return "—"
-    rounded = round_cents(amount)
-    sign, text = ("-" if rounded < 0 else ""), f"{abs(rounded):,.2f}"
+    rounded = round_money(amount, currency)
+    sign, text = ("-" if rounded < 0 else ""), f"{abs(rounded):,}"
     return f"{sign}${text}" if currency in (None, "USD") else f"{sign}{text} {currency}"

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from dashboards.display import money as money  # re-exported: the pages call figures.money
 from reports.budgets import BudgetStatus
 from reports.compare import Comparison
-from reports.money import plain, round_cents
+from reports.money import minor_digits, plain, round_money
 from reports.period import midnight
 from reports.spreadsheet import neutral
 
@@ -79,12 +79,31 @@ COLUMNS: dict[str, Column] = {
 }
 
 
+def by_currency(
+    frame: pd.DataFrame, currencies: Sequence[str]
+) -> list[tuple[str | None, pd.DataFrame]]:
+    """A frame's rows (with a ``currency`` column) per currency, in ``currencies``' order, for
+    a page to total each on its own: two currencies are never added. With one currency every
+    row is its (a group of only unpriced calls has none of its own); with several, the rows
+    without a currency come last, under None."""
+    if len(currencies) == 1:
+        return [(currencies[0], frame)]
+    parts: list[tuple[str | None, pd.DataFrame]] = [
+        (code, frame[frame["currency"] == code]) for code in currencies
+    ]
+    parts = [(code, rows) for code, rows in parts if not rows.empty]
+    unpriced = frame[frame["currency"].isna()]
+    return [*parts, (None, unpriced)] if not unpriced.empty else parts
+
+
 def number_format(kind: Kind, currency: str | None = "USD") -> str | None:
-    """The display format of a number column (sprintf, as Streamlit's tables take it)."""
+    """The display format of a number column (sprintf, as Streamlit's tables take it); money
+    with its currency's decimals."""
     if kind == "count":
         return "%,d"
     if kind == "money":
-        return "$%,.2f" if currency in (None, "USD") else f"%,.2f {currency}"
+        number = f"%,.{minor_digits(currency)}f"
+        return f"${number}" if currency in (None, "USD") else f"{number} {currency}"
     if kind == "percent":
         return "%.1f%%"
     return None
@@ -92,8 +111,8 @@ def number_format(kind: Kind, currency: str | None = "USD") -> str | None:
 
 @dataclass(frozen=True)
 class Table:
-    """A query result ready to show: human labels, money rounded half-up to the cent, shares
-    in percent, and for each label how its column is shown."""
+    """A query result ready to show: human labels, money rounded half-up to its currency's
+    minor unit, shares in percent, and for each label how its column is shown."""
 
     frame: pd.DataFrame
     columns: dict[str, Column]
@@ -118,8 +137,8 @@ PIXELS_PER_CHARACTER = 7  # the tables' 14 px sans-serif, on average, padding in
 def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD") -> Table:
     """The columns ``names`` of ``frame`` as a page shows them (see :data:`COLUMNS`).
 
-    Amounts stay numbers (rounded to the cent, as :func:`money` rounds), so that a table
-    sorts by them; the table's display format adds the separators and the currency.
+    Amounts (all in ``currency``) stay numbers, rounded as :func:`money` rounds, so that a
+    table sorts by them; the table's display format adds the separators and the currency.
     """
     shown = pd.DataFrame(index=frame.index)
     columns: dict[str, Column] = {}
@@ -127,7 +146,7 @@ def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD
         column = COLUMNS[name]
         values = frame[name]
         if column.kind == "money":
-            values = values.map(lambda v: None if v is None else round_cents(v))
+            values = values.map(lambda v: None if v is None else round_money(v, currency))
         elif column.kind == "count":
             values = values.astype("Int64")
         elif column.kind == "percent":
@@ -249,9 +268,13 @@ def spend_over_time(
 def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> go.Figure:
     """One variant's calls at each provider: a bar per variant they are priced at (their own,
     and standard for the what-if), the cheapest labelled, a provider that cannot price every
-    call hatched; what the calls cost where they ran as a line."""
+    call hatched; what the calls cost where they ran as a line. One axis is one currency:
+    only the quotes in ``currency`` (that the calls were billed in) are drawn, those in
+    another are in the table beside it, never on the same scale."""
     figure = go.Figure()
-    providers = sorted({q.provider for c in compared for q in c.quotes})
+    providers = sorted(
+        {q.provider for c in compared for q in c.quotes if q.currency in (None, currency)}
+    )
     for index, each in enumerate(compared):
         by_provider = {q.provider: q for q in each.quotes}
         shown = [by_provider.get(p) for p in providers]

@@ -218,7 +218,8 @@ def options(db: str) -> Options:
 
 @cached
 def totals(db: str, filters: Filters) -> dict[str, Any]:
-    """Calls, tokens and money for the selection, exact."""
+    """Calls and tokens for the selection, in every currency (counts add up across them);
+    its money is per currency (:func:`spend_by_currency`)."""
     with _read(db) as con:
         frame = _frame(
             con,
@@ -233,9 +234,6 @@ def totals(db: str, filters: Filters) -> dict[str, Any]:
                    coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
                    coalesce(sum(output_tokens), 0) AS output_tokens,
                    coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
-                   coalesce(sum(total_cost), 0) AS cost,
-                   coalesce(sum(cache_savings), 0) AS cache_savings,
-                   any_value(currency) FILTER (WHERE currency IS NOT NULL) AS currency,
                    min(day) AS first_day, max(day) AS last_day
             FROM daily_rollup WHERE {ROLLUP_FILTER}
             """,  # noqa: S608
@@ -244,15 +242,47 @@ def totals(db: str, filters: Filters) -> dict[str, Any]:
     return dict(frame.iloc[0])
 
 
+@dataclass(frozen=True)
+class CurrencySpend:
+    """The selection's exact spend and cache savings in one currency."""
+
+    currency: str
+    cost: Decimal
+    cache_savings: Decimal
+
+
+@cached
+def spend_by_currency(db: str, filters: Filters) -> tuple[CurrencySpend, ...]:
+    """The selection's spend in each currency it was billed in, by code; USD at 0 when no
+    call is priced. Two currencies are never added: every page totals each on its own."""
+    with _read(db) as con:
+        rows = con.execute(
+            f"""
+            SELECT currency, coalesce(sum(total_cost), 0), coalesce(sum(cache_savings), 0)
+            FROM daily_rollup WHERE {ROLLUP_FILTER} AND currency IS NOT NULL
+            GROUP BY currency ORDER BY currency
+            """,  # noqa: S608
+            filters.params(),
+        ).fetchall()
+    found = tuple(CurrencySpend(str(code), cost, saved) for code, cost, saved in rows)
+    return found or (CurrencySpend("USD", Decimal(0), Decimal(0)),)
+
+
+def currencies(db: str, filters: Filters) -> tuple[str, ...]:
+    """The currencies of the selection's spend, by code (USD when nothing is priced)."""
+    return tuple(each.currency for each in spend_by_currency(db, filters))
+
+
 @cached
 def daily_spend(db: str, filters: Filters, by: str) -> pd.DataFrame:
-    """Spend and calls per UTC day and provider (``by='provider'``) or variant."""
+    """Spend and calls per UTC day, provider (``by='provider'``) or variant, and currency
+    (NULL for unpriced calls)."""
     column = {"provider": "provider", "variant": "coalesce(variant, '(unpriced)')"}[by]
     with _read(db) as con:
         return _frame(
             con,
             f"""
-            SELECT day, {column} AS series, sum(calls) AS calls,
+            SELECT day, {column} AS series, currency, sum(calls) AS calls,
                    coalesce(sum(total_cost), 0) AS cost
             FROM daily_rollup WHERE {ROLLUP_FILTER}
             GROUP BY ALL ORDER BY day, series
@@ -263,7 +293,10 @@ def daily_spend(db: str, filters: Filters, by: str) -> pd.DataFrame:
 
 @cached
 def spend_by(db: str, filters: Filters, dimensions: tuple[str, ...]) -> pd.DataFrame:
-    """Spend, calls, failures and tokens grouped by rollup columns (from an allowlist)."""
+    """Spend, calls, failures and tokens grouped by rollup columns (from an allowlist) and
+    by the currency of the spend: a group billed in two currencies has a row for each, and
+    its unpriced calls a row without a currency (a group with priced calls in one currency
+    counts them on its row)."""
     allowed = {"provider", "model", "canonical_model", "variant", "team", "project", "api_key_id"}
     if not dimensions or not set(dimensions) <= allowed:
         raise ValueError(f"unknown dimensions {dimensions}")
@@ -272,12 +305,24 @@ def spend_by(db: str, filters: Filters, dimensions: tuple[str, ...]) -> pd.DataF
         return _frame(
             con,
             f"""
-            SELECT {columns}, sum(calls) AS calls, sum(failed_calls) AS failed_calls,
+            WITH scoped AS (
+                -- a group's unpriced calls join its line when its priced calls are in one
+                -- currency, as in the finance report (reports/sql/finance_lines.sql)
+                SELECT *, coalesce(
+                    currency,
+                    CASE WHEN min(currency) OVER g = max(currency) OVER g
+                         THEN min(currency) OVER g END
+                ) AS line_currency
+                FROM daily_rollup WHERE {ROLLUP_FILTER}
+                WINDOW g AS (PARTITION BY {columns})
+            )
+            SELECT {columns}, line_currency AS currency, sum(calls) AS calls,
+                   sum(failed_calls) AS failed_calls,
                    sum(unpriced_calls) AS unpriced_calls, sum(input_tokens) AS input_tokens,
                    sum(cache_read_tokens) AS cache_read_tokens,
                    sum(output_tokens) AS output_tokens, coalesce(sum(total_cost), 0) AS cost
-            FROM daily_rollup WHERE {ROLLUP_FILTER}
-            GROUP BY {columns} ORDER BY cost DESC, {columns}
+            FROM scoped
+            GROUP BY ALL ORDER BY cost DESC, {columns}, currency
             """,  # noqa: S608
             filters.params(),
         )
@@ -396,12 +441,16 @@ def instant(db: str) -> Instant:
 
 
 @cached
-def period_forecast(db: str, filters: Filters, at: datetime) -> Forecast:
-    """The selection's forecast to the end of its period (UTC days), judged at ``at``, by the
-    rule budgets use (:mod:`reports.forecast`)."""
+def period_forecast(db: str, filters: Filters, at: datetime, currency: str) -> Forecast:
+    """The selection's forecast of its spend in ``currency`` to the end of its period (UTC
+    days), judged at ``at``, by the rule budgets use (:mod:`reports.forecast`): one forecast
+    per currency, never one of two currencies added."""
     assert filters.start is not None and filters.end is not None
     selection = Selection(
-        teams=filters.teams, projects=filters.projects, providers=filters.providers
+        teams=filters.teams,
+        projects=filters.projects,
+        providers=filters.providers,
+        currency=currency,
     )
     with _read(db) as con:
         history = spend_history(

@@ -11,8 +11,9 @@ sizes lie in one tier of the target's prices cost that tier's rates times their 
 tokens. Repricing therefore reads ``reprice_hours`` (token sums per hour and input-size
 band, kept by billing) whenever that gives the per-call answer exactly: the time range is
 whole UTC hours, every target price starts and ends on a whole hour, and every tier
-threshold is a band edge (``input_band`` in warehouse/schema.sql). Otherwise, and for
-the cache what-if (a share of each call's own input), it prices call by call. Both paths
+threshold is a band edge (``input_band`` in warehouse/schema.sql), and each provider's
+calls of the model were billed in one currency. Otherwise, and for the cache what-if (a share
+of each call's own input), it prices call by call. Both paths
 give the same amounts to the last decimal (tests/test_reprice.py).
 
 At any time a provider prices a canonical model and variant under one wire id (its other
@@ -38,6 +39,17 @@ _PRICES_OFF_THE_GRID = """
 SELECT count(*) FROM price_rates
 WHERE canonical_model = $canonical AND variant = $target_variant
   AND NOT price_on_the_grid(effective_from, effective_to, tier_lo, tier_hi)
+"""
+
+
+# Providers whose calls of the model and variant were billed in more than one currency (a
+# sheet that changed currency): the hourly sums cannot tell them apart, the calls can
+_TWO_CURRENCIES = """
+SELECT count(*) FROM (
+    SELECT provider FROM daily_rollup
+    WHERE canonical_model = $canonical AND variant = $variant AND currency IS NOT NULL
+    GROUP BY provider HAVING count(DISTINCT currency) > 1
+)
 """
 
 
@@ -101,6 +113,9 @@ class Repriced:
     actual_cost_priced: Decimal
     """What the calls priced at the target cost where they ran: the fair comparison."""
     repriced_cost: Decimal
+    actual_currency: str | None = None
+    """The currency these calls were billed in where they ran: that of ``actual_cost``
+    (``currency`` is the target's, that of ``repriced_cost``)."""
 
     @property
     def unpriced_calls(self) -> int:
@@ -136,7 +151,7 @@ def reprice(
         "variant": variant,
         "target_variant": target,
     }
-    if from_hours(con, canonical, target, scope, cache_share=cache_share):
+    if from_hours(con, canonical, target, scope, cache_share=cache_share, variant=variant):
         source = sql_file("pricing", "reprice_hours")
     else:
         source = sql_file("pricing", "reprice_calls")
@@ -152,6 +167,7 @@ def reprice(
             actual_cost=row[5],
             actual_cost_priced=row[6],
             repriced_cost=row[7],
+            actual_currency=row[8],
         )
         for row in rows
     ]
@@ -164,12 +180,17 @@ def from_hours(
     scope: CallScope,
     *,
     cache_share: Decimal | None = None,
+    variant: str | None = None,
 ) -> bool:
-    """Whether repricing ``canonical`` at ``target_variant`` prices can read the hourly sums
-    and still give every call's exact price (see the module's docstring)."""
+    """Whether repricing the calls of ``canonical``/``variant`` (default: ``target_variant``)
+    at ``target_variant`` prices can read the hourly sums and still give every call's exact
+    price and the currency it was billed in (see the module's docstring)."""
     if cache_share is not None or not (_whole_hour(scope.start) and _whole_hour(scope.end)):
         return False
     off_grid = fetch_value(
         con, _PRICES_OFF_THE_GRID, {"canonical": canonical, "target_variant": target_variant}
     )
-    return int(off_grid) == 0
+    mixed = fetch_value(
+        con, _TWO_CURRENCIES, {"canonical": canonical, "variant": variant or target_variant}
+    )
+    return int(off_grid) == 0 and int(mixed) == 0

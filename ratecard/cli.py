@@ -457,9 +457,10 @@ def report(
 ) -> None:
     """The month-end cost report (CSV, XLSX, Parquet, HTML), or a FOCUS 1.2 dataset.
 
-    One line per group with calls, failed (free) and unpriced calls, tokens, each cost
-    component, the total and its share; amounts half-up to the cent, with any rounding
-    residue on its own line so the lines add up to the total.
+    One line per group and currency with calls, failed (free) and unpriced calls, tokens,
+    each cost component, the total and its share; amounts half-up to the currency's minor
+    unit, with any rounding residue on its own line so the lines add up to the total, and a
+    total per currency (two currencies are never added).
     """
     chosen = parse_period(period, start, end)
     with warehouse(db, read_only=True) as con:

@@ -26,6 +26,7 @@ from reports.compare import (
     QUOTE_COLUMNS,
     QUOTE_NOTE,
     Comparison,
+    Quote,
     comparison_title,
     spend,
     without_usage_note,
@@ -34,11 +35,11 @@ from reports.delivery import Delivery
 from reports.finance import Report
 from reports.money import (
     CENT,
+    amounts_text,
     minor_unit,
     money_text,
     plain,
     printed_difference,
-    round_cents,
     round_column,
 )
 from reports.reconcile import COLUMNS as RECONCILE_COLUMNS
@@ -269,45 +270,58 @@ def print_comparisons(
         out.print(f"{model}, {period}: no priced calls in this selection.", highlight=False)
         return
 
-    def money(amount: Decimal) -> str:
-        return plain(amount) if exact else f"{round_cents(amount):,.2f}"
+    def money(amount: Decimal | None, currency: str | None) -> str:
+        if amount is None:
+            return "—"
+        return plain(amount) if exact else money_text(amount, currency)
+
+    def tag(quote: Quote, currency: str | None) -> str:
+        """A row of two currencies names each amount's: the columns' are not one."""
+        two = quote.currency is not None and not quote.comparable
+        return f" {currency}" if currency and two else ""
 
     lines = spend(comparisons)
-    costs = round_column(line.cost for line in lines)
+    currencies = sorted({line.currency for line in lines}, key=lambda code: code or "")
     table = Table(title=f"{model} spend, {period}: where the calls ran", title_justify="left")
     for name in ("variant", "ran on", "currency", "calls", "cost"):
         table.add_column(name, justify="right" if name in {"calls", "cost"} else "left")
-    for line, rounded in zip(lines, costs.lines, strict=True):
-        shown = plain(line.cost) if exact else f"{rounded:,.2f}"
-        table.add_row(line.variant, line.provider, line.currency or "", f"{line.calls:,}", shown)
-    if not exact and costs.residue:
-        table.add_row("rounding residue", "", "", "", f"{costs.residue:,.2f}")
-    total = plain(costs.exact_total) if exact else f"{costs.total:,.2f}"
-    table.add_row("[bold]total[/bold]", "", "", f"{sum(x.calls for x in lines):,}", total)
+    for code in currencies:  # each currency totalled on its own: two are never added
+        mine = [line for line in lines if line.currency == code]
+        costs = round_column((line.cost for line in mine), code)
+        for line, rounded in zip(mine, costs.lines, strict=True):
+            shown = plain(line.cost) if exact else f"{rounded:,}"
+            table.add_row(line.variant, line.provider, code or "", f"{line.calls:,}", shown)
+        if not exact and costs.residue:
+            table.add_row("rounding residue", "", code or "", "", f"{costs.residue:,}")
+        total = plain(costs.exact_total) if exact else f"{costs.total:,}"
+        calls = f"{sum(x.calls for x in mine):,}"
+        table.add_row("[bold]total[/bold]", "", code or "", calls, total)
     out.print(table)
     for comparison in comparisons:
         title = f"{comparison_title(comparison)}, {period}"
         table = Table(title=title, title_justify="left")
         for name in QUOTE_COLUMNS:
             table.add_column(name, justify="left" if name in {"provider", "currency"} else "right")
+        ran_in = comparison.currency
         for quote in comparison.quotes:
             percent = quote.difference_percent
+            difference = quote.difference  # None across two currencies: never subtracted
+            if difference is not None and not exact:
+                difference = printed_difference(quote.repriced_cost, quote.actual_cost, ran_in)
             table.add_row(
                 f"[bold]{quote.provider}[/bold] (cheapest)" if quote.cheapest else quote.provider,
                 quote.currency or "",
                 f"{quote.ran_here_calls:,}" if quote.ran_here_calls else "—",
                 f"{quote.priced_calls:,}",
                 f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
-                money(quote.actual_cost),
-                money(quote.repriced_cost),
-                plain(quote.difference)
-                if exact
-                else f"{printed_difference(quote.repriced_cost, quote.actual_cost):,.2f}",
+                money(quote.actual_cost, ran_in) + tag(quote, ran_in),
+                money(quote.repriced_cost, quote.currency) + tag(quote, quote.currency),
+                money(difference, ran_in),
                 "—" if percent is None else f"{percent:+.1f}%",
             )
         out.print(table)
     out.print(
-        QUOTE_NOTE + ("" if exact else " Amounts rounded half-up to the cent."),
+        QUOTE_NOTE + ("" if exact else " Amounts rounded half-up to their currency's minor unit."),
         style="dim",
         highlight=False,
     )
@@ -334,11 +348,12 @@ def print_written(what: str, path: Path) -> None:
 
 
 def print_report(result: Report, path: Path) -> None:
-    """The line ``report`` prints after writing the file: lines, calls, total, unpriced."""
+    """The line ``report`` prints after writing the file: lines, calls, the total of each
+    currency (never added), unpriced calls."""
     count = result.count("unpriced_calls")
     out.print(
         f"wrote {len(result.lines):,} lines to {path}: {result.count('calls'):,} calls, "
-        f"{round_cents(result.total):,} {result.currency}"
+        f"{amounts_text(result.totals())}"
         + (f", [yellow]{count:,} unpriced calls (no cost)[/yellow]" if count else ""),
         highlight=False,
     )

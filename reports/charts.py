@@ -6,7 +6,9 @@ day, every 2nd or 3rd, weekly, fortnightly… chosen from the period's length, w
 day always labelled (the label before it gives way if they would touch), and every label
 inside the drawing. Pixel positions are
 computed from the exact amounts with Decimal (amounts never pass through float); the
-labels print money rounded for reading, and each column's tooltip gives its exact amount.
+labels print money rounded for reading to the currency's minor unit (whole yen, cents, fils),
+and each column's tooltip gives its exact amount. A chart shows one currency: the report
+draws one per currency.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import html
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from reports.money import plain, round_cents
+from reports.money import minor_unit, money_text, plain
 
 WIDTH = 760
 """Width of the drawing (viewBox units; the page scales it down on a narrow screen)."""
@@ -33,14 +35,17 @@ _LEFT, _RIGHT, _TOP, _PLOT_H, _BOTTOM = 76, 24, 22, 150, 26
 _PX = Decimal("0.1")
 
 
-def nice_ticks(top: Decimal) -> list[Decimal]:
+def nice_ticks(top: Decimal, least: Decimal = Decimal(0)) -> list[Decimal]:
     """Round tick values from 0 up to the first at or above ``top`` (> 0): 3 to 5 equal
-    intervals of 1, 2, 2.5 or 5 times a power of ten."""
+    intervals of 1, 2, 2.5 or 5 times a power of ten, each at least ``least`` (a currency's
+    minor unit: no tick at half a yen)."""
     assert top > 0
     magnitude = Decimal(1).scaleb(top.adjusted() - 1)
     while True:
         for nice in NICE:
             step = nice * magnitude
+            if step < least:
+                continue
             intervals = int((top / step).to_integral_value(rounding=ROUND_CEILING))
             if intervals <= MAX_INTERVALS:
                 return [step * n for n in range(intervals + 1)]
@@ -73,7 +78,7 @@ def day_columns(days: Sequence[tuple[str, Decimal]], currency: str) -> str:
     top = max((value for _, value in days), default=Decimal(0))
     if top <= 0:
         return '<p class="muted">No spend in the period.</p>'
-    ticks = nice_ticks(top)
+    ticks = nice_ticks(top, minor_unit(currency))
     scale = ticks[-1]
     plot_w = Decimal(WIDTH - _LEFT - _RIGHT)
     column_px = plot_w / len(days)
@@ -100,7 +105,7 @@ def day_columns(days: Sequence[tuple[str, Decimal]], currency: str) -> str:
         parts.append(
             f'<rect x="{_px(x)}" y="{_px(base - h)}" width="{_px(bar_w)}" height="{_px(h)}" '
             f'fill="#3b6fd8"><title>{day}: {plain(value)} {html.escape(currency)} '
-            f"({round_cents(value):,.2f})</title></rect>"
+            f"({money_text(value, currency)})</title></rect>"
         )
     for i in _labelled(len(days), day_label_step(len(days), column_px), column_px):
         center = _LEFT + column_px * i + column_px / 2
@@ -150,7 +155,7 @@ def group_bars(items: Sequence[tuple[str, Decimal | None]], currency: str) -> st
     for i, (label, value) in enumerate(items):
         y = i * row + 2
         length = bar_w * max(value or Decimal(0), Decimal(0)) / top
-        shown = "no price: unpriced" if value is None else f"{round_cents(value):,.2f} {money}"
+        shown = "no price: unpriced" if value is None else f"{money_text(value, currency)} {money}"
         exact = "no price in the sheets" if value is None else f"{plain(value)} {money}"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">'

@@ -16,9 +16,15 @@ in force at each call's time, its unit, tiers, cache and failure rules), and how
 them ran there. A provider without a price for some of the calls (their time or size)
 quotes only the rest and is never ranked cheapest.
 
-**Cheapest**: among the quotes that price every call, in one currency, the lowest cost is
-marked when some other complete quote costs more. A model with one seller, or sellers that
-all quote the same, has no cheapest.
+**Currencies** are never converted or added. The calls of a variant billed in different
+currencies (a USD gateway and a JPY one) are compared apart, one comparison per currency
+they ran in (:attr:`Comparison.currency`). A provider quoting in another currency than the
+calls ran in shows what they would cost there, in its currency, and no difference or
+percentage (:attr:`Quote.comparable`).
+
+**Cheapest**: among the quotes that price every call, within one currency, the lowest cost
+is marked when some other complete quote in that currency costs more. A model with one
+seller, or sellers that all quote the same, has no cheapest.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ class RanOn:
     calls: int
     cost: Decimal
     currency: str | None = None
-    """The currency of the provider's prices for the model (None if it has several)."""
+    """The currency the calls were billed in there."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ class Quote:
 
     provider: str
     currency: str | None
+    """The currency of this provider's prices: that of ``repriced_cost`` (None when it has
+    a price for none of the calls)."""
     calls: int
     """Every call compared, wherever it ran: priced here or not."""
     unpriced_calls: int
@@ -75,6 +83,9 @@ class Quote:
     """What those cost here."""
     cheapest: bool = False
     """See the module's docstring."""
+    actual_currency: str | None = None
+    """The currency the calls were billed in where they ran: that of ``actual_cost`` and
+    ``ran_here_cost``."""
 
     @property
     def priced_calls(self) -> int:
@@ -86,26 +97,39 @@ class Quote:
         return self.calls > 0 and self.unpriced_calls == 0
 
     @property
-    def difference(self) -> Decimal:
-        return self.repriced_cost - self.actual_cost
+    def comparable(self) -> bool:
+        """Whether this provider quotes in the currency the calls ran in: only then is its
+        cost here set against what they cost."""
+        return self.currency is not None and self.currency == self.actual_currency
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Cost here minus cost where they ran; None across two currencies."""
+        return self.repriced_cost - self.actual_cost if self.comparable else None
 
     @property
     def difference_percent(self) -> Decimal | None:
-        return None if not self.actual_cost else self.difference / self.actual_cost * 100
+        difference = self.difference
+        if difference is None or not self.actual_cost:
+            return None
+        return difference / self.actual_cost * 100
 
 
 def quotes(rows: Iterable[Repriced]) -> list[Quote]:
-    """One quote per target provider, summed over the providers the calls ran on, with the
-    cheapest marked (see the module's docstring)."""
+    """One quote per target provider, summed over the providers the calls ran on (all in
+    one currency), with the cheapest in each currency marked (see the module's docstring)."""
     totals: dict[str, Quote] = {}
     for row in rows:
         seen = totals.get(row.target_provider) or Quote(
             row.target_provider, None, 0, 0, Decimal(0), Decimal(0)
         )
         here = row.actual_provider == row.target_provider
+        if seen.calls and seen.actual_currency != row.actual_currency:
+            raise AssertionError("quotes() sums calls billed in one currency only")
         totals[row.target_provider] = replace(
             seen,
             currency=row.currency or seen.currency,
+            actual_currency=row.actual_currency,
             calls=seen.calls + row.calls,
             unpriced_calls=seen.unpriced_calls + row.unpriced_calls,
             actual_cost=seen.actual_cost + row.actual_cost_priced,
@@ -114,24 +138,24 @@ def quotes(rows: Iterable[Repriced]) -> list[Quote]:
             ran_here_cost=seen.ran_here_cost + (row.actual_cost if here else Decimal(0)),
         )
     ordered = sorted(totals.values(), key=lambda q: q.provider)
-    complete = [q for q in ordered if q.complete]
-    if len({q.currency for q in complete}) != 1:
-        return ordered  # nothing to rank, or amounts in different currencies
-    lowest = min(q.repriced_cost for q in complete)
-    if all(q.repriced_cost == lowest for q in complete):
-        return ordered  # one seller, or all quote the same: nothing is cheaper
-    return [replace(q, cheapest=q.complete and q.repriced_cost == lowest) for q in ordered]
+    cheapest: set[str] = set()
+    for currency in {q.currency for q in ordered if q.complete}:  # ranked within a currency
+        same = [q for q in ordered if q.complete and q.currency == currency]
+        lowest = min(q.repriced_cost for q in same)
+        if any(q.repriced_cost != lowest for q in same):  # else one seller, or all the same
+            cheapest.update(q.provider for q in same if q.repriced_cost == lowest)
+    return [replace(q, cheapest=q.provider in cheapest) for q in ordered]
 
 
-def ran_on(rows: Iterable[Repriced], currencies: dict[str, str] | None = None) -> tuple[RanOn, ...]:
+def ran_on(rows: Iterable[Repriced]) -> tuple[RanOn, ...]:
     """Where the repriced calls really ran: every target provider sees all of them, so the
-    rows of any one target say it. ``currencies``: the currency of each provider's prices."""
+    rows of any one target say it."""
     listed = list(rows)
     if not listed:
         return ()
     first = min(r.target_provider for r in listed)
     return tuple(
-        RanOn(r.actual_provider, r.calls, r.actual_cost, (currencies or {}).get(r.actual_provider))
+        RanOn(r.actual_provider, r.calls, r.actual_cost, r.actual_currency)
         for r in sorted(listed, key=lambda r: r.actual_provider)
         if r.target_provider == first
     )
@@ -139,14 +163,16 @@ def ran_on(rows: Iterable[Repriced], currencies: dict[str, str] | None = None) -
 
 @dataclass(frozen=True)
 class Comparison:
-    """The selection's calls of one canonical model and variant, quoted at every provider
-    selling ``target_variant`` of that model."""
+    """The selection's calls of one canonical model and variant billed in one currency,
+    quoted at every provider selling ``target_variant`` of that model."""
 
     canonical: str
     variant: str
     target_variant: str
     ran_on: tuple[RanOn, ...]
     quotes: tuple[Quote, ...]
+    currency: str | None = None
+    """The currency the calls were billed in: that of ``actual_cost``."""
 
     @property
     def calls(self) -> int:
@@ -177,13 +203,13 @@ class Spend:
 def spend(compared: Iterable[Comparison]) -> list[Spend]:
     """The compared calls once each, per variant and provider they ran on: the selection's
     spend on the model (a variant's what-if compares the same calls again)."""
-    seen: dict[str, tuple[RanOn, ...]] = {}
+    seen: dict[tuple[str, str | None], tuple[RanOn, ...]] = {}
     for comparison in compared:
-        seen.setdefault(comparison.variant, comparison.ran_on)
+        seen.setdefault((comparison.variant, comparison.currency), comparison.ran_on)
     return [
         Spend(variant, r.provider, r.calls, r.cost, r.currency)
-        for variant in sorted(seen, key=variant_order)
-        for r in seen[variant]
+        for variant, currency in sorted(seen, key=lambda key: (variant_order(key[0]), key[1] or ""))
+        for r in seen[(variant, currency)]
     ]
 
 
@@ -202,27 +228,33 @@ def comparisons(
     cache_share: Decimal | None = None,
 ) -> list[Comparison]:
     """The priced calls of ``canonical`` in ``scope`` compared: for ``variant`` or each
-    variant they ran on, at ``target_variant`` or else at their own variant and, for a
-    variant other than standard, at standard too (when some sheet sells it). Variants
-    without calls in the scope are left out. ``cache_share`` (0..1) is a what-if: that
-    share of every call's input read from the cache."""
+    variant they ran on, and each currency they were billed in, at ``target_variant`` or
+    else at their own variant and, for a variant other than standard, at standard too (when
+    some sheet sells it). Variants without calls in the scope are left out.
+    ``cache_share`` (0..1) is a what-if: that share of every call's input read from the
+    cache."""
     sold = variants_on_sale(con, canonical)
     result = []
     for each in [variant] if variant is not None else variants_run(con, canonical):
-        currencies = _currencies(con, canonical, each)
         if target_variant is not None:
             targets = [target_variant]
         else:
             targets = [each] + ([STANDARD] if each != STANDARD and STANDARD in sold else [])
+        priced: list[tuple[str, list[Repriced]]] = []
         for target in targets:
             rows = reprice(
                 con, canonical, each, scope, target_variant=target, cache_share=cache_share
             )
             if not rows:
                 break  # no calls of this variant in the scope
-            result.append(
-                Comparison(canonical, each, target, ran_on(rows, currencies), tuple(quotes(rows)))
-            )
+            priced.append((target, rows))
+        ran_in = {row.actual_currency for _, rows in priced for row in rows}
+        for currency in sorted(ran_in, key=lambda code: (code is None, code or "")):
+            for target, rows in priced:  # every target sees every call: all have this one
+                mine = [row for row in rows if row.actual_currency == currency]
+                result.append(
+                    Comparison(canonical, each, target, ran_on(mine), tuple(quotes(mine)), currency)
+                )
     return result
 
 
@@ -342,18 +374,6 @@ def _variants(con: duckdb.DuckDBPyConnection, sql: str, canonical: str) -> list[
     return sorted((str(row[0]) for row in found), key=variant_order)
 
 
-def _currencies(con: duckdb.DuckDBPyConnection, canonical: str, variant: str) -> dict[str, str]:
-    """Per provider, the one currency of its prices for ``canonical``/``variant``: what the
-    calls that ran there were billed in (a provider with several currencies is left out)."""
-    found = con.execute(
-        "SELECT provider, any_value(currency) FROM price_points "
-        "WHERE canonical_model = $canonical AND variant = $variant "
-        "GROUP BY provider HAVING count(DISTINCT currency) = 1",
-        {"canonical": canonical, "variant": variant},
-    ).fetchall()
-    return {str(provider): str(currency) for provider, currency in found}
-
-
 QUOTE_COLUMNS = (
     "provider",
     "currency",
@@ -372,14 +392,16 @@ QUOTE_NOTE = (
     "those it has none for, left out of its sums); what those calls cost where they really "
     "ran, and what they would have cost there; the difference. A provider without a price "
     "for some calls quotes only the rest and is not ranked; with one seller, or all quoting "
-    "the same, none is cheapest."
+    "the same, none is cheapest. A provider pricing in another currency than the calls were "
+    "billed in shows no difference, and is ranked only against quotes in its own currency: "
+    "currencies are never converted or added."
 )
 """What the numbers of a comparison's table are, wherever it is shown."""
 
 
 def comparison_title(comparison: Comparison) -> str:
-    """The heading of a comparison: which calls, what they cost where they ran, at which
-    variant they are priced."""
+    """The heading of a comparison: which calls, where they ran, at which variant they are
+    priced, and the currency they were billed in."""
     ran = ", ".join(f"{r.provider} {r.calls:,}" for r in comparison.ran_on)
     calls = f"{comparison.calls:,} {comparison.variant} call" + (
         "" if comparison.calls == 1 else "s"
@@ -389,7 +411,10 @@ def comparison_title(comparison: Comparison) -> str:
         if comparison.what_if
         else f"priced at {comparison.variant}"
     )
-    return f"{comparison.canonical}: {calls} (ran on {ran}), {at} at every provider selling it"
+    billed = f", billed in {comparison.currency}" if comparison.currency else ""
+    return (
+        f"{comparison.canonical}: {calls} (ran on {ran}{billed}), {at} at every provider selling it"
+    )
 
 
 CSV_COLUMNS = (
@@ -398,6 +423,7 @@ CSV_COLUMNS = (
     "priced_at_variant",
     "provider",
     "currency",
+    "actual_currency",
     "calls",
     "unpriced_calls",
     "ran_here_calls",
@@ -410,8 +436,10 @@ CSV_COLUMNS = (
 
 
 def write_comparisons_csv(compared: Sequence[Comparison], out: Path) -> None:
-    """One row per (variant, variant priced at, provider) with exact amounts, for
-    spreadsheets: the columns of the table ``ratecard compare`` prints."""
+    """One row per (variant, currency the calls were billed in, variant priced at, provider)
+    with exact amounts, for spreadsheets: the columns of the table ``ratecard compare``
+    prints. ``actual_cost`` and ``ran_here_cost`` are in ``actual_currency``,
+    ``repriced_cost`` in ``currency``; ``difference`` is empty when the two differ."""
 
     def write(path: Path) -> None:
         with path.open("w", encoding="utf-8", newline="") as handle:
@@ -426,13 +454,14 @@ def write_comparisons_csv(compared: Sequence[Comparison], out: Path) -> None:
                             neutral(comparison.target_variant),
                             neutral(quote.provider),
                             neutral(quote.currency or ""),
+                            neutral(quote.actual_currency or ""),
                             quote.calls,
                             quote.unpriced_calls,
                             quote.ran_here_calls,
                             plain(quote.ran_here_cost),
                             plain(quote.actual_cost),
                             plain(quote.repriced_cost),
-                            plain(quote.difference),
+                            "" if quote.difference is None else plain(quote.difference),
                             "true" if quote.cheapest else "false",
                         ]
                     )

@@ -117,8 +117,9 @@ class Selection:
     providers: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     """Wire model ids or canonical models."""
-    currency: str | None = None
-    """Only the spend in this currency; None: every currency's, summed."""
+    currency: str = "USD"
+    """Only the spend in this currency: a forecast is of one currency, never of two summed
+    (the calls priced in another are counted apart, ``other_currency``)."""
 
     def params(self) -> dict[str, object]:
         lists = {

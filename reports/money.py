@@ -17,17 +17,27 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, list_currencies
 
 CENT = Decimal("0.01")
 
 
 @cache
+def minor_digits(currency: str | None) -> int:
+    """How many decimals ``currency`` is written with: 2 for USD, 0 for JPY, 3 for KWD (2
+    when the currency is not known, as for groups without a price)."""
+    return 2 if currency is None else int(get_currency_precision(currency))
+
+
 def minor_unit(currency: str | None) -> Decimal:
     """The smallest amount ``currency`` is written in: 0.01 for USD, 1 for JPY, 0.001 for
-    KWD (a cent when the currency is not known, as for groups without a price)."""
-    digits = 2 if currency is None else get_currency_precision(currency)
-    return Decimal(1).scaleb(-digits)
+    KWD (a cent when the currency is not known)."""
+    return Decimal(1).scaleb(-minor_digits(currency))
+
+
+WIDEST_MINOR_DIGITS = max(minor_digits(code) for code in list_currencies())
+"""The most decimals any ISO 4217 currency is written with (4, for CLF and UYW): a column
+typed with this scale holds every currency's rounded amounts exactly."""
 
 
 def round_money(amount: Decimal, currency: str | None) -> Decimal:
@@ -35,14 +45,17 @@ def round_money(amount: Decimal, currency: str | None) -> Decimal:
     return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
-def round_cents(amount: Decimal) -> Decimal:
-    """``amount`` rounded to the cent, half away from zero (0.005 -> 0.01): USD's rule."""
-    return round_money(amount, "USD")
-
-
 def money_text(amount: Decimal, currency: str | None) -> str:
     """``amount`` rounded and written with its currency's decimals: ``1,234.50``, ``1,235``."""
     return f"{round_money(amount, currency):,}"
+
+
+def amounts_text(amounts: Iterable[tuple[str | None, Decimal]]) -> str:
+    """Amounts in several currencies side by side, each rounded to its own minor unit and
+    never added: ``0.60 USD, 31 JPY``."""
+    return ", ".join(
+        f"{money_text(amount, code)} {code or ''}".rstrip() for code, amount in amounts
+    )
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,7 @@ class RoundedColumn:
     exact_total: Decimal
 
 
-def round_column(amounts: Iterable[Decimal | None], currency: str | None = "USD") -> RoundedColumn:
+def round_column(amounts: Iterable[Decimal | None], currency: str | None) -> RoundedColumn:
     """Round a column of exact amounts in ``currency`` for printing (None, an unpriced group,
     counts as 0)."""
     exact = [a if a is not None else Decimal(0) for a in amounts]
@@ -76,8 +89,9 @@ def plain(amount: Decimal) -> str:
     return "0" if text in {"-0", ""} else text
 
 
-def printed_difference(minuend: Decimal, subtrahend: Decimal) -> Decimal:
-    """``minuend - subtrahend`` as printed beside the two amounts: the difference of their
-    rounded values, so that the three printed numbers add up (121.85 - 60.92 = 60.93, where
-    the exact difference, 60.9243, would round to 60.92). Exact outputs keep the exact one."""
-    return round_cents(minuend) - round_cents(subtrahend)
+def printed_difference(minuend: Decimal, subtrahend: Decimal, currency: str | None) -> Decimal:
+    """``minuend - subtrahend`` (both in ``currency``) as printed beside the two amounts: the
+    difference of their rounded values, so that the three printed numbers add up (121.85 -
+    60.92 = 60.93, where the exact difference, 60.9243, would round to 60.92). Exact outputs
+    keep the exact one."""
+    return round_money(minuend, currency) - round_money(subtrahend, currency)

@@ -10,6 +10,11 @@ Two comparisons, each with a tolerance:
   of one provider and month should not overlap): the line's amount against the bill of those
   calls, and the calls of an invoiced provider and month that no line covers.
 
+An invoice line is in one currency, and is compared like with like: only with the calls
+billed in its currency (ratecard never converts or adds two currencies). Calls of the line's
+provider, month and model billed in a currency no line of theirs is in are a discrepancy of
+their own that says so. Every discrepancy names the currency of its amounts.
+
 Each discrepancy gets the likely cause ratecard can detect from the data: a failed call
 charged (the amount matches the failed calls billed as if they had succeeded), the cache
 discount missing (it matches the bill without the cache-read discount), a price that differs
@@ -30,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from pricing.sheet import ISO_4217
 from reports.files import write_atomically
 from reports.money import plain
 from reports.period import Period
@@ -56,6 +62,8 @@ class Discrepancy:
     stated: Decimal | None
     """What the provider said: the reported cost or the invoiced amount."""
     cause: str
+    currency: str | None = None
+    """The currency of ``computed`` and ``stated`` (None: a call without a price)."""
 
     @property
     def difference(self) -> Decimal | None:
@@ -71,12 +79,23 @@ class Discrepancy:
             self.provider,
             self.model,
             self.where,
+            self.currency or missing,
             *(missing if a is None else plain(a) for a in amounts),
             self.cause,
         ]
 
 
-COLUMNS = ("kind", "provider", "model", "where", "computed", "stated", "difference", "cause")
+COLUMNS = (
+    "kind",
+    "provider",
+    "model",
+    "where",
+    "currency",
+    "computed",
+    "stated",
+    "difference",
+    "cause",
+)
 
 
 @dataclass(frozen=True)
@@ -126,7 +145,7 @@ def check_calls(
     found = []
     for row in rows:
         call_id, ts, provider, model, status, reported, cost, unpriced_reason = row[:8]
-        cached, without_cache = row[8:]
+        cached, without_cache, currency = row[8:]
         if unpriced_reason is not None:
             cause = f"cannot compare: {unpriced_reason}"
         elif status == "failed" and reported > tolerance:
@@ -146,17 +165,19 @@ def check_calls(
                 None if unpriced_reason else cost,
                 reported,
                 cause,
+                currency,
             )
         )
     return checked, found
 
 
-def read_invoice(path: Path, currency: str) -> list[InvoiceLine]:
-    """Read and check an invoice file; the first bad line stops it, named with its number."""
+def read_invoice(path: Path) -> list[InvoiceLine]:
+    """Read and check an invoice file; the first bad line stops it, named with its number.
+    Each line's currency is an ISO 4217 code; lines may be in different currencies."""
     if not path.is_file():
         raise RatecardError(f"{path}: no such file")
     lines: list[InvoiceLine] = []
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[str, str, str, str], int] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]
@@ -186,14 +207,15 @@ def read_invoice(path: Path, currency: str) -> list[InvoiceLine]:
                 ) from None
             if not amount.is_finite():
                 raise RatecardError(f"{where}: amount is not a number: {cells['amount']!r}")
-            if cells["currency"] != currency:
+            currency = cells["currency"].upper()
+            if currency not in ISO_4217:
                 raise RatecardError(
-                    f"{where}: currency {cells['currency']!r} differs from the warehouse's "
-                    f"{currency}; ratecard does not convert currencies"
+                    f"{where}: currency {cells['currency']!r} is not an ISO 4217 code "
+                    "(USD, EUR, JPY, ...)"
                 )
             if not cells["provider"] or not cells["model"]:
                 raise RatecardError(f"{where}: provider and model must not be empty")
-            key = (cells["provider"].lower(), period, cells["model"])
+            key = (cells["provider"].lower(), period, cells["model"], currency)
             if key in seen:
                 raise RatecardError(f"{where}: repeats line {seen[key]} ({', '.join(key)})")
             seen[key] = number
@@ -217,16 +239,53 @@ def check_invoice(
     query = sql_file("reports", "reconcile_invoice")
     for line in lines:
         start, end = _month(line.period)
-        calls, unpriced, cost, discount, failed_cost, failed, reported_calls, reported = fetch_one(
+        invoiced = sorted(
+            {
+                other.currency
+                for other in lines
+                if (other.provider, other.period, other.model.lower())
+                == (line.provider, line.period, line.model.lower())
+            }
+        )
+        row = fetch_one(
             con,
             query,
-            {"provider": line.provider, "model": line.model, "start": start, "end": end},
+            {
+                "provider": line.provider,
+                "model": line.model,
+                "start": start,
+                "end": end,
+                "currency": line.currency,
+                "invoiced": invoiced,
+            },
         )
+        calls, unpriced, cost, discount, failed_cost, failed, reported_calls, reported = row[:8]
+        elsewhere, elsewhere_currencies, other_currencies = row[8:]
+        where = f"invoice line {line.line}, {line.period}"
+        if elsewhere and line.currency == invoiced[0]:  # said once, on the first such line
+            found.append(
+                Discrepancy(
+                    "invoice",
+                    line.provider,
+                    line.model,
+                    where,
+                    None,
+                    None,
+                    f"currencies differ: {elsewhere} calls were billed in "
+                    f"{elsewhere_currencies}, the invoice is in {', '.join(invoiced)}; not "
+                    "compared (ratecard does not convert currencies)",
+                    elsewhere_currencies,
+                )
+            )
         diff = line.amount - cost
         if abs(diff) <= tolerance and not unpriced:
             continue
-        where = f"invoice line {line.line}, {line.period}"
-        if calls == 0:
+        if calls == 0 and other_currencies:
+            cause = (
+                f"no call billed in {line.currency}: the calls of this model were billed in "
+                f"{other_currencies}, and are never compared with an amount in another currency"
+            )
+        elif calls == 0:
             cause = "calls missing from the logs: no call of this model in the period"
         elif unpriced:
             cause = f"cannot compare: {unpriced} of {calls} calls have no price in the sheets"
@@ -250,7 +309,9 @@ def check_invoice(
                 "calls the provider did not bill"
             )
         found.append(
-            Discrepancy("invoice", line.provider, line.model, where, cost, line.amount, cause)
+            Discrepancy(
+                "invoice", line.provider, line.model, where, cost, line.amount, cause, line.currency
+            )
         )
     found.extend(_not_invoiced(con, lines, tolerance))
     return found
@@ -269,15 +330,16 @@ def _not_invoiced(
             if (line.provider, line.period) == (provider, period)
         ]
         rows = con.execute(
-            "SELECT c.model, count(*), coalesce(sum(c.total_cost), 0) FROM calls_costed AS c "
+            "SELECT c.model, c.currency, count(*), coalesce(sum(c.total_cost), 0) "
+            "FROM calls_costed AS c "
             "WHERE c.billed AND c.provider = $provider AND c.ts >= $start AND c.ts < $end "
             "AND NOT list_contains($covered, lower(c.model)) "
             "AND NOT list_contains($covered, lower(coalesce(c.canonical_model || CASE WHEN "
             "c.variant = 'standard' THEN '' ELSE '-' || c.variant END, ''))) "
-            "GROUP BY c.model ORDER BY c.model",
+            "GROUP BY c.model, c.currency ORDER BY c.model, c.currency",
             {"provider": provider, "start": start, "end": end, "covered": covered},
         ).fetchall()
-        for model, calls, cost in rows:
+        for model, currency, calls, cost in rows:  # each currency on its own
             if cost > tolerance:
                 found.append(
                     Discrepancy(
@@ -289,6 +351,7 @@ def _not_invoiced(
                         Decimal(0),
                         f"on no invoice line: {calls} calls the provider did not bill "
                         "(or billed under another model id)",
+                        currency,
                     )
                 )
     return found
@@ -304,11 +367,7 @@ def reconcile(
 ) -> Reconciliation:
     lines: list[InvoiceLine] = []
     if invoice is not None:
-        currencies = [
-            r[0]
-            for r in con.execute("SELECT DISTINCT currency FROM price_points ORDER BY 1").fetchall()
-        ]
-        lines = read_invoice(invoice, currencies[0] if len(currencies) == 1 else "USD")
+        lines = read_invoice(invoice)
     checked, per_call = check_calls(con, period, call_tolerance)
     per_invoice = check_invoice(con, lines, invoice_tolerance) if lines else []
     return Reconciliation(checked, len(lines), tuple(per_call + per_invoice))

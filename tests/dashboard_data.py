@@ -295,7 +295,7 @@ MATRIX: dict[str, Shape] = {
             for d in range(2, 6)
         ]
     ),
-    # a later change makes every total per currency; until then the pages must only not break
+    # c1 1.00 USD at runapi, c2 0.125 EUR at eurogw, both team search: totalled apart
     "two_currencies": Shape(
         [
             m3_call("c1", "2026-11-02T10:00:00Z", 100_000),

@@ -168,7 +168,10 @@ def test_compare_scopes_variants_and_what_ifs(compared: str, tmp_path: Path) -> 
     # b: 200,000 MiniMax-M2.7 highspeed tokens at 0.020/1K, at the standard 0.010/1K
     code, output = run(*base, "--model", "minimax-m2.7", "--at-variant", "standard")
     assert code == 0, output
-    assert "minimax-m2.7: 1 highspeed call (ran on runapi 1), priced at standard (what if" in output
+    assert (
+        "minimax-m2.7: 1 highspeed call (ran on runapi 1, billed in USD), priced at standard"
+        in output
+    )
     runapi = quotes_csv(out)["runapi"]
     assert (runapi["actual_cost"], runapi["repriced_cost"]) == ("4", "2")
     # only reapi's October calls: c as billed (0.02936) and the free failure d

@@ -320,16 +320,16 @@ def test_the_command_line_prints_and_writes_every_variant(
         ["standard", "alpha", "USD", "1", "1.20"],
         ["standard", "beta", "USD", "2", "1.00"],
         ["highspeed", "alpha", "USD", "1", "6.00"],
-        ["total", "", "", "4", "8.20"],
+        ["total", "", "USD", "4", "8.20"],
     ]
     titles = [x for x in lines if x.startswith("mx: ")]
     assert titles == [
-        "mx: 3 standard calls (ran on alpha 1, beta 2), priced at standard at every provider "
-        "selling it, 2026-10-01 to 2026-10-31 (UTC)",
-        "mx: 1 highspeed call (ran on alpha 1), priced at highspeed at every provider selling "
-        "it, 2026-10-01 to 2026-10-31 (UTC)",
-        "mx: 1 highspeed call (ran on alpha 1), priced at standard (what if they moved) at "
+        "mx: 3 standard calls (ran on alpha 1, beta 2, billed in USD), priced at standard at "
         "every provider selling it, 2026-10-01 to 2026-10-31 (UTC)",
+        "mx: 1 highspeed call (ran on alpha 1, billed in USD), priced at highspeed at every "
+        "provider selling it, 2026-10-01 to 2026-10-31 (UTC)",
+        "mx: 1 highspeed call (ran on alpha 1, billed in USD), priced at standard (what if they "
+        "moved) at every provider selling it, 2026-10-01 to 2026-10-31 (UTC)",
     ]
     rows = [
         cells(x) for x in lines if x.startswith("│") and cells(x)[0].split()[0] in ("alpha", "beta")

@@ -3,6 +3,7 @@ unit, and two currencies are never added into one amount (summary, budgets)."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from ingest.prices import load_prices, read_sheets
 from pricing.sheet import PriceSheetError
 from ratecard.cli import app
 from reports.budgets import Budget, check_budget, load_budgets
+from reports.compare import compare
 from reports.finance import build_report, presented
 from reports.money import minor_unit, money_text, round_column, round_money
 from reports.period import parse_period
@@ -191,6 +193,136 @@ def test_the_finance_report_rounds_to_its_currencys_minor_unit(
     )
     report = build_report(con, ("provider",), parse_period("2026-10"))
     table = presented(report)
-    assert report.currency == "JPY"
-    total_cost = table.total[table.header.index("total_cost")]
+    assert report.currencies == ("JPY",)
+    (block,) = table.blocks
+    assert block.total is not None
+    total_cost = block.total[table.header.index("total_cost")]
     assert total_cost == D("61")  # 2 x 30.5 yen, in whole yen
+
+
+def test_the_finance_report_totals_each_currency_apart_in_every_format(
+    three_currencies: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """USD 0.60, JPY 30.5 and KWD 0.1235 in one month: a block per currency, each rounded to
+    its own minor unit and totalled on its own, and an 'all calls' line that adds no amount.
+    The old report refused the month ('report one currency at a time')."""
+    from openpyxl import load_workbook
+
+    db = file_of(three_currencies)
+    three_currencies.close()
+    written, printed = {}, {}
+    for fmt in ("csv", "xlsx", "parquet", "html", "focus"):
+        out = tmp_path / f"report-{fmt}.{'csv' if fmt == 'focus' else fmt}"
+        args = ["report", "--db", db, "--period", "2026-10", "--format", fmt, "--out", str(out)]
+        if fmt != "focus":
+            args += ["--by", "provider"]
+        output = CliRunner().invoke(app, args)
+        assert output.exit_code == 0, output.output
+        written[fmt], printed[fmt] = out, output.stdout
+    assert "3 calls, 31 JPY, 0.124 KWD, 0.60 USD" in printed["csv"]
+
+    expected = [
+        ("jpygw", "JPY", "1", "31", "100.00"),  # 30.5 yen, half-up to the yen
+        ("total", "JPY", "1", "31", "100.00"),
+        ("kwdgw", "KWD", "1", "0.124", "100.00"),  # 0.1235 dinar, to the fils
+        ("total", "KWD", "1", "0.124", "100.00"),
+        ("usdgw", "USD", "1", "0.60", "100.00"),
+        ("total", "USD", "1", "0.60", "100.00"),
+        ("all calls", "", "3", "", ""),  # counts every call, adds no amount
+    ]
+    with written["csv"].open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [
+        (r["provider"], r["currency"], r["calls"], r["total_cost"], r["share_pct"]) for r in rows
+    ] == expected
+
+    sheet = load_workbook(written["xlsx"], read_only=False)["Report"]
+    cells = list(sheet.iter_rows(min_row=2))
+    header = [c.value for c in sheet[1]]
+    at = header.index("total_cost")
+    assert [(row[0].value, row[1].value) for row in cells] == [
+        (p, c or None) for p, c, _, _, _ in expected
+    ]
+    assert cells[-1][at].value is None
+    assert [D(str(row[at].value)) for row in cells[:-1]] == [
+        D(t) for _, _, _, t, _ in expected[:-1]
+    ]
+    assert [row[at].number_format for row in cells[:-1]] == [
+        "#,##0", "#,##0", "#,##0.000", "#,##0.000", "#,##0.00", "#,##0.00"
+    ]  # fmt: skip
+
+    files = duckdb.connect()
+    parquet = files.execute(
+        "SELECT line, provider, currency, calls, total_cost FROM read_parquet($p)",
+        {"p": str(written["parquet"])},
+    ).fetchall()
+    assert parquet == [
+        ("group", "jpygw", "JPY", 1, D("31")),
+        ("total", None, "JPY", 1, D("31")),
+        ("group", "kwdgw", "KWD", 1, D("0.124")),
+        ("total", None, "KWD", 1, D("0.124")),
+        ("group", "usdgw", "USD", 1, D("0.60")),
+        ("total", None, "USD", 1, D("0.60")),
+        ("all calls", None, None, 3, None),
+    ]
+
+    page = written["html"].read_text(encoding="utf-8")
+    for card in ("Spend, JPY<b>31 JPY", "Spend, KWD<b>0.124 KWD", "Spend, USD<b>0.60 USD"):
+        assert card in page
+    assert "never added" in page
+    for summed in ("31.72", "31.7235", "31.2235"):  # no sum across currencies anywhere
+        assert summed not in page
+
+    focus = files.execute(
+        "SELECT BillingCurrency, CAST(BilledCost AS VARCHAR) FROM read_csv($p, all_varchar=true) "
+        "ORDER BY 1",
+        {"p": str(written["focus"])},
+    ).fetchall()
+    assert [(code, D(cost)) for code, cost in focus] == [
+        ("JPY", D("30.5")),
+        ("KWD", D("0.1235")),
+        ("USD", D("0.60")),
+    ]
+
+
+def test_compare_never_subtracts_or_ranks_across_currencies(
+    three_currencies: duckdb.DuckDBPyConnection,
+) -> None:
+    """The three calls of minimax-m3, one billed in each currency, quoted at the three
+    gateways: a comparison per billed currency; a difference only in the same currency, and
+    no cheapest (each currency has one seller)."""
+    found = compare(three_currencies, "minimax-m3", parse_period("2026-10"))
+    assert [c.currency for c in found] == ["JPY", "KWD", "USD"]
+    by_currency = {c.currency: {q.provider: q for q in c.quotes} for c in found}
+    usd = by_currency["USD"]
+    assert (usd["usdgw"].actual_cost, usd["usdgw"].repriced_cost) == (D("0.60"), D("0.60"))
+    assert usd["usdgw"].difference == D("0")
+    # the dollar call at the yen gateway: 30.5 JPY there, never "30.5 - 0.60"
+    assert (usd["jpygw"].repriced_cost, usd["jpygw"].currency) == (D("30.5"), "JPY")
+    assert usd["jpygw"].difference is None and usd["jpygw"].difference_percent is None
+    assert usd["kwdgw"].difference is None
+    assert not any(q.cheapest for quotes in by_currency.values() for q in quotes.values())
+    assert [r.currency for c in found for r in c.ran_on] == ["JPY", "KWD", "USD"]
+
+
+def test_compare_prints_each_amount_in_its_own_currency(
+    three_currencies: duckdb.DuckDBPyConnection,
+) -> None:
+    db = file_of(three_currencies)
+    three_currencies.close()
+    output = CliRunner().invoke(
+        app, ["compare", "--db", db, "--model", "minimax-m3", "--period", "2026-10"]
+    )
+    assert output.exit_code == 0, output.output
+    tables = output.stdout.split("priced at standard at every provider selling it")
+    usd = next(t for t in tables[1:] if "billed in USD" in tables[tables.index(t) - 1][-200:])
+    rows = {
+        cells[0]: cells
+        for line in usd.splitlines()
+        if line.startswith("│")
+        for cells in [[c.strip() for c in line.split("│")[1:-1]]]
+    }
+    # the dollar call at the yen gateway: 0.60 USD where it ran, 31 JPY there, no difference
+    assert rows["jpygw"][5:8] == ["0.60 USD", "31 JPY", "—"]
+    assert rows["usdgw"][5:8] == ["0.60", "0.60", "0.00"]
+    assert rows["kwdgw"][5:8] == ["0.60 USD", "0.124 KWD", "—"]

@@ -472,6 +472,46 @@ def test_two_currencies_keep_each_budget_in_its_own(
     assert spent[0] == "$1.00" and spent[-1] == "0.13 EUR"
 
 
+def test_two_currencies_are_totalled_and_forecast_apart_on_every_page(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """c1 1.00 USD and c2 0.125 EUR: each page shows each currency on its own, never 1.125."""
+    open_warehouse(warehouses, "two_currencies", monkeypatch)
+    test = app()
+    shown = metrics(test)
+    assert shown["Spend in period, EUR"] == ("0.13 EUR", "Exact: 0.125 EUR.")
+    assert shown["Spend in period, USD"] == ("$1.00", "Exact: 1 USD.")
+    assert "Spend in period" not in shown and "Forecast to period end" not in shown
+    # each forecast starts from its own currency's spend so far
+    assert "0.13 EUR so far" in shown["Forecast to period end, EUR"][1]
+    assert "$1.00 so far" in shown["Forecast to period end, USD"][1]
+    assert shown["Calls"][0] == "2"
+    assert len(test.get("plotly_chart")) == 2  # a chart per currency
+    assert not any("1.125" in value or "1.13" in value for value, _ in shown.values())
+
+    test.switch_page("views/teams.py").run()
+    assert [list(zip(t.value["Team"], t.value["Cost"], strict=True)) for t in test.dataframe] == [
+        [("search", Decimal("0.13"))],
+        [("search", Decimal("1.00"))],
+    ]
+    assert [formats(test, i)["Cost"] for i in range(2)] == ["%,.2f EUR", "$%,.2f"]
+
+    test.switch_page("views/compare.py").run()
+    shown = metrics(test)
+    assert shown["Spend on minimax-m3, EUR"][0] == "0.13 EUR"
+    assert shown["Spend on minimax-m3, USD"][0] == "$1.00"
+    spend = [r["Spend"] for r in test.dataframe[0].value.to_dict("records")]
+    assert spend == ["0.13 EUR", "0.13 EUR", "$1.00", "$1.00"]  # each line and its total
+    eur_calls = test.dataframe[1].value.set_index("Provider")
+    # the EUR call quoted at the USD gateways: what it would cost there, no difference
+    assert set(eur_calls["Cost where they ran"]) == {"0.13 EUR"}
+    assert eur_calls.loc["eurogw", "Difference"] == "0.00 EUR"  # where it ran
+    others = eur_calls.drop(index="eurogw")
+    assert len(others) >= 2 and set(others["Difference"]) == {"—"}
+    assert set(others["Difference %"]) == {"—"}
+    assert all(not value.endswith("EUR") for value in others["Cost here"])
+
+
 def test_odd_team_names_are_shown_as_they_are(
     warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,6 +3,7 @@ formatter, without Streamlit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from conftest import D
 from dashboards.comparison import variant_move
 from dashboards.figures import (
     burn_down,
+    by_currency,
     comparison,
     csv_bytes,
     money,
@@ -29,7 +31,9 @@ from reports.compare import Comparison, Quote, RanOn, quotes
 
 
 def row(actual: str, target: str, calls: int, priced: int, cost: str, repriced: str) -> Repriced:
-    return Repriced(actual, target, "USD", calls, priced, D(cost), D(cost), D(repriced))
+    return Repriced(
+        actual, target, "USD", calls, priced, D(cost), D(cost), D(repriced), actual_currency="USD"
+    )
 
 
 def test_quotes_sum_over_where_calls_ran_and_rank_only_complete_ones() -> None:
@@ -66,10 +70,10 @@ def test_variant_move_is_a_share_of_the_same_provider() -> None:
 
 
 def test_money_rounds_half_up_and_keeps_the_sign_outside() -> None:
-    assert money(D("2.345")) == "$2.35"
-    assert money(D("-26.525")) == "-$26.53"
+    assert money(D("2.345"), "USD") == "$2.35"
+    assert money(D("-26.525"), "USD") == "-$26.53"
     assert money(D("1234.5"), "EUR") == "1,234.50 EUR"
-    assert money(None) == "—"
+    assert money(None, "USD") == "—"
 
 
 def test_spend_over_time_hover_shows_exact_amounts() -> None:
@@ -267,3 +271,31 @@ def test_spend_over_time_spans_the_period_in_days_and_never_goes_below_zero() ->
     assert tuple(figure.layout.yaxis.range) == (0, 1)  # all zero: an axis from 0, not -1..1
     week = spend_over_time(failed_only, "USD", (date(2026, 11, 2), date(2026, 11, 8)))
     assert week.layout.xaxis.dtick == 86_400_000
+
+
+def test_a_variant_move_never_saves_across_two_currencies() -> None:
+    # runapi's highspeed calls billed in EUR, its standard price in USD: no saving to show
+    rows = [
+        Repriced(
+            "runapi", "runapi", "USD", 4, 4, D("4.0"), D("4.0"), D("2.0"), actual_currency="EUR"
+        )
+    ]
+    assert variant_move(rows, "runapi", Decimal(1), "EUR") is None
+    same = [replace(rows[0], currency="EUR")]
+    move = variant_move(same, "runapi", Decimal(1), "EUR")
+    assert move is not None and move.saving == D("2.0")
+    assert variant_move(same, "runapi", Decimal(1), "USD") is None  # no calls billed in USD
+
+
+def test_rows_by_currency_keep_each_currency_apart() -> None:
+    frame = pd.DataFrame(
+        {"team": ["a", "a", "b", "c"], "currency": ["USD", "EUR", "USD", None]},
+    )
+    parts = by_currency(frame, ["EUR", "USD"])
+    assert [(code, list(rows["team"])) for code, rows in parts] == [
+        ("EUR", ["a"]),
+        ("USD", ["a", "b"]),
+        (None, ["c"]),  # only unpriced calls: no currency of its own
+    ]
+    (only,) = by_currency(frame[frame["currency"] != "EUR"], ["USD"])
+    assert only[0] == "USD" and list(only[1]["team"]) == ["a", "b", "c"]

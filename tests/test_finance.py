@@ -89,17 +89,21 @@ def test_totals_and_the_rounding_residue(books: duckdb.DuckDBPyConnection) -> No
         ("c",): D("0.005"),
     }
     assert lines[("c",)].tokens["input_tokens"] == 800  # c1 400 + the unpriced c3 400
-    assert report.total == D("0.015")
+    # the unpriced c3 is counted on c's line: c's priced calls are all in USD
+    assert {line.currency for line in report.lines} == {"USD"}
+    assert report.currencies == ("USD",) and report.totals() == (("USD", D("0.015")),)
 
     table = presented(report)
-    assert [row[-2] for row in table.rows] == [D("0.01")] * 3
-    assert table.residue is not None and table.residue[-2] == D("-0.01")
-    assert table.total[-2] == D("0.02")
+    (block,) = table.blocks
+    assert [row[-2] for row in block.rows] == [D("0.01")] * 3
+    assert block.residue is not None and block.residue[-2] == D("-0.01")
+    assert block.total is not None and block.total[-2] == D("0.02")
     # the printed lines add up to the printed total, column by column
     for column in range(len(table.header) - 6, len(table.header) - 1):
-        amounts = [row[column] for row in table.rows] + [table.residue[column]]
-        assert sum(a for a in amounts if isinstance(a, Decimal)) == table.total[column]
-    assert table.total[:6] == ("total", 5, 1, 1, 1_600, 0)
+        amounts = [row[column] for row in block.rows] + [block.residue[column]]
+        assert sum(a for a in amounts if isinstance(a, Decimal)) == block.total[column]
+    assert block.total[:7] == ("total", "USD", 5, 1, 1, 1_600, 0)
+    assert table.all_calls is None  # one currency: its total counts every call
 
 
 def test_the_time_zone_decides_which_month_a_call_is_in(
@@ -107,10 +111,10 @@ def test_the_time_zone_decides_which_month_a_call_is_in(
 ) -> None:
     utc = build_report(books, ("team",), OCTOBER)
     paris = build_report(books, ("team",), OCTOBER, "Europe/Paris")
-    assert utc.total == D("0.015")
-    assert paris.total == D("0.035")  # p1 (0.020) starts 2026-10-01 00:30 in Paris
+    assert utc.total("USD") == D("0.015")
+    assert paris.total("USD") == D("0.035")  # p1 (0.020) starts 2026-10-01 00:30 in Paris
     # the previous period is September, where p1 is in UTC but not in Paris
-    assert utc.previous_total == D("0.045") and paris.previous_total == D("0.025")
+    assert utc.previous_total("USD") == D("0.045") and paris.previous_total("USD") == D("0.025")
     with pytest.raises(RatecardError, match="unknown time zone 'Mars/Olympus'"):
         build_report(books, ("team",), OCTOBER, "Mars/Olympus")
 
@@ -122,12 +126,12 @@ def test_month_over_month_and_movers(books: duckdb.DuckDBPyConnection) -> None:
         Period(date.fromisoformat("2026-10-10"), date.fromisoformat("2026-10-16"))
     ) == Period(date.fromisoformat("2026-10-03"), date.fromisoformat("2026-10-09"))
     # b: 0.025 -> 0.005, a: 0.020 -> 0.005, c: 0 -> 0.005
-    assert [(m.group, m.change) for m in movers(report)] == [
-        (("b",), D("-0.020")),
-        (("a",), D("-0.015")),
-        (("c",), D("0.005")),
+    assert [(m.group, m.currency, m.change) for m in movers(report)] == [
+        (("b",), "USD", D("-0.020")),
+        (("a",), "USD", D("-0.015")),
+        (("c",), "USD", D("0.005")),
     ]
-    days = dict(daily_spend(books, OCTOBER))
+    days = dict(daily_spend(books, OCTOBER)["USD"])
     assert len(days) == 31 and days["2026-10-05"] == D("0.005") and days["2026-10-08"] == 0
 
 
@@ -165,8 +169,10 @@ def test_xlsx_parquet_and_html_hold_the_same_numbers(
     write_xlsx(report, tmp_path / "r.xlsx")
     sheet = load_workbook(tmp_path / "r.xlsx")["Report"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert values[0][:3] == ["team", "calls", "failed_calls"]
+    assert values[0][:4] == ["team", "currency", "calls", "failed_calls"]
     assert [row[0] for row in values[1:]] == ["a", "b", "c", "rounding residue", "total"]
+    assert {row[1] for row in values[1:]} == {"USD"}
+    assert {cell.number_format for cell in sheet["R"][1:]} == {"#,##0.00"}  # total_cost
     assert [Decimal(str(row[-2])) for row in values[1:]] == [
         D("0.01"),
         D("0.01"),
@@ -178,18 +184,19 @@ def test_xlsx_parquet_and_html_hold_the_same_numbers(
     write_parquet(report, tmp_path / "r.parquet")
     files = duckdb.connect()
     rows = files.execute(
-        f"SELECT line, team, total_cost FROM '{tmp_path / 'r.parquet'}'"
+        f"SELECT line, team, currency, total_cost FROM '{tmp_path / 'r.parquet'}'"
     ).fetchall()
     assert rows == [
-        ("group", "a", D("0.01")),
-        ("group", "b", D("0.01")),
-        ("group", "c", D("0.01")),
-        ("rounding residue", None, D("-0.01")),
-        ("total", None, D("0.02")),
+        ("group", "a", "USD", D("0.01")),
+        ("group", "b", "USD", D("0.01")),
+        ("group", "c", "USD", D("0.01")),
+        ("rounding residue", None, "USD", D("-0.01")),
+        ("total", None, "USD", D("0.02")),
     ]
+    # four decimals, the widest minor unit ISO 4217 has: one schema for every currency
     assert files.execute(
         f"SELECT typeof(total_cost) FROM '{tmp_path / 'r.parquet'}' LIMIT 1"
-    ).fetchall() == [("DECIMAL(18,2)",)]
+    ).fetchall() == [("DECIMAL(38,4)",)]
 
     page = render_html(report, daily_spend(books, OCTOBER))
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")
@@ -250,8 +257,11 @@ def test_the_csv_has_exact_columns_for_finance_tools(
     write_csv(build_report(books, ("provider", "model"), OCTOBER), out)
     with out.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["provider"], r["model"], r["total_cost"], r["unpriced_calls"]) for r in rows] == [
-        ("runapi", "MiniMax-M3", "0.02", "0"),  # 0.015 in one line: no residue
-        ("runapi", "MiniMax-M1", "", "1"),
-        ("total", "", "0.02", "1"),
+    assert [
+        (r["provider"], r["model"], r["currency"], r["total_cost"], r["unpriced_calls"])
+        for r in rows
+    ] == [
+        ("runapi", "MiniMax-M3", "USD", "0.02", "0"),  # 0.015 in one line: no residue
+        ("runapi", "MiniMax-M1", "", "", "1"),  # no price, so no currency
+        ("total", "", "USD", "0.02", "1"),
     ]

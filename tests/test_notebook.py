@@ -135,9 +135,12 @@ def check_presentation(shown: Shown, sample: Path) -> None:
     assert spend_header == list(expected.header)
     assert spend[-1][0] == "total"
     column = {name: i for i, name in enumerate(spend_header)}
-    assert spend[-1][column["total_cost"]] == f"{expected.total[-2]:,.2f}"
-    assert spend[-1][column["calls"]] == f"{expected.total[2]:,}"
-    assert spend[-1][column["input_tokens"]] == f"{expected.total[5]:,}"
+    (block,) = expected.blocks  # the sample is billed in USD only
+    assert block.total is not None and block.currency == "USD"
+    assert spend[-1][column["currency"]] == "USD"
+    assert spend[-1][column["total_cost"]] == f"{block.total[column['total_cost']]:,.2f}"
+    assert spend[-1][column["calls"]] == f"{block.total[column['calls']]:,}"
+    assert spend[-1][column["input_tokens"]] == f"{block.total[column['input_tokens']]:,}"
     money = [n for n in spend_header if n.endswith("_cost")]
     counts = [n for n in spend_header if n.endswith(("calls", "tokens"))]
     assert len(money) == 7 and len(counts) == 9  # with the 1-hour cache writes
@@ -149,13 +152,17 @@ def check_presentation(shown: Shown, sample: Path) -> None:
         assert all(residue[0][column[n]] == "" for n in counts)
 
     movers_header, movers = shown.tables[1]
-    assert movers_header == ["team / project", "previous", "this month", "change"]
-    assert movers and all(all(CENTS.fullmatch(cell) for cell in row[1:]) for row in movers)
+    assert movers_header == ["team / project", "currency", "previous", "this month", "change"]
+    assert movers and all(all(CENTS.fullmatch(cell) for cell in row[2:]) for row in movers)
+    assert {row[1] for row in movers} == {"USD"}
 
     quotes_header, quotes = shown.tables[2]
-    assert quotes_header[:3] == ["provider", "calls", "unpriced calls"]
-    assert quotes and all(WHOLE.fullmatch(row[1]) and WHOLE.fullmatch(row[2]) for row in quotes)
-    assert all(CENTS.fullmatch(row[3]) and CENTS.fullmatch(row[4]) for row in quotes)
+    assert quotes_header[:7] == [
+        "billed in", "provider", "calls", "unpriced calls", "actual", "currency", "repriced"
+    ]  # fmt: skip
+    assert quotes and all(WHOLE.fullmatch(row[2]) and WHOLE.fullmatch(row[3]) for row in quotes)
+    assert all(CENTS.fullmatch(row[4]) and CENTS.fullmatch(row[6]) for row in quotes)
+    assert {(row[0], row[5]) for row in quotes} == {("USD", "USD")}
 
     for noise in ("Columns: []", "Empty DataFrame", "NaN", "<NA>", ".0<", "000000000"):
         assert noise not in shown.everything, noise
@@ -178,8 +185,8 @@ def test_from_the_repository_root_with_the_warehouse_from_the_environment(
     checked = reconcile(con, period=OCTOBER).calls_checked
     con.close()
     # the exact amounts are there behind the rounded table
-    assert f"exact total {report.total}" in shown.printed
-    assert len(str(report.total).split(".")[1]) == 15
+    assert f"exact total {report.total('USD')}" in shown.printed
+    assert len(str(report.total("USD")).split(".")[1]) == 15
     # nothing to reconcile is a sentence
     assert len(shown.tables) == 3
     assert f"**No discrepancies** in 2026-10: {checked:,} calls with a reported cost" in (
@@ -211,14 +218,15 @@ def test_from_the_notebooks_folder_with_parameters_and_an_invoice(
     )
     header, rows = shown.tables[3]
     assert header == [
-        "kind", "provider", "model", "where", "ours", "theirs", "difference", "cause"
+        "kind", "provider", "model", "where", "currency", "ours", "theirs", "difference", "cause"
     ]  # fmt: skip
     assert len(rows) == len(result.discrepancies)
     # per-call differences are below a cent: shown in full, not rounded away
     for row, found in zip(rows, result.discrepancies, strict=True):
         assert row[:4] == [found.kind, found.provider, found.model, found.where]
-        assert row[6] == ("" if found.difference is None else plain(found.difference))
-        assert row[7] == found.cause
+        assert row[4] == (found.currency or "")
+        assert row[7] == ("" if found.difference is None else plain(found.difference))
+        assert row[8] == found.cause
 
 
 def free_port() -> int:

@@ -249,6 +249,53 @@ def test_the_causes_are_worked_out_at_the_price_each_call_was_billed_at(
     }
 
 
+def test_an_invoice_line_is_compared_only_with_the_calls_billed_in_its_currency(
+    books: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """reapi bills minimax-m3 in USD (0.30 in October): a EUR line for them is never set
+    against those dollars, and the calls in USD that no line of theirs covers are named."""
+    invoice = tmp_path / "invoice.csv"
+    invoice.write_text(
+        "provider,period,model,amount,currency\nreapi,2026-10,minimax-m3,0.30,EUR\n",
+        encoding="utf-8",
+    )
+    usd_calls = books.execute(
+        "SELECT count(*) FROM calls_costed WHERE billed AND provider = 'reapi' "
+        "AND canonical_model = 'minimax-m3' AND ts >= '2026-10-01' AND ts < '2026-11-01'"
+    ).fetchall()[0][0]
+    found = [d for d in reconcile(books, invoice=invoice).discrepancies if d.kind == "invoice"]
+    assert [(d.where, d.currency, d.computed, d.stated, d.cause) for d in found] == [
+        (
+            "invoice line 2, 2026-10",
+            "USD",
+            None,
+            None,
+            f"currencies differ: {usd_calls} calls were billed in USD, the invoice is in EUR; "
+            "not compared (ratecard does not convert currencies)",
+        ),
+        (
+            "invoice line 2, 2026-10",
+            "EUR",
+            D("0"),
+            D("0.30"),
+            "no call billed in EUR: the calls of this model were billed in USD, and are never "
+            "compared with an amount in another currency",
+        ),
+    ]
+    # the same amount in USD matches those calls: no discrepancy on the line
+    invoice.write_text(
+        "provider,period,model,amount,currency\nreapi,2026-10,minimax-m3,0.42,USD\n"
+        "reapi,2026-10,minimax-m3,0.30,EUR\n",
+        encoding="utf-8",
+    )
+    lines = {
+        d.cause.split(":")[0]
+        for d in reconcile(books, invoice=invoice).discrepancies
+        if d.where == "invoice line 3, 2026-10"
+    }
+    assert lines == {"no call billed in EUR"}  # the USD calls are on line 2: not named again
+
+
 def test_an_invoice_matching_the_reported_costs_points_at_the_price(
     books: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
@@ -282,8 +329,8 @@ def test_an_invoice_matching_the_reported_costs_points_at_the_price(
             "line 3: amount is not a number: 'lots'",
         ),
         (
-            "provider,period,model,amount,currency\nreapi,2026-10,m,1,EUR\n",
-            "line 2: currency 'EUR' differs from the warehouse's USD",
+            "provider,period,model,amount,currency\nreapi,2026-10,m,1,XYZ\n",
+            "line 2: currency 'XYZ' is not an ISO 4217 code",
         ),
         (
             "provider,period,model,amount,currency\nreapi,2026-10,m,1,USD\nreapi,2026-10,m,2,USD\n",

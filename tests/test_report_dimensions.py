@@ -195,7 +195,7 @@ def test_the_ledger_is_billed_as_worked_out_by_hand(books: duckdb.DuckDBPyConnec
     )
     assert bills == {b.call_id: b.cost for b in LEDGER}
     report = build_report(books, ("team",), NOVEMBER)
-    assert report.total == TOTAL and report.previous_total == D("0.025")
+    assert report.total("USD") == TOTAL and report.previous_total("USD") == D("0.025")
     # each component's total, by hand: input 0.01 + 0.02 + 0.00216 + 0.003 = 0.03516; cached
     # 0.000108; output 0.005 + 0.02 + 0.0011 + 0.002 = 0.0281
     sums = {
@@ -243,7 +243,7 @@ def test_every_dimension_matches_the_oracle_and_the_summary(
         )
         for line in report.lines
     } == lines
-    assert report.total == TOTAL
+    assert report.totals() == (("USD", TOTAL),)
 
     # summary reads the daily rollup: the same groups, counts and exact costs
     summary = summarize(books, by, NOVEMBER)
@@ -251,7 +251,7 @@ def test_every_dimension_matches_the_oracle_and_the_summary(
         row.group: Expected(row.calls, row.failed_calls, row.unpriced_calls, row.cost)
         for row in summary.rows
     } == lines
-    assert summary.total_cost == report.total
+    assert summary.total_cost == report.total("USD")
     assert (summary.calls, summary.failed_calls, summary.unpriced_calls) == (6, 1, 1)
 
 
@@ -338,7 +338,9 @@ def read_back(path: Path, fmt: str, by: tuple[str, ...]) -> Printed:
     if fmt == "html":
         parser = _Tables()
         parser.feed(path.read_text(encoding="utf-8"))
-        (table,) = [t for t in parser.tables if t and t[0][: width + 1] == [*by, "calls"]]
+        (table,) = [
+            t for t in parser.tables if t and t[0][: width + 2] == [*by, "currency", "calls"]
+        ]
         return _printed(table[0], [list(r) for r in table[1:]], width)
     con = duckdb.connect()
     relation = con.execute("SELECT * FROM read_parquet($path)", {"path": str(path)})
@@ -354,7 +356,7 @@ def read_back(path: Path, fmt: str, by: tuple[str, ...]) -> Printed:
     types = con.execute(
         "SELECT DISTINCT typeof(total_cost) FROM read_parquet($path)", {"path": str(path)}
     ).fetchall()
-    assert types == [("DECIMAL(18,2)",)]
+    assert types == [("DECIMAL(38,4)",)]  # the widest minor unit: reports/documents.py
     return _printed(header[1:], shaped, width)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import chat, error, ingest_records
 from reports.export import ExportFormat, export_calls
-from reports.money import plain, round_cents, round_column
+from reports.money import plain, round_column, round_money
 from reports.period import Period, parse_period
 from reports.summary import summarize
 from warehouse import RatecardError
@@ -142,12 +142,12 @@ def test_parquet_export_keeps_decimal_types(
 def test_rounding_residue_keeps_printed_lines_adding_up() -> None:
     # three lines of 0.005: each rounds half-up to 0.01 (0.03 printed), the total 0.015 to
     # 0.02, so a residue of -0.01 is printed on its own line
-    column = round_column([Decimal("0.005")] * 3)
+    column = round_column([Decimal("0.005")] * 3, "USD")
     assert column.lines == (Decimal("0.01"),) * 3
     assert (column.total, column.residue) == (Decimal("0.02"), Decimal("-0.01"))
     assert sum(column.lines) + column.residue == column.total
-    assert round_column([Decimal("1.004"), None]).total == Decimal("1.00")
-    assert round_cents(Decimal("2.345")) == Decimal("2.35")
+    assert round_column([Decimal("1.004"), None], "USD").total == Decimal("1.00")
+    assert round_money(Decimal("2.345"), "USD") == Decimal("2.35")
     assert plain(Decimal("0E-15")) == "0" and plain(Decimal("1.50000")) == "1.5"
 
 

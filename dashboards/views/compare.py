@@ -58,17 +58,18 @@ aligned = {
     name: st.column_config.TextColumn(name, alignment="right") for name in comparison.RIGHT_ALIGNED
 }
 lines = compare.spend(compared)
-currency = next((line.currency for line in lines if line.currency), "USD")
-first, second = st.columns(2)
-with first:
-    ui.metric(
-        f"Spend on {canonical}",
-        sum((line.cost for line in lines), Decimal(0)),
-        currency,
-        "What these calls cost where they ran: the same calls and amount as Overview and "
-        "Teams show for this model in this selection.",
-    )
-with second:
+spent = sorted({line.currency or "USD" for line in lines})  # each totalled on its own
+columns = st.columns(len(spent) + 1)
+for column, code in zip(columns, spent, strict=False):
+    with column:
+        ui.metric(
+            f"Spend on {canonical}" + (f", {code}" if len(spent) > 1 else ""),
+            sum((line.cost for line in lines if (line.currency or "USD") == code), Decimal(0)),
+            code,
+            "What these calls cost where they ran: the same calls and amount as Overview and "
+            "Teams show for this model in this selection.",
+        )
+with columns[-1]:
     st.metric("Calls", f"{sum(line.calls for line in lines):,}")
 st.dataframe(
     comparison.spend_table(lines),
@@ -84,10 +85,11 @@ if share is not None:
         icon=":material/calculate:",
     )
 
-for variant, group in comparison.by_variant(compared).items():
+for (variant, currency), group in comparison.by_variant(compared).items():
     traffic = group[0]
+    billed = f" billed in {currency}" if len(spent) > 1 and currency else ""
     st.subheader(
-        f"{variant.capitalize()} traffic: {ui.plural(traffic.calls, 'call')}, "
+        f"{variant.capitalize()} traffic{billed}: {ui.plural(traffic.calls, 'call')}, "
         f"{figures.money(traffic.actual_cost, currency)} where they ran"
     )
     for each in group:
@@ -112,6 +114,8 @@ for variant, group in comparison.by_variant(compared).items():
                     icon=":material/warning:",
                 )
     st.plotly_chart(
-        figures.comparison(group, currency), width="stretch", key=f"compare_chart_{variant}"
+        figures.comparison(group, currency),
+        width="stretch",
+        key=f"compare_chart_{variant}_{currency}",
     )
-st.caption(compare.QUOTE_NOTE + " Amounts rounded half-up to the cent.")
+st.caption(compare.QUOTE_NOTE + " Amounts rounded half-up to their currency's minor unit.")

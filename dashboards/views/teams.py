@@ -29,7 +29,7 @@ table = queries.spend_by(db, filters, dimensions)
 if table.empty:
     ui.empty()
     st.stop()
-currency = queries.totals(db, filters)["currency"] or "USD"
+currencies = queries.currencies(db, filters)
 
 
 def joined(columns: tuple[str, ...]) -> list[str]:
@@ -47,26 +47,33 @@ labelled = table.assign(
         for f, c in zip(table["failed_calls"], table["calls"], strict=True)
     ],
 )
-st.plotly_chart(
-    figures.bars(labelled, "label", "cost", f"Spend by {TITLES[level]}", currency),
-    width="stretch",
-)
-ui.table(
-    figures.table(
-        labelled,
-        [
-            *SHOWN[level],
-            "cost",
-            "calls",
-            "failed_share",
-            "unpriced_calls",
-            "input_tokens",
-            "cache_read_tokens",
-            "output_tokens",
-        ],
-        currency,
+for currency, rows in figures.by_currency(labelled, currencies):
+    # each currency its own chart and table: amounts in two currencies are never added
+    if len(currencies) > 1:
+        st.subheader(f"Billed in {currency}" if currency else "No price, so no currency")
+    if currency is not None:
+        st.plotly_chart(
+            figures.bars(rows, "label", "cost", f"Spend by {TITLES[level]}", currency),
+            width="stretch",
+            key=f"teams_chart_{currency}",
+        )
+    ui.table(
+        figures.table(
+            rows,
+            [
+                *SHOWN[level],
+                "cost",
+                "calls",
+                "failed_share",
+                "unpriced_calls",
+                "input_tokens",
+                "cache_read_tokens",
+                "output_tokens",
+            ],
+            currency,
+        ),
+        key=f"teams_table_{currency}",
     )
-)
 st.download_button(
     "Download this table (CSV, exact amounts)",
     figures.csv_bytes(table),

@@ -22,21 +22,30 @@ if spend.empty:
 spend = spend.assign(
     label=spend["canonical_model"] + " · " + spend["variant"] + " @ " + spend["provider"]
 )
-currency = queries.totals(db, filters)["currency"] or "USD"
-st.plotly_chart(
-    figures.bars(spend, "label", "cost", "Spend by model variant", currency), width="stretch"
-)
+currencies = queries.currencies(db, filters)
+several = len(currencies) > 1
 aligned = {
     name: st.column_config.TextColumn(name, alignment="right")
     for name in comparison.RIGHT_ALIGNED | {"Failed calls (free)"}
 }
-st.dataframe(
-    comparison.variant_spend_table(spend, currency),
-    hide_index=True,
-    width="stretch",
-    height="content",
-    column_config=aligned,
-)
+for currency, shown_rows in figures.by_currency(spend, currencies):
+    if currency is None:
+        continue  # a variant is known only from a price: every row here has a currency
+    # each currency its own chart, table and total: amounts in two are never added
+    title = f"Spend by model variant, {currency}" if several else "Spend by model variant"
+    st.plotly_chart(
+        figures.bars(shown_rows, "label", "cost", title, currency),
+        width="stretch",
+        key=f"variants_chart_{currency}",
+    )
+    st.dataframe(
+        comparison.variant_spend_table(shown_rows, currency),
+        hide_index=True,
+        width="stretch",
+        height="content",
+        column_config=aligned,
+        key=f"variants_table_{currency}",
+    )
 
 st.subheader(f"What if highspeed traffic moved to the {STANDARD} variant?")
 fast = spend[spend["variant"] == "highspeed"]
@@ -44,10 +53,13 @@ if fast.empty:
     st.info("No highspeed traffic in this selection.", icon=":material/search:")
     st.stop()
 choices = {
-    f"{model} @ {provider}": (str(model), str(provider))
-    for model, provider in zip(fast["canonical_model"], fast["provider"], strict=True)
+    f"{model} @ {provider}" + (f" ({code})" if several else ""): (str(model), str(provider), code)
+    for model, provider, code in zip(
+        fast["canonical_model"], fast["provider"], fast["currency"], strict=True
+    )
 }
-model, provider = choices[st.selectbox("Highspeed traffic", list(choices), key="variants_choice")]
+choice = st.selectbox("Highspeed traffic", list(choices), key="variants_choice")
+model, provider, currency = choices[choice]
 percent = st.slider(
     f"Share moved to {STANDARD}", 0, 100, 50, step=5, format="%d%%", key="variants_share"
 )
@@ -56,9 +68,12 @@ try:
 except RatecardError as exc:
     st.error(f"{exc}", icon=":material/error:")
     st.stop()
-move = comparison.variant_move(rows, provider, Decimal(percent) / 100)
+move = comparison.variant_move(rows, provider, Decimal(percent) / 100, currency)
 if move is None:
-    st.warning(f"{provider} has no {STANDARD} price for {model}.", icon=":material/warning:")
+    st.warning(
+        f"{provider} has no {STANDARD} price for {model} in {currency}.",
+        icon=":material/warning:",
+    )
     st.stop()
 shown = comparison.move_figures(move, "highspeed", STANDARD, currency)
 left, middle, right = st.columns(3)
@@ -86,8 +101,9 @@ with right:
     )
 st.dataframe(shown.table, hide_index=True, width="stretch", height="content", column_config=aligned)
 st.caption(
-    "Each amount is rounded half-up to the cent; a rounding residue line, when there is one, "
-    "makes the rounded lines add up to the rounded total."
+    "Each amount is rounded half-up to its currency's minor unit; a rounding residue line, "
+    "when there is one, makes the rounded lines add up to the rounded total. Amounts in two "
+    "currencies are never added."
 )
 if move.unpriced_calls:
     st.warning(

@@ -1,7 +1,9 @@
 -- What the calls of one canonical model and variant would have cost at every provider that
 -- sells $target_variant of it: each call priced by that provider's point in force at the
 -- call's time and matching its input size, with that provider's cache and failure rules.
--- One row per (provider the calls went to, provider they are repriced at).
+-- One row per (provider the calls went to, the currency they were billed in there, provider
+-- they are repriced at): what they cost where they ran is in the currency they ran in, what
+-- they would cost at the target in the target's (`currency`).
 --
 -- The `scope` CTE in front (reprice_calls.sql or reprice_hours.sql) gives rows of `calls`
 -- calls that match the same price: at time `at`, of input size `size`, with summed tokens.
@@ -30,7 +32,7 @@ matched AS (
 -- rates: NULL where the target has no price, 0 for failed calls it does not bill
 repriced AS (
     SELECT
-        actual_provider, target_provider, calls, actual_cost, currency,
+        actual_provider, actual_currency, target_provider, calls, actual_cost, currency,
         tier_lo IS NOT NULL AS priced_at_target,
         bill_amounts(
             charged := bill_charged(tier_lo IS NOT NULL, failed, failed_calls_billed),
@@ -54,9 +56,10 @@ final AS (
         sum(actual_cost) AS actual_cost,
         -- compare like with like: what the calls priced at the target actually cost
         coalesce(sum(actual_cost) FILTER (WHERE priced_at_target), 0) AS actual_cost_priced,
-        coalesce(sum(cost), 0) AS repriced_cost
+        coalesce(sum(cost), 0) AS repriced_cost,
+        actual_currency
     FROM repriced
     GROUP BY ALL
 )
 
-SELECT * FROM final ORDER BY target_provider, actual_provider
+SELECT * FROM final ORDER BY target_provider, actual_provider, actual_currency

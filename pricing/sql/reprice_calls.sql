@@ -18,7 +18,8 @@ scope AS (
         c.cache_write_tokens,
         c.cache_write_1h_tokens,
         c.output_tokens,
-        c.total_cost AS actual_cost
+        c.total_cost AS actual_cost,
+        c.currency AS actual_currency
     FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     WHERE c.priced
       AND c.canonical_model = $canonical

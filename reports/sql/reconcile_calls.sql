@@ -10,6 +10,7 @@ reported AS (
     SELECT
         c.call_id, c.ts, c.provider, c.model, c.status, c.reported_cost,
         c.cache_read_tokens, c.priced, c.unpriced_reason, c.total_cost,
+        c.currency,  -- of the bill; the provider reports its cost in its sheet's currency
         -- the rates of the price point the call was billed at (a sheet loaded since does
         -- not change what its bill would have been)
         c.total_cost + c.cache_read_tokens * r.saved_pt AS cost_without_cache_discount
@@ -21,7 +22,7 @@ reported AS (
 
 SELECT
     call_id, ts, provider, model, status, reported_cost, total_cost, unpriced_reason,
-    cache_read_tokens, cost_without_cache_discount
+    cache_read_tokens, cost_without_cache_discount, currency
 FROM reported
 WHERE NOT priced OR abs(reported_cost - total_cost) > $tolerance
 ORDER BY ts, call_id

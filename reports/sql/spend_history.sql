@@ -1,7 +1,7 @@
 -- A selection's calls per local day and UTC hour (days in the time zone $tz) from
--- $history_start to $as_of: the spend of its priced calls (in $currency, or in every
--- currency when it is NULL), its unpriced calls and its calls priced in another currency
--- (never added: two currencies are not one amount). Spend to date, the forecast's weekday
+-- $history_start to $as_of: the spend of its priced calls in $currency, its unpriced calls
+-- and its calls priced in another currency (never added: two currencies are not one
+-- amount). Spend to date, the forecast's weekday
 -- history (reports/forecast.py) and the budget charts' hours all come from these rows.
 -- Whole UTC hours before $hours_end come from hourly_spend (each lies within one local day
 -- when the zone's offset is a whole number of hours; forecast.py only sets $hours_end past
@@ -14,7 +14,7 @@ from_hours AS (
     SELECT
         CAST(timezone($tz, h.hour) AS DATE) AS local_day,
         h.hour,
-        sum(h.total_cost) FILTER (WHERE $currency IS NULL OR h.currency = $currency) AS spend,
+        sum(h.total_cost) FILTER (WHERE h.currency = $currency) AS spend,
         sum(h.unpriced_calls) AS unpriced_calls,
         coalesce(sum(h.calls - h.unpriced_calls) FILTER (WHERE h.currency <> $currency), 0)
             AS other_currency_calls
@@ -33,8 +33,7 @@ from_calls AS (
     SELECT
         CAST(timezone($tz, c.ts) AS DATE) AS local_day,
         utc_hour(c.ts) AS hour,  -- the call's UTC hour, as hourly_spend's (warehouse/schema.sql)
-        sum(c.total_cost) FILTER (WHERE c.priced AND ($currency IS NULL OR c.currency = $currency))
-            AS spend,
+        sum(c.total_cost) FILTER (WHERE c.priced AND c.currency = $currency) AS spend,
         count(*) FILTER (WHERE NOT c.priced) AS unpriced_calls,
         count(*) FILTER (WHERE c.priced AND c.currency <> $currency) AS other_currency_calls
     FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
