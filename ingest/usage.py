@@ -408,7 +408,9 @@ def _load(
     )
     # the new calls' token sums per hour, which billing prices (now and at every rebill)
     # when the prices allow, instead of the calls one by one
-    con.execute(f"INSERT INTO call_hours {sql_file('ingest', 'call_hours')}", {"batch": batch_id})
+    con.execute(
+        f"INSERT INTO call_hours BY NAME {sql_file('ingest', 'call_hours')}", {"batch": batch_id}
+    )
     con.execute(
         "INSERT INTO quarantine (batch_id, source, source_line, source_item, call_id, "
         "reason, raw, record_hash) SELECT $batch, $source, source_line, source_item, "

@@ -66,7 +66,7 @@ def bill_batches(
         f"CREATE OR REPLACE TEMP TABLE billed_hours AS {per_hour}{sql_file('pricing', 'rollup')}",
         span,
     )
-    con.execute(f"INSERT INTO daily_rollup {sql_file('pricing', 'rollup_days')}")
+    con.execute(f"INSERT INTO daily_rollup BY NAME {sql_file('pricing', 'rollup_days')}")
     con.execute(f"INSERT INTO hourly_spend {sql_file('pricing', 'rollup_hours')}")
     con.execute(f"INSERT INTO reprice_hours BY NAME {sql_file('pricing', 'rollup_reprice')}")
     con.execute("DROP TABLE billed_hours")

@@ -266,10 +266,11 @@ def test_a_call_is_charged_when_priced_and_ok_or_its_failures_are_billed(
     con.close()
 
 
-def test_the_hour_bucket_and_the_charge_rule_are_written_once() -> None:
-    """The SQL of every layer calls utc_hour / utc_hour_us and bill_charged; none writes the
-    arithmetic or the rule out again (the migrations define them; price_on_the_grid, in the
-    baseline, asks whether a time is a whole hour, not which hour it is in)."""
+def test_the_hour_bucket_the_token_sums_and_the_charge_rule_are_written_once() -> None:
+    """The SQL of every layer calls utc_hour / utc_hour_us, token_counts and bill_charged;
+    none writes the arithmetic, the list or the rule out again (the migrations define them;
+    price_on_the_grid, in the baseline, asks whether a time is a whole hour, not which hour
+    it is in)."""
     root = Path(__file__).resolve().parent.parent
     files = [
         p
@@ -288,3 +289,4 @@ def test_the_hour_bucket_and_the_charge_rule_are_written_once() -> None:
         assert "date_trunc('hour'" not in re.sub(r"--.*", "", text), path
         assert not re.search(r"status = 'ok' OR [a-z.]*failed_calls_billed", text), path
         assert not re.search(r"NOT failed OR [a-z.]*failed_calls_billed", text), path
+        assert not re.search(r"sum\([a-z_1]*_tokens\)::HUGEINT", text), path

@@ -9,16 +9,10 @@ SELECT
     provider, model, team, project, api_key_id,
     status = 'failed' AS failed,
     input_band(input_tokens) AS input_band,
+    no_usage_reason,
     count(*) AS calls,
-    sum(input_tokens)::HUGEINT AS input_tokens,
-    sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,
-    sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
-    sum(output_tokens)::HUGEINT AS output_tokens,
-    sum(reasoning_tokens)::HUGEINT AS reasoning_tokens,
-    sum(reported_cost) AS reported_cost,
-    -- after reported_cost, as in the table
-    sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
-    no_usage_reason
+    sum(COLUMNS(lambda c: list_contains(token_counts(), c)))::HUGEINT,  -- each token count
+    sum(reported_cost) AS reported_cost
 FROM calls
 WHERE batch_id = $batch
 GROUP BY ALL

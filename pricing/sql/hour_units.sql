@@ -27,12 +27,7 @@ hour_sums AS (
         no_usage_reason,
         rate_id,
         count(*) AS calls,
-        sum(input_tokens)::HUGEINT AS input_tokens,
-        sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,
-        sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
-        sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
-        sum(output_tokens)::HUGEINT AS output_tokens,
-        sum(reasoning_tokens)::HUGEINT AS reasoning_tokens,
+        sum(COLUMNS(lambda c: list_contains(token_counts(), c)))::HUGEINT,  -- each token count
         sum(reported_cost) AS reported_cost
     FROM hour_calls
     GROUP BY ALL

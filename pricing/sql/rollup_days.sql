@@ -7,11 +7,9 @@ SELECT
     sum(calls) AS calls,
     sum(failed_calls) AS failed_calls,
     sum(unpriced_calls) AS unpriced_calls,
-    sum(input_tokens)::HUGEINT AS input_tokens,
-    sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,
-    sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
-    sum(output_tokens)::HUGEINT AS output_tokens,
-    sum(reasoning_tokens)::HUGEINT AS reasoning_tokens,
+    -- each token count but the 1-hour cache writes, which the daily rollup does not keep
+    sum(COLUMNS(lambda c: list_contains(token_counts(), c)
+                          AND c <> 'cache_write_1h_tokens'))::HUGEINT,
     sum(input_cost) AS input_cost,
     sum(cache_read_cost) AS cache_read_cost,
     sum(cache_write_cost) AS cache_write_cost,

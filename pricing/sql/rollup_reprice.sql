@@ -3,11 +3,8 @@
 SELECT
     batch_id, hour, provider, canonical_model, variant, team, project, failed, input_band,
     sum(calls) AS calls,
-    sum(input_tokens)::HUGEINT AS input_tokens,
-    sum(cache_read_tokens)::HUGEINT AS cache_read_tokens,
-    sum(cache_write_tokens)::HUGEINT AS cache_write_tokens,
-    sum(cache_write_1h_tokens)::HUGEINT AS cache_write_1h_tokens,
-    sum(output_tokens)::HUGEINT AS output_tokens,
+    -- each token count but reasoning, which repricing does not need (output includes it)
+    sum(COLUMNS(lambda c: list_contains(token_counts(), c) AND c <> 'reasoning_tokens'))::HUGEINT,
     sum(total_cost) AS total_cost
 FROM billed_hours
 WHERE unpriced_reason IS NULL  -- NULL exactly for priced calls (costed.sql)
