@@ -25,6 +25,9 @@ from reports.money import minor_digits, plain, round_money
 from reports.period import midnight
 from reports.spreadsheet import neutral
 
+DAY_MS = 86_400_000
+"""A day on a Plotly date axis, in milliseconds."""
+
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
 
 
@@ -240,6 +243,7 @@ def spend_over_time(
             x=rows["day"],
             y=[float(v) for v in rows["cost"]],
             name=str(series),
+            width=DAY_MS * 0.8,  # a day's bar: alone on its axis, Plotly would draw it a hairline
             marker_color=PALETTE[index % len(PALETTE)],
             customdata=[
                 [plain(v), f"{c:,}"] for v, c in zip(rows["cost"], rows["calls"], strict=True)
@@ -257,7 +261,7 @@ def spend_over_time(
                 datetime.combine(last, time()) + timedelta(hours=12),
             ],
             # days, never hours: a tick a day on short periods, Plotly's choice of days beyond
-            dtick=86_400_000 if days <= 14 else None,
+            dtick=DAY_MS if days <= 14 else None,
             tickformat="%b %-d",
         )
     top = max((float(v) for v in daily.groupby("day")["cost"].sum()), default=0.0)
@@ -360,7 +364,7 @@ def ingest_outcomes(runs: pd.DataFrame) -> go.Figure:
 PERIOD_AXES = {
     # period: (step between the spend line's points, tick spacing in ms, tick label format)
     "daily": (timedelta(hours=1), 3 * 3_600_000, "%H:%M"),
-    "weekly": (timedelta(days=1), 86_400_000, "%a %b %-d"),
+    "weekly": (timedelta(days=1), DAY_MS, "%a %b %-d"),
     "monthly": (timedelta(days=1), None, "%b %-d"),
 }
 

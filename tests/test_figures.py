@@ -273,6 +273,20 @@ def test_spend_over_time_spans_the_period_in_days_and_never_goes_below_zero() ->
     assert week.layout.xaxis.dtick == 86_400_000
 
 
+def test_a_single_day_of_spend_is_drawn_as_a_days_bar() -> None:
+    # alone on a date axis, a bar without a width is drawn a hairline wide
+    one_day = pd.DataFrame(
+        {
+            "day": [date(2026, 11, 3)] * 2,
+            "series": ["reapi", "runapi"],
+            "calls": [1, 2],
+            "cost": [D("0.5"), D("1.25")],
+        }
+    )
+    figure = spend_over_time(one_day, "USD", (date(2026, 11, 3), date(2026, 11, 3)))
+    assert [bar.width for bar in figure.data] == [0.8 * 86_400_000] * 2
+
+
 def test_a_variant_move_never_saves_across_two_currencies() -> None:
     # runapi's highspeed calls billed in EUR, its standard price in USD: no saving to show
     rows = [
