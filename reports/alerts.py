@@ -141,38 +141,43 @@ def _forecast_episode(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> i
 
 
 MIN_CALLS_FOR_SPIKE = 50
+UNPRICED_LOOKBACK_DAYS = 31
+"""How many complete UTC days before the judged instant the unpriced-calls alert looks back
+over: a month of missed cron runs or late ingests, across a month boundary."""
 
 
 def hygiene_alerts(
     con: duckdb.DuckDBPyConnection, as_of: datetime, channels: Sequence[Channel]
 ) -> list[Alert]:
-    """Alerts about the data and the providers rather than a budget, for the last complete
-    UTC day: calls that found no price, and a provider whose failure rate jumped (above
-    both twice and 5 points over its median daily rate of the 28 days before, on at least
-    50 calls)."""
+    """Alerts about the data and the providers rather than a budget: one per UTC day with
+    calls that found no price, for every complete day of the
+    :data:`UNPRICED_LOOKBACK_DAYS` before ``as_of`` (so a missed run or a late ingest still
+    raises it; :func:`record` sends each day's once); and, for the last complete UTC day, a
+    provider whose failure rate jumped (above both twice and 5 points over its median daily
+    rate of the 28 days before, on at least 50 calls)."""
     day = as_of.date() - timedelta(days=1)
     alerts = []
     unpriced = con.execute(
-        "SELECT provider, model, sum(unpriced_calls) FROM daily_rollup WHERE day = $day "
-        "AND unpriced_calls > 0 GROUP BY ALL ORDER BY 3 DESC, 1, 2",
-        {"day": day},
+        "SELECT day, provider, model, sum(unpriced_calls) FROM daily_rollup "
+        "WHERE day BETWEEN $first AND $day AND unpriced_calls > 0 "
+        "GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3",
+        {"first": day - timedelta(days=UNPRICED_LOOKBACK_DAYS - 1), "day": day},
     ).fetchall()
-    if unpriced:
-        listing = ", ".join(f"{p}/{m}: {n}" for p, m, n in unpriced)
-        total = sum(int(n) for _, _, n in unpriced)
+    for unpriced_day in sorted({row[0] for row in unpriced}):
+        models = [(p, m, n) for d, p, m, n in unpriced if d == unpriced_day]
+        listing = ", ".join(f"{p}/{m}: {n}" for p, m, n in models)
+        total = sum(int(n) for _, _, n in models)
         alerts.append(
             Alert(
-                f"unpriced|{day}",
+                f"unpriced|{unpriced_day}",
                 "unpriced",
                 None,
-                f"{total} calls on {day} have no price (cost unknown, not counted): {listing}. "
-                "Add the models to a price sheet, then `ratecard bill --rebill`.",
+                f"{total} calls on {unpriced_day} have no price (cost unknown, not counted): "
+                f"{listing}. Add the models to a price sheet, then `ratecard bill --rebill`.",
                 {
-                    "day": day.isoformat(),
+                    "day": unpriced_day.isoformat(),
                     "calls": total,
-                    "models": [
-                        {"provider": p, "model": m, "calls": int(n)} for p, m, n in unpriced
-                    ],
+                    "models": [{"provider": p, "model": m, "calls": int(n)} for p, m, n in models],
                 },
                 tuple(channels),
             )

@@ -397,6 +397,39 @@ def test_hygiene_alerts(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
     assert "20.0% of 100 calls failed" in alerts[1].message
 
 
+def test_unpriced_alerts_cover_every_day_not_yet_alerted(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # unpriced calls on 18-20 Nov (the demo's) and on 20 Oct, more than 31 days before
+    days = {"2026-10-20": 1, "2026-11-18": 2, "2026-11-19": 1, "2026-11-20": 3}
+    records: list[dict[str, Any] | str] = [
+        {
+            "call_id": f"u{day}-{i}",
+            "ts": f"{day}T11:00:00Z",
+            "provider": "runapi",
+            "model": "MiniMax-M1",
+            "status": "ok",
+            "input_tokens": 1,
+            "output_tokens": 1,
+        }
+        for day, count in days.items()
+        for i in range(count)
+    ]
+    ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
+    # judged at 24 Nov, days after the last run that could have seen them
+    alerts = hygiene_alerts(priced, datetime(2026, 11, 24, 8, tzinfo=UTC), [])
+    assert [(a.key, a.payload["calls"]) for a in alerts] == [
+        ("unpriced|2026-11-18", 2),
+        ("unpriced|2026-11-19", 1),
+        ("unpriced|2026-11-20", 3),
+    ]
+    assert alerts[2].message.startswith("3 calls on 2026-11-20 have no price")
+    assert [a.key for a in record(priced, alerts)] == [a.key for a in alerts]
+    # the next run finds the same days already alerted: nothing is sent twice
+    again = hygiene_alerts(priced, datetime(2026, 11, 25, 8, tzinfo=UTC), [])
+    assert len(again) == 3 and record(priced, again) == []
+
+
 def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     db = file_of(spend)
     spend.close()
