@@ -35,6 +35,12 @@ class Alert:
     message: str
     payload: dict[str, Any]
     channels: tuple[Channel, ...] = field(default=())
+    covered: bool = False
+    """Recorded but never sent: a lower threshold the same run's higher one covers."""
+
+
+PERIOD_WORDS = {"monthly": "this month", "weekly": "this week", "daily": "today"}
+"""How an alert names the budget period it was raised in."""
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -43,7 +49,12 @@ def _money(amount: Decimal, currency: str) -> str:
 
 def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[Alert]:
     """The alerts a budget's check raises: one per crossed threshold, one per forecast
-    episode, one per anomalous day."""
+    episode, one per anomalous day.
+
+    Of the thresholds crossed, only the highest is sent; the lower ones are recorded as
+    covered (:attr:`Alert.covered`), so a run that finds 50, 80 and 100 crossed at once sends
+    one alert, "100% reached", and no later run sends 50 or 80 for that period. A threshold
+    already recorded by an earlier run is not sent again (:func:`record`)."""
     budget, start = status.budget, status.period.start.isoformat()
     base = {
         "budget": budget.name,
@@ -57,16 +68,18 @@ def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[
     }
     channels = tuple(budget.channels)
     spent = _money(status.spend, budget.currency)
+    top = status.crossed[-1] if status.crossed else None
     alerts = [
         Alert(
             f"threshold|{budget.name}|{start}|{t}",
             "threshold",
             budget.name,
             f"Budget {budget.name} ({budget.scope.label()}): {t}% reached — {spent} of "
-            f"{_money(budget.amount, budget.currency)} this {budget.period[:-2] or 'day'} "
-            f"period.",
+            f"{_money(budget.amount, budget.currency)} {PERIOD_WORDS[budget.period]}."
+            + ("" if t == top else f" Covered by the {top}% alert, not sent."),
             {**base, "threshold": t},
             channels,
+            covered=t != top,
         )
         for t in status.crossed
     ]
@@ -223,7 +236,8 @@ def hygiene_alerts(
 
 def record(con: duckdb.DuckDBPyConnection, alerts: Iterable[Alert]) -> list[Alert]:
     """Record alerts not seen before, each with a pending delivery per channel, all in one
-    transaction (or the caller's); return those new.
+    transaction (or the caller's); return those new and to be sent (a covered alert is
+    recorded with no delivery).
 
     The primary key on alert_key decides: a conflict inserts nothing and returns no row. A
     channel listed twice for one alert is one delivery."""
@@ -241,7 +255,7 @@ def record(con: duckdb.DuckDBPyConnection, alerts: Iterable[Alert]) -> list[Aler
                     "payload": json.dumps(alert.payload),
                 },
             ).fetchall()
-            if inserted:
+            if inserted and not alert.covered:
                 new.append(alert)
                 for channel in alert.channels:
                     _add_delivery(con, alert.key, channel)
