@@ -573,7 +573,9 @@ def run_demo(db: Path, calls: int) -> Summary:
         if foreign:
             raise RatecardError(
                 f"{db} holds usage from {foreign[0][0]}; the demo will not mix sample data into "
-                "a real warehouse. Pass --db with another file."
+                "a real warehouse. Build the sample in another file (`make demo "
+                "DB=other.duckdb`, or `ratecard demo --db other.duckdb`), or delete "
+                f"{db} to rebuild the sample there."
             )
         with Progress(
             "generating sample traffic",
