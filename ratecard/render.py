@@ -22,7 +22,7 @@ from rich.text import Text
 from ingest.catalogs import CatalogImport
 from ingest.prices import PriceLoad
 from ingest.pull import PullResult
-from ingest.usage import UsageLoad
+from ingest.usage import UsageLoad, conservation
 from reports.budgets import BudgetStatus
 from reports.compare import (
     QUOTE_COLUMNS,
@@ -76,14 +76,6 @@ def cell(value: object) -> Text:
     return Text(str(value))
 
 
-def _conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
-    """The line every ingest prints: where each record it read went."""
-    return (
-        f"read {read:,} = loaded {loaded:,} + duplicates {duplicates:,} + "
-        f"quarantined {quarantined:,}"
-    )
-
-
 def unpriced(calls: int) -> str:
     """The tail of a line that billed calls: how many of them no price covers."""
     return f", [yellow]{calls:,} unpriced[/yellow]" if calls else ""
@@ -91,7 +83,7 @@ def unpriced(calls: int) -> str:
 
 def print_load(load: UsageLoad) -> None:
     """One usage file's line: its conservation line and what was billed."""
-    counts = _conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
+    counts = conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
     out.print(
         f"{escape(str(load.source))} ({load.format.value}): {counts}; billed {load.billed:,}"
         + unpriced(load.unpriced),
@@ -122,9 +114,7 @@ def print_pull(result: PullResult) -> None:
     start = (
         "the first page" if result.resumed_from is None else f"cursor {escape(result.resumed_from)}"
     )
-    counts = _conservation(
-        result.records_read, result.loaded, result.duplicates, result.quarantined
-    )
+    counts = conservation(result.records_read, result.loaded, result.duplicates, result.quarantined)
     out.print(
         f"{escape(result.url)}: {result.pages:,} pages from {start}; {counts}"
         + unpriced(result.unpriced),
