@@ -70,7 +70,8 @@ def test_report_line_compare_and_budgets_print_names_as_written(db: str, tmp_pat
         "  - name: hostile\n"
         "    scope: {team: '[bold red]HACKED[/bold red]'}\n"
         "    period: monthly\n"
-        "    amount: 10.00\n",
+        "    amount: 0.002\n"
+        "    thresholds: [1]\n",
         encoding="utf-8",
     )
     code, output = run(
@@ -82,8 +83,16 @@ def test_report_line_compare_and_budgets_print_names_as_written(db: str, tmp_pat
         db,
         "--as-of",
         "2026-10-02T00:00:00Z",
+        "--notify",
     )
     assert code == 0, output
+    # the alert's line names the scope as written
+    assert re.search(
+        r"^alert: Budget hostile \(team=\[bold red\]HACKED\[/bold red\]\): 1% reached — "
+        r"0\.00 USD of 0\.00 USD this month\.$",
+        output,
+        re.M,
+    ), output
     assert re.search(
         r"│ hostile +│ team=\[bold red\]HACKED\[/bold red\] +│ monthly from 2026-10-01 UTC +│",
         output,
