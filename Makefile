@@ -26,8 +26,9 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# --inexact: installs only what the demo needs, and removes nothing (the dev tools stay)
 demo: $(UV) ## Install, build the sample warehouse and open the dashboard (DB=path, PORT=8501)
-	$(UV) sync --locked --no-dev
+	$(UV) sync --locked --inexact --no-dev
 	$(RUN) ratecard demo --db $(DB) --port $(PORT)
 
 dashboard: $(UV) ## Open the dashboard over an existing warehouse (DB=path, PORT=8501)

@@ -29,7 +29,7 @@ import duckdb
 import httpx
 
 from ingest import http
-from ingest.usage import UsageFormat, UsageLoad, ingest_usage
+from ingest.usage import UsageFormat, UsageLoad, conservation, ingest_usage
 from warehouse.errors import RatecardError
 
 RECORD_KEYS = ("data", "records", "items")
@@ -178,6 +178,12 @@ def pull_usage(
     def stopped(message: str) -> PullStopped:
         return PullStopped(message, result(finished=False))
 
+    def counted() -> str:
+        """What this pull did with the records it read, in the conservation line's words."""
+        return conservation(
+            totals["read"], totals["loaded"], totals["duplicates"], totals["quarantined"]
+        )
+
     def told(attempt: int, problem: str, wait: float) -> None:
         if progress is not None:
             progress(f"  {problem} (attempt {attempt}); retrying in {wait:.1f} s")
@@ -191,8 +197,8 @@ def pull_usage(
             where = f"{url} (cursor {cursor})" if cursor is not None else f"{url} (first page)"
             if totals["pages"] >= limits.max_pages:
                 raise stopped(
-                    f"{url}: stopped after {limits.max_pages:,} pages (--max-pages), all "
-                    f"loaded; the next page ({_shown(cursor)}) is saved: run the same command "
+                    f"{url}: stopped after {limits.max_pages:,} pages (--max-pages), "
+                    f"{counted()}; the next page ({_shown(cursor)}) is saved: run the same command "
                     "again to go on from it"
                 )
             params = {cursor_param: cursor} if cursor is not None else {}
@@ -291,7 +297,7 @@ def pull_usage(
                 raise stopped(
                     f"{where}: the export's next cursor, {next_cursor}, is one this pull has "
                     "read already (a cursor cycle: it would hand out the same pages for ever); "
-                    f"stopped after {totals['pages']:,} pages, all loaded, with this page "
+                    f"stopped after {totals['pages']:,} pages ({counted()}), with this page "
                     "saved: the next pull re-reads it; if the export keeps cycling, tell its "
                     "owner (or start over with --restart)"
                 )

@@ -78,6 +78,14 @@ class UsageLoad:
     the records before it are counted, the ones after it were never seen."""
 
 
+def conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
+    """The line every ingest and pull prints: where each record it read went."""
+    return (
+        f"read {read:,} = loaded {loaded:,} + duplicates {duplicates:,} + "
+        f"quarantined {quarantined:,}"
+    )
+
+
 @dataclass(frozen=True)
 class CsvLayout:
     """How a flat CSV file is written, read from its header line."""

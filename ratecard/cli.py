@@ -573,7 +573,9 @@ def run_demo(db: Path, calls: int) -> Summary:
         if foreign:
             raise RatecardError(
                 f"{db} holds usage from {foreign[0][0]}; the demo will not mix sample data into "
-                "a real warehouse. Pass --db with another file."
+                "a real warehouse. Build the sample in another file (`make demo "
+                "DB=other.duckdb`, or `ratecard demo --db other.duckdb`), or delete "
+                f"{db} to rebuild the sample there."
             )
         with Progress(
             "generating sample traffic",
@@ -591,7 +593,8 @@ def run_demo(db: Path, calls: int) -> Summary:
         )
         load = load_prices(con, [PRICE_SHEETS])
         render.out.print(
-            f"price sheets: {load.points} price points for {', '.join(load.providers)}"
+            f"price sheets: {load.points} price points for {', '.join(load.providers)}",
+            markup=False,
         )
         for path in (files.gateway_log, files.runware_log):
             render.print_load(ingest_usage(con, path))
@@ -637,7 +640,7 @@ def budgets_check(
     if raised is not None:
         new, claimed = raised
         for alert in new:
-            render.out.print(f"alert: {alert.message}", highlight=False)
+            render.out.print(f"alert: {alert.message}", markup=False, highlight=False)
         send_alerts(db, claimed, notify_timeout, notify_deadline)
     if any(status.exceeded for status in statuses):
         raise typer.Exit(1)

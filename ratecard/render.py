@@ -15,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ingest.catalogs import CatalogImport
 from ingest.prices import PriceLoad
 from ingest.pull import PullResult
-from ingest.usage import UsageLoad
+from ingest.usage import UsageLoad, conservation
 from reports.budgets import BudgetStatus
 from reports.compare import (
     QUOTE_COLUMNS,
@@ -48,29 +50,30 @@ from reports.summary import Summary, SummaryRow
 from warehouse import RatecardError
 
 # Messages stay on one line; tables fit the terminal, or 160 columns when piped to a file.
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
+# Markup is ratecard's own: every value from the warehouse, a file or a server goes in
+# through :func:`escape` or as a :class:`Text` cell, so a team named ``[/]`` or
+# ``[link=…]`` prints as written (no emoji codes either: ``:x:`` in a name stays ``:x:``).
+out = Console(soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 SHOWN_DISCREPANCIES = 50
 """The discrepancies ``reconcile`` lists on the terminal; ``--out`` writes them all."""
 
 
 def note(message: str) -> None:
-    """A line of progress or waiting, on stderr."""
-    err.print(message, highlight=False)
+    """A line of progress or waiting, on stderr, printed as written (no markup)."""
+    err.print(message, markup=False, highlight=False)
 
 
 def error(exc: RatecardError) -> None:
-    """The line a RatecardError prints (ratecard/cli.py decides the exit status)."""
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    """The line a RatecardError prints (ratecard/cli.py decides the exit status): the
+    message as written, so a pattern such as ``^[a-z0-9-]*$`` keeps its brackets."""
+    err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False)
 
 
-def _conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
-    """The line every ingest prints: where each record it read went."""
-    return (
-        f"read {read:,} = loaded {loaded:,} + duplicates {duplicates:,} + "
-        f"quarantined {quarantined:,}"
-    )
+def cell(value: object) -> Text:
+    """A table cell holding data (a team, a model, a path): its text as written."""
+    return Text(str(value))
 
 
 def unpriced(calls: int) -> str:
@@ -80,16 +83,17 @@ def unpriced(calls: int) -> str:
 
 def print_load(load: UsageLoad) -> None:
     """One usage file's line: its conservation line and what was billed."""
-    counts = _conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
+    counts = conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
     out.print(
-        f"{load.source} ({load.format.value}): {counts}; billed {load.billed:,}"
+        f"{escape(str(load.source))} ({load.format.value}): {counts}; billed {load.billed:,}"
         + unpriced(load.unpriced),
         highlight=False,
     )
     if load.problem is not None:
         out.print(
-            f"[yellow]{load.problem}[/yellow]: the records after that point were never read; "
-            "fetch the file again and ingest it (what is loaded now counts as duplicates)",
+            f"[yellow]{escape(str(load.problem))}[/yellow]: the records after that point were "
+            "never read; fetch the file again and ingest it (what is loaded now counts as "
+            "duplicates)",
             highlight=False,
         )
 
@@ -107,12 +111,13 @@ def print_ingest_end(files: int, quarantined: int, refused: int) -> None:
 
 def print_pull(result: PullResult) -> None:
     """A pull's line: the pages read, from where, and the conservation line."""
-    start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
-    counts = _conservation(
-        result.records_read, result.loaded, result.duplicates, result.quarantined
+    start = (
+        "the first page" if result.resumed_from is None else f"cursor {escape(result.resumed_from)}"
     )
+    counts = conservation(result.records_read, result.loaded, result.duplicates, result.quarantined)
     out.print(
-        f"{result.url}: {result.pages:,} pages from {start}; {counts}" + unpriced(result.unpriced),
+        f"{escape(result.url)}: {result.pages:,} pages from {start}; {counts}"
+        + unpriced(result.unpriced),
         highlight=False,
     )
 
@@ -120,7 +125,7 @@ def print_pull(result: PullResult) -> None:
 def print_prices(load: PriceLoad, stale: dict[str, int]) -> None:
     """What ``ingest prices`` loaded and replaced, then :func:`print_price_changes`."""
     out.print(
-        f"loaded {load.points} price points for {', '.join(load.providers)} "
+        f"loaded {load.points} price points for {escape(', '.join(load.providers))} "
         f"(replacing {load.replaced})"
     )
     print_price_changes(load, stale)
@@ -130,8 +135,8 @@ def print_catalog(result: CatalogImport, load: PriceLoad, stale: dict[str, int])
     """What ``pull prices`` imported from a catalog, then :func:`print_price_changes`."""
     models = len({(p.provider, p.model) for p in result.points})
     out.print(
-        f"{result.source}: {models:,} models, {load.points:,} price points for "
-        f"{', '.join(load.providers)} (replacing {load.replaced:,}); "
+        f"{escape(str(result.source))}: {models:,} models, {load.points:,} price points for "
+        f"{escape(', '.join(load.providers))} (replacing {load.replaced:,}); "
         f"{len(result.skipped):,} entries skipped",
         highlight=False,
     )
@@ -143,12 +148,12 @@ def print_price_changes(load: PriceLoad, stale: dict[str, int]) -> None:
     (``stale``: the stale calls per provider)."""
     same = [p for p in load.providers if p not in load.changed]
     if same:
-        out.print(f"prices unchanged for {', '.join(same)}", highlight=False)
+        out.print(f"prices unchanged for {escape(', '.join(same))}", highlight=False)
     for provider in load.changed:
         if stale.get(provider):
             out.print(
-                f"prices changed for {provider}: its {stale[provider]:,} calls billed before "
-                "keep their old prices until `ratecard bill --rebill`.",
+                f"prices changed for {escape(provider)}: its {stale[provider]:,} calls billed "
+                "before keep their old prices until `ratecard bill --rebill`.",
                 highlight=False,
             )
 
@@ -173,7 +178,7 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
     for index, row in enumerate(result.rows):
         shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded[index]:,}")
         table.add_row(
-            *(value if value is not None else "(none)" for value in row.group),
+            *(cell(value) if value is not None else "(none)" for value in row.group),
             *_counts(row),
             shown,
         )
@@ -229,7 +234,7 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
         )
         for item in result.unpriced:
             out.print(
-                f"  {item.provider}/{item.model}: {item.calls:,} calls — {item.reason}",
+                escape(f"  {item.provider}/{item.model}: {item.calls:,} calls — {item.reason}"),
                 highlight=False,
             )
     print_stale(result.stale_calls)
@@ -267,7 +272,7 @@ def print_comparisons(
 ) -> None:
     """Where the calls ran, then each comparison's table: the page's numbers, as text."""
     if not comparisons:
-        out.print(f"{model}, {period}: no priced calls in this selection.", highlight=False)
+        out.print(escape(f"{model}, {period}: no priced calls in this selection."), highlight=False)
         return
 
     def money(amount: Decimal | None, currency: str | None) -> str:
@@ -282,7 +287,7 @@ def print_comparisons(
 
     lines = spend(comparisons)
     currencies = sorted({line.currency for line in lines}, key=lambda code: code or "")
-    table = Table(title=f"{model} spend, {period}: where the calls ran", title_justify="left")
+    table = Table(title=cell(f"{model} spend, {period}: where the calls ran"), title_justify="left")
     for name in ("variant", "ran on", "currency", "calls", "cost"):
         table.add_column(name, justify="right" if name in {"calls", "cost"} else "left")
     for code in currencies:  # each currency totalled on its own: two are never added
@@ -290,16 +295,18 @@ def print_comparisons(
         costs = round_column((line.cost for line in mine), code)
         for line, rounded in zip(mine, costs.lines, strict=True):
             shown = plain(line.cost) if exact else f"{rounded:,}"
-            table.add_row(line.variant, line.provider, code or "", f"{line.calls:,}", shown)
+            table.add_row(
+                cell(line.variant), cell(line.provider), cell(code or ""), f"{line.calls:,}", shown
+            )
         if not exact and costs.residue:
-            table.add_row("rounding residue", "", code or "", "", f"{costs.residue:,}")
+            table.add_row("rounding residue", "", cell(code or ""), "", f"{costs.residue:,}")
         total = plain(costs.exact_total) if exact else f"{costs.total:,}"
         calls = f"{sum(x.calls for x in mine):,}"
-        table.add_row("[bold]total[/bold]", "", code or "", calls, total)
+        table.add_row("[bold]total[/bold]", "", cell(code or ""), calls, total)
     out.print(table)
     for comparison in comparisons:
         title = f"{comparison_title(comparison)}, {period}"
-        table = Table(title=title, title_justify="left")
+        table = Table(title=cell(title), title_justify="left")
         for name in QUOTE_COLUMNS:
             table.add_column(name, justify="left" if name in {"provider", "currency"} else "right")
         ran_in = comparison.currency
@@ -309,8 +316,10 @@ def print_comparisons(
             if difference is not None and not exact:
                 difference = printed_difference(quote.repriced_cost, quote.actual_cost, ran_in)
             table.add_row(
-                f"[bold]{quote.provider}[/bold] (cheapest)" if quote.cheapest else quote.provider,
-                quote.currency or "",
+                Text.assemble((quote.provider, "bold"), " (cheapest)")
+                if quote.cheapest
+                else cell(quote.provider),
+                cell(quote.currency or ""),
                 f"{quote.ran_here_calls:,}" if quote.ran_here_calls else "—",
                 f"{quote.priced_calls:,}",
                 f"[yellow]{quote.unpriced_calls:,}[/yellow]" if quote.unpriced_calls else "0",
@@ -339,12 +348,12 @@ def print_what_if(share: Decimal) -> None:
 def print_without_usage(calls: int, model: str) -> None:
     """The note under a comparison of a model some of whose calls carry no usage."""
     if calls:
-        out.print(without_usage_note(calls, model), style="yellow", highlight=False)
+        out.print(without_usage_note(calls, model), style="yellow", markup=False, highlight=False)
 
 
 def print_written(what: str, path: Path) -> None:
     """The line a command prints after writing a file: ``wrote {what} to {path}``."""
-    out.print(f"wrote {what} to {path}", highlight=False)
+    out.print(escape(f"wrote {what} to {path}"), highlight=False)
 
 
 def print_report(result: Report, path: Path) -> None:
@@ -352,8 +361,10 @@ def print_report(result: Report, path: Path) -> None:
     currency (never added), unpriced calls."""
     count = result.count("unpriced_calls")
     out.print(
-        f"wrote {len(result.lines):,} lines to {path}: {result.count('calls'):,} calls, "
-        f"{amounts_text(result.totals())}"
+        escape(
+            f"wrote {len(result.lines):,} lines to {path}: {result.count('calls'):,} calls, "
+            f"{amounts_text(result.totals())}"
+        )
         + (f", [yellow]{count:,} unpriced calls (no cost)[/yellow]" if count else ""),
         highlight=False,
     )
@@ -376,7 +387,7 @@ def print_reconciliation(
         numeric = name in {"computed", "stated", "difference"}
         table.add_column(name, justify="right" if numeric else "left")
     for d in found[:SHOWN_DISCREPANCIES]:
-        table.add_row(*d.cells(missing="—"))
+        table.add_row(*(cell(text) for text in d.cells(missing="—")))
     out.print(table)
     if len(found) > SHOWN_DISCREPANCIES:
         more = len(found) - SHOWN_DISCREPANCIES
@@ -386,7 +397,7 @@ def print_reconciliation(
 def print_demo_next(db: Path) -> None:
     """Where the demo's warehouse is and what to run next."""
     out.print(
-        f"\nWarehouse: {db}. Next, in a shell at the repository root: "
+        f"\nWarehouse: {escape(str(db))}. Next, in a shell at the repository root: "
         "`source .venv/bin/activate` (puts `ratecard` on PATH), then "
         f"`ratecard summary --by team,project`, `ratecard export calls --out calls.csv`."
     )
@@ -405,9 +416,9 @@ def print_budgets(statuses: list[BudgetStatus]) -> None:
         start = status.period.start.astimezone(zone).date()
         colour = {"exceeded": "red", "forecast to exceed": "yellow"}.get(status.state, "")
         table.add_row(
-            budget.name,
-            budget.scope.label(),
-            f"{budget.period} from {start} {budget.timezone}",
+            cell(budget.name),
+            cell(budget.scope.label()),
+            cell(f"{budget.period} from {start} {budget.timezone}"),
             money_text(status.spend, budget.currency),
             f"{status.percent:.1f}%",
             money_text(status.forecast, budget.currency),
@@ -441,11 +452,14 @@ def print_deliveries(results: list[Delivery]) -> None:
     for delivery in results:
         if delivery.delivered:
             detail = f"; {delivery.error}" if delivery.error else ""
-            out.print(f"  sent to {delivery.label} ({delivery.alert_key}{detail})", highlight=False)
+            out.print(
+                escape(f"  sent to {delivery.label} ({delivery.alert_key}{detail})"),
+                highlight=False,
+            )
         else:
             then = "" if delivery.unconfirmed else "; retried on the next run"
             err.print(
-                f"  [yellow]not delivered[/yellow] to {delivery.label} "
-                f"({delivery.alert_key}): {delivery.error}{then}",
+                "  [yellow]not delivered[/yellow] "
+                + escape(f"to {delivery.label} ({delivery.alert_key}): {delivery.error}{then}"),
                 highlight=False,
             )

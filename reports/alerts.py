@@ -35,6 +35,12 @@ class Alert:
     message: str
     payload: dict[str, Any]
     channels: tuple[Channel, ...] = field(default=())
+    covered: bool = False
+    """Recorded but never sent: a lower threshold the same run's higher one covers."""
+
+
+PERIOD_WORDS = {"monthly": "this month", "weekly": "this week", "daily": "today"}
+"""How an alert names the budget period it was raised in."""
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -43,7 +49,12 @@ def _money(amount: Decimal, currency: str) -> str:
 
 def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[Alert]:
     """The alerts a budget's check raises: one per crossed threshold, one per forecast
-    episode, one per anomalous day."""
+    episode, one per anomalous day.
+
+    Of the thresholds crossed, only the highest is sent; the lower ones are recorded as
+    covered (:attr:`Alert.covered`), so a run that finds 50, 80 and 100 crossed at once sends
+    one alert, "100% reached", and no later run sends 50 or 80 for that period. A threshold
+    already recorded by an earlier run is not sent again (:func:`record`)."""
     budget, start = status.budget, status.period.start.isoformat()
     base = {
         "budget": budget.name,
@@ -57,16 +68,18 @@ def budget_alerts(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> list[
     }
     channels = tuple(budget.channels)
     spent = _money(status.spend, budget.currency)
+    top = status.crossed[-1] if status.crossed else None
     alerts = [
         Alert(
             f"threshold|{budget.name}|{start}|{t}",
             "threshold",
             budget.name,
             f"Budget {budget.name} ({budget.scope.label()}): {t}% reached — {spent} of "
-            f"{_money(budget.amount, budget.currency)} this {budget.period[:-2] or 'day'} "
-            f"period.",
+            f"{_money(budget.amount, budget.currency)} {PERIOD_WORDS[budget.period]}."
+            + ("" if t == top else f" Covered by the {top}% alert, not sent."),
             {**base, "threshold": t},
             channels,
+            covered=t != top,
         )
         for t in status.crossed
     ]
@@ -141,38 +154,43 @@ def _forecast_episode(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> i
 
 
 MIN_CALLS_FOR_SPIKE = 50
+UNPRICED_LOOKBACK_DAYS = 31
+"""How many complete UTC days before the judged instant the unpriced-calls alert looks back
+over: a month of missed cron runs or late ingests, across a month boundary."""
 
 
 def hygiene_alerts(
     con: duckdb.DuckDBPyConnection, as_of: datetime, channels: Sequence[Channel]
 ) -> list[Alert]:
-    """Alerts about the data and the providers rather than a budget, for the last complete
-    UTC day: calls that found no price, and a provider whose failure rate jumped (above
-    both twice and 5 points over its median daily rate of the 28 days before, on at least
-    50 calls)."""
+    """Alerts about the data and the providers rather than a budget: one per UTC day with
+    calls that found no price, for every complete day of the
+    :data:`UNPRICED_LOOKBACK_DAYS` before ``as_of`` (so a missed run or a late ingest still
+    raises it; :func:`record` sends each day's once); and, for the last complete UTC day, a
+    provider whose failure rate jumped (above both twice and 5 points over its median daily
+    rate of the 28 days before, on at least 50 calls)."""
     day = as_of.date() - timedelta(days=1)
     alerts = []
     unpriced = con.execute(
-        "SELECT provider, model, sum(unpriced_calls) FROM daily_rollup WHERE day = $day "
-        "AND unpriced_calls > 0 GROUP BY ALL ORDER BY 3 DESC, 1, 2",
-        {"day": day},
+        "SELECT day, provider, model, sum(unpriced_calls) FROM daily_rollup "
+        "WHERE day BETWEEN $first AND $day AND unpriced_calls > 0 "
+        "GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3",
+        {"first": day - timedelta(days=UNPRICED_LOOKBACK_DAYS - 1), "day": day},
     ).fetchall()
-    if unpriced:
-        listing = ", ".join(f"{p}/{m}: {n}" for p, m, n in unpriced)
-        total = sum(int(n) for _, _, n in unpriced)
+    for unpriced_day in sorted({row[0] for row in unpriced}):
+        models = [(p, m, n) for d, p, m, n in unpriced if d == unpriced_day]
+        listing = ", ".join(f"{p}/{m}: {n}" for p, m, n in models)
+        total = sum(int(n) for _, _, n in models)
         alerts.append(
             Alert(
-                f"unpriced|{day}",
+                f"unpriced|{unpriced_day}",
                 "unpriced",
                 None,
-                f"{total} calls on {day} have no price (cost unknown, not counted): {listing}. "
-                "Add the models to a price sheet, then `ratecard bill --rebill`.",
+                f"{total} calls on {unpriced_day} have no price (cost unknown, not counted): "
+                f"{listing}. Add the models to a price sheet, then `ratecard bill --rebill`.",
                 {
-                    "day": day.isoformat(),
+                    "day": unpriced_day.isoformat(),
                     "calls": total,
-                    "models": [
-                        {"provider": p, "model": m, "calls": int(n)} for p, m, n in unpriced
-                    ],
+                    "models": [{"provider": p, "model": m, "calls": int(n)} for p, m, n in models],
                 },
                 tuple(channels),
             )
@@ -218,7 +236,8 @@ def hygiene_alerts(
 
 def record(con: duckdb.DuckDBPyConnection, alerts: Iterable[Alert]) -> list[Alert]:
     """Record alerts not seen before, each with a pending delivery per channel, all in one
-    transaction (or the caller's); return those new.
+    transaction (or the caller's); return those new and to be sent (a covered alert is
+    recorded with no delivery).
 
     The primary key on alert_key decides: a conflict inserts nothing and returns no row. A
     channel listed twice for one alert is one delivery."""
@@ -236,7 +255,7 @@ def record(con: duckdb.DuckDBPyConnection, alerts: Iterable[Alert]) -> list[Aler
                     "payload": json.dumps(alert.payload),
                 },
             ).fetchall()
-            if inserted:
+            if inserted and not alert.covered:
                 new.append(alert)
                 for channel in alert.channels:
                     _add_delivery(con, alert.key, channel)

@@ -126,7 +126,9 @@ def claim(
             "SELECT d.alert_key, d.channel, d.format, a.kind, a.budget, a.message, a.payload "
             "FROM alert_deliveries d JOIN alerts a USING (alert_key) "
             "WHERE d.delivered_at IS NULL AND (d.claimed_until IS NULL OR d.claimed_until < now()) "
-            "ORDER BY a.created_at, d.alert_key, d.channel"
+            # in the order the alerts were raised (a budget's thresholds lowest first), not
+            # by key, where threshold 100 sorts before 50
+            "ORDER BY a.created_at, a.rowid, d.channel"
         ).fetchall()
         # (alert, URL) pairs already delivered through another channel of the alert
         delivered = {

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from conftest import D, file_of, ingest_records
 from ingest.usage import UsageFormat
 from ratecard import cli
-from reports.alerts import budget_alerts, hygiene_alerts, record
+from reports.alerts import Alert, budget_alerts, hygiene_alerts, record
 from reports.budgets import (
     Budget,
     BudgetError,
@@ -36,7 +36,7 @@ from reports.budgets import (
     load_budgets,
     spend_anomaly,
 )
-from reports.delivery import deliver_pending, idempotency_key
+from reports.delivery import claim, deliver_pending, idempotency_key
 from reports.forecast import forecast
 
 AS_OF = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday, half gone
@@ -242,15 +242,53 @@ def test_the_shipped_budgets_file_loads() -> None:
 def test_each_threshold_fires_once_across_runs(spend: duckdb.DuckDBPyConnection) -> None:
     budget = ml_budget("30", [50, 80, 100])
     first = record(spend, budget_alerts(spend, check_budget(spend, budget, AS_OF)))
-    # 24 of 30 is 80 %: 50 and 80 crossed, and the forecast (50.5) is above 30
+    # 24 of 30 is 80 %: 50 and 80 crossed at once, and the forecast (50.5) is above 30;
+    # 80 is sent, 50 is recorded as covered by it
     assert sorted(a.key for a in first) == [
         "forecast|ml|2026-10-01T00:00:00+00:00|1",
-        "threshold|ml|2026-10-01T00:00:00+00:00|50",
         "threshold|ml|2026-10-01T00:00:00+00:00|80",
     ]
+    threshold = next(a for a in first if a.kind == "threshold")
+    assert threshold.message == (
+        "Budget ml (team=ml): 80% reached — 24.00 USD of 30.00 USD this month."
+    )
     again = record(spend, budget_alerts(spend, check_budget(spend, budget, AS_OF)))
     assert again == []
     assert spend.execute("SELECT count(*) FROM alerts").fetchall() == [(3,)]
+    assert spend.execute("SELECT message FROM alerts WHERE alert_key LIKE '%|50'").fetchall() == [
+        (
+            "Budget ml (team=ml): 50% reached — 24.00 USD of 30.00 USD this month. "
+            "Covered by the 80% alert, not sent.",
+        )
+    ]
+
+
+def test_thresholds_crossed_at_once_send_the_highest_and_cover_the_rest(
+    spend: duckdb.DuckDBPyConnection,
+) -> None:
+    def sent(amount: str) -> list[str]:
+        status = check_budget(spend, ml_budget(amount, [50, 80, 100]), AS_OF)
+        return [
+            a.message for a in record(spend, budget_alerts(spend, status)) if a.kind == "threshold"
+        ]
+
+    # spend is 24.00: of 40 that is 60 % (50 crossed); of 20, 120 % (80 and 100 too)
+    assert sent("40") == ["Budget ml (team=ml): 50% reached — 24.00 USD of 40.00 USD this month."]
+    assert sent("20") == ["Budget ml (team=ml): 100% reached — 24.00 USD of 20.00 USD this month."]
+    assert sent("30") == []  # 80 % was covered by the 100 % alert: never sent later
+    for period, words in (("weekly", "this week"), ("daily", "today")):
+        budget = ml_budget("0.01", [100]).model_copy(update={"period": period})
+        status = check_budget(spend, budget, AS_OF)
+        (alert,) = [a for a in budget_alerts(spend, status) if a.kind == "threshold"]
+        assert alert.message.endswith(f" USD of 0.01 USD {words}."), alert.message
+
+
+def test_deliveries_go_in_the_order_alerts_were_raised(spend: duckdb.DuckDBPyConnection) -> None:
+    channel = Channel(webhook="http://127.0.0.1:9/hook")
+    keys = [f"threshold|ml|2026-10-01T00:00:00+00:00|{t}" for t in (50, 80, 100)]
+    record(spend, [Alert(key, "threshold", "ml", key, {}, (channel,)) for key in keys])
+    claimed = claim(spend, [channel], lease=60)
+    assert [p.alert_key for p in claimed.pending] == keys  # not 100, 50, 80 (by key)
 
 
 def test_forecast_fires_again_only_after_it_clears(spend: duckdb.DuckDBPyConnection) -> None:
@@ -397,6 +435,39 @@ def test_hygiene_alerts(priced: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
     assert "20.0% of 100 calls failed" in alerts[1].message
 
 
+def test_unpriced_alerts_cover_every_day_not_yet_alerted(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # unpriced calls on 18-20 Nov (the demo's) and on 20 Oct, more than 31 days before
+    days = {"2026-10-20": 1, "2026-11-18": 2, "2026-11-19": 1, "2026-11-20": 3}
+    records: list[dict[str, Any] | str] = [
+        {
+            "call_id": f"u{day}-{i}",
+            "ts": f"{day}T11:00:00Z",
+            "provider": "runapi",
+            "model": "MiniMax-M1",
+            "status": "ok",
+            "input_tokens": 1,
+            "output_tokens": 1,
+        }
+        for day, count in days.items()
+        for i in range(count)
+    ]
+    ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
+    # judged at 24 Nov, days after the last run that could have seen them
+    alerts = hygiene_alerts(priced, datetime(2026, 11, 24, 8, tzinfo=UTC), [])
+    assert [(a.key, a.payload["calls"]) for a in alerts] == [
+        ("unpriced|2026-11-18", 2),
+        ("unpriced|2026-11-19", 1),
+        ("unpriced|2026-11-20", 3),
+    ]
+    assert alerts[2].message.startswith("3 calls on 2026-11-20 have no price")
+    assert [a.key for a in record(priced, alerts)] == [a.key for a in alerts]
+    # the next run finds the same days already alerted: nothing is sent twice
+    again = hygiene_alerts(priced, datetime(2026, 11, 25, 8, tzinfo=UTC), [])
+    assert len(again) == 3 and record(priced, again) == []
+
+
 def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     db = file_of(spend)
     spend.close()
@@ -507,11 +578,11 @@ def test_concurrent_runs_send_each_alert_once(
     ]
     outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
     assert all(run.returncode == 0 for run in runs), outputs
-    # 24 of 30: thresholds 50 and 80, and the forecast (50.5 > 30): three alerts, once each
+    # 24 of 30: thresholds 50 and 80 at once (80 sent, 50 covered), and the forecast
+    # (50.5 > 30): two alerts, once each
     keys = sorted(body["alert"] for body in hook.bodies)
     assert keys == [
         "forecast|ml|2026-10-01T00:00:00+00:00|1",
-        "threshold|ml|2026-10-01T00:00:00+00:00|50",
         "threshold|ml|2026-10-01T00:00:00+00:00|80",
     ]
 

@@ -50,7 +50,14 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path, samples: Path) -> None:
     log = write_jsonl(tmp_path / "prod.jsonl", [chat(call_id="p1")])
     assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
     code, output = run("demo", "--db", str(db), "--calls", "200", "--no-dashboard")
-    assert code == 2 and "will not mix sample data" in output
+    assert code == 2
+    # the refusal says what to do: another file (the Makefile's DB variable), or delete it
+    assert output.strip() == (
+        f"error: {db} holds usage from {log}; the demo will not mix sample data into a real "
+        "warehouse. Build the sample in another file (`make demo DB=other.duckdb`, or "
+        f"`ratecard demo --db other.duckdb`), or delete {db} to rebuild the sample there."
+    )
+    assert "DB ?=" in (Path(__file__).parent.parent / "Makefile").read_text(encoding="utf-8")
 
 
 def test_ingest_summary_and_export(tmp_path: Path) -> None:

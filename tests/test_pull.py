@@ -589,9 +589,9 @@ def test_a_cursor_cycle_stops_at_the_first_cursor_read_twice(
         pull_usage(priced, url, policy=FAST)
     assert str(stop.value) == (
         f"{url} (cursor B): the export's next cursor, A, is one this pull has read already (a "
-        "cursor cycle: it would hand out the same pages for ever); stopped after 3 pages, all "
-        "loaded, with this page saved: the next pull re-reads it; if the export keeps cycling, "
-        "tell its owner (or start over with --restart)"
+        "cursor cycle: it would hand out the same pages for ever); stopped after 3 pages (read "
+        "3 = loaded 3 + duplicates 0 + quarantined 0), with this page saved: the next pull "
+        "re-reads it; if the export keeps cycling, tell its owner (or start over with --restart)"
     )
     result = stop.value.result
     assert (result.pages, result.loaded, result.duplicates, result.finished) == (3, 3, 0, False)
@@ -601,8 +601,15 @@ def test_a_cursor_cycle_stops_at_the_first_cursor_read_twice(
 
     # the next pull re-reads B, follows it to A (not read in this pull) and stops at B again:
     # nothing is loaded twice, nothing is skipped
-    with pytest.raises(PullStopped, match="next cursor, B, is one this pull has read"):
+    with pytest.raises(PullStopped) as stop:
         pull_usage(priced, url, policy=FAST)
+    # what the second pull really did: B and A again, both duplicates, nothing loaded
+    assert str(stop.value) == (
+        f"{url} (cursor A): the export's next cursor, B, is one this pull has read already (a "
+        "cursor cycle: it would hand out the same pages for ever); stopped after 2 pages (read "
+        "2 = loaded 0 + duplicates 2 + quarantined 0), with this page saved: the next pull "
+        "re-reads it; if the export keeps cycling, tell its owner (or start over with --restart)"
+    )
     assert [c for p, c, _ in export.requests if p == "/fault/cycle"][3:] == ["B", "A"]
     assert loaded_ids(priced) == ["c0", "cA", "cB"]
     assert cursor_row(priced) == [("A", False, 5)]
@@ -656,8 +663,9 @@ def test_max_pages_stops_a_run_and_the_next_run_goes_on(
             priced, url, token_env="EXPORT_TOKEN", policy=FAST, limits=PullLimits(max_pages=2)
         )
     assert str(stop.value) == (
-        f"{url}: stopped after 2 pages (--max-pages), all loaded; the next page (cursor c3) "
-        "is saved: run the same command again to go on from it"
+        f"{url}: stopped after 2 pages (--max-pages), read 4 = loaded 4 + duplicates 0 + "
+        "quarantined 0; the next page (cursor c3) is saved: run the same command again to go "
+        "on from it"
     )
     assert loaded_ids(priced) == ["p1a", "p1b", "p2a", "p2b"]
     again = pull_usage(priced, url, token_env="EXPORT_TOKEN", policy=FAST)
