@@ -394,12 +394,14 @@ def print_reconciliation(
         out.print(f"… and {more:,} more" + ("" if written else " (--out FILE)"))
 
 
-def print_demo_next(db: Path) -> None:
-    """Where the demo's warehouse is and what to run next."""
+def print_demo_next(db: Path, *, default: bool) -> None:
+    """Where the demo's warehouse is and what to run next (naming ``--db`` unless it is the
+    ``default`` one), from wherever ratecard is installed."""
+    same_db = "" if default else f" --db {db}"
     out.print(
-        f"\nWarehouse: {escape(str(db))}. Next, in a shell at the repository root: "
-        "`source .venv/bin/activate` (puts `ratecard` on PATH), then "
-        f"`ratecard summary --by team,project`, `ratecard export calls --out calls.csv`."
+        f"\nWarehouse: {escape(str(db))}. Next: `ratecard summary --by team,project"
+        f"{escape(same_db)}`, `ratecard export calls --out calls.csv{escape(same_db)}` (in a "
+        "checkout, `source .venv/bin/activate` first puts `ratecard` on PATH)."
     )
 
 

@@ -14,8 +14,8 @@ import typer
 from dashboard_data import build
 from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS, chat, write_jsonl
-from ratecard import cli
+from conftest import TEST_SHEETS, blank_warehouse, chat, write_jsonl
+from ratecard import cli, sample
 
 runner = CliRunner()
 
@@ -26,11 +26,9 @@ def run(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the demo's sample folder into tmp_path so tests never touch data/samples."""
-    folder = tmp_path / "samples"
-    monkeypatch.setattr(cli, "SAMPLES", folder)
-    return folder
+def samples(tmp_path: Path) -> Path:
+    """The demo's sample folder: beside its warehouse (in tmp_path), never in the checkout."""
+    return tmp_path / "samples"
 
 
 def test_demo_builds_a_billed_warehouse(tmp_path: Path, samples: Path) -> None:
@@ -40,6 +38,8 @@ def test_demo_builds_a_billed_warehouse(tmp_path: Path, samples: Path) -> None:
     assert "read" in output and "loaded" in output and "quarantined" in output
     assert "runapi/MiniMax-M1" in output and "unpriced" in output
     assert "total" in output
+    # the sample traffic lands beside the warehouse, wherever the package is installed
+    assert (samples / "gateway.jsonl").is_file()
     # running it again is idempotent: nothing new is loaded
     code, again = run("demo", "--db", str(db), "--calls", "2000", "--no-dashboard")
     assert code == 0 and "loaded 0 " in again
@@ -60,8 +60,23 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path, samples: Path) -> None:
     assert "DB ?=" in (Path(__file__).parent.parent / "Makefile").read_text(encoding="utf-8")
 
 
+def test_demo_reruns_over_a_warehouse_of_an_earlier_demo(tmp_path: Path) -> None:
+    # demos before this one wrote their samples into the checkout's data/samples/
+    db = tmp_path / "warehouse" / "demo.duckdb"
+    earlier = sample.generate(tmp_path / "checkout" / "data" / "samples", 300)
+    for log in (earlier.gateway_log, earlier.runware_log):
+        assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
+    code, output = run("demo", "--db", str(db), "--calls", "300", "--no-dashboard")
+    assert code == 0, output
+    # a log of the same name elsewhere is a real warehouse's, and refused
+    other = sample.generate(tmp_path / "elsewhere" / "samples", 300)
+    assert run("ingest", "usage", str(other.gateway_log), "--db", str(db))[0] == 0
+    code, output = run("demo", "--db", str(db), "--calls", "300", "--no-dashboard")
+    assert code == 2 and f"holds usage from {other.gateway_log}" in output
+
+
 def test_ingest_summary_and_export(tmp_path: Path) -> None:
-    db = str(tmp_path / "w.duckdb")
+    db = str(blank_warehouse(tmp_path / "w.duckdb"))
     code, output = run("ingest", "prices", str(TEST_SHEETS), "--db", db)
     assert code == 0 and "price points" in output
     log = write_jsonl(
@@ -89,7 +104,7 @@ def test_ingest_summary_and_export(tmp_path: Path) -> None:
 
 
 def test_raw_bodies_need_and_take_a_provider(tmp_path: Path) -> None:
-    db = str(tmp_path / "w.duckdb")
+    db = str(blank_warehouse(tmp_path / "w.duckdb"))
     run("ingest", "prices", str(TEST_SHEETS), "--db", db)
     body = chat(provider="runapi", model="MiniMax-M3", prompt=1_000, completion=500)["response"]
     bodies = write_jsonl(tmp_path / "bodies.jsonl", [body | {"created": 1790856000}])
@@ -111,7 +126,7 @@ def test_raw_bodies_need_and_take_a_provider(tmp_path: Path) -> None:
     ],
 )
 def test_errors_name_the_problem_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    db = str(tmp_path / "w.duckdb")
+    db = str(blank_warehouse(tmp_path / "w.duckdb"))
     run("ingest", "prices", str(TEST_SHEETS), "--db", db)
     code, output = run(*args, "--db", db)
     assert code == 2
