@@ -22,5 +22,9 @@ def test_make_demo_installs_without_uninstalling_the_dev_tools() -> None:
         [*command, "--dry-run"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     plan = result.stdout + result.stderr
-    assert "Would uninstall" not in plan, plan
-    assert not [line for line in plan.splitlines() if line.startswith(" - ")], plan
+    # ratecard itself may be rebuilt (its own metadata changed since the last sync); no other
+    # package may go
+    removed = [
+        line.split()[1].split("=")[0] for line in plan.splitlines() if line.startswith(" - ")
+    ]
+    assert [name for name in removed if name != "ratecard"] == [], plan
