@@ -1,0 +1,99 @@
+"""``ratecard lake …``: the same ingest and billing on Apache Spark, over a Parquet lake
+(lake/, docs/spark.md). pyspark is an optional extra (``pip install 'ratecard[spark]'``), so
+the lake's modules are imported only when one of these commands runs."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from ingest.usage import UsageFormat
+from warehouse.errors import RatecardError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+lake_app = typer.Typer(
+    help="Ingest and bill on Apache Spark, over a Hive-partitioned Parquet lake.",
+    no_args_is_help=True,
+)
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+LakeOption = Annotated[
+    str,
+    typer.Option(
+        "--lake", envvar="RATECARD_LAKE", help="The lake's folder or URI (file:, s3a:, hdfs:, …)."
+    ),
+]
+MasterOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Spark master (local[*], yarn, spark://…, k8s://…); under spark-submit, its own."
+    ),
+]
+
+
+def _fail(exc: RatecardError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(2)
+
+
+def _session(master: str | None) -> SparkSession:
+    try:
+        from lake.spark import session
+    except ImportError:
+        raise RatecardError(
+            "the lake needs Apache Spark: pip install 'ratecard[spark]' (and Java 17+)"
+        ) from None
+    err.print("starting Spark …", highlight=False)
+    return session(master)
+
+
+@lake_app.command("ingest")
+def lake_ingest(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Usage log files or folders (local paths or URIs Spark can read)."),
+    ],
+    lake: LakeOption,
+    master: MasterOption = None,
+    fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="As for `ratecard ingest usage`: required for raw-body files."),
+    ] = None,
+) -> None:
+    """Load usage logs into the lake, one batch per file, as `ratecard ingest usage` does:
+    Spark's tasks stage the files with the embedded ingest's SQL, and Spark decides the
+    duplicates and conflicts across the whole lake. A file that cannot be read stops the
+    job before anything is written. Exit status 1 when records were quarantined."""
+    try:
+        spark = _session(master)
+        from lake.ingest import ingest
+
+        err.print("staging and judging the files …", highlight=False)
+        loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    quarantined = 0
+    for load in loads:
+        quarantined += load.quarantined
+        out.print(
+            f"{load.source} ({load.format}): read {load.records_read:,} = loaded "
+            f"{load.loaded:,} + duplicates {load.duplicates:,} + quarantined "
+            f"{load.quarantined:,}",
+            highlight=False,
+        )
+        if load.problem is not None:
+            out.print(f"[yellow]{load.problem}[/yellow]: the records after it were never read")
+    if quarantined:
+        out.print(
+            f"[yellow]{quarantined:,} records quarantined[/yellow]: see the lake's quarantine "
+            "folder for line and reason."
+        )
+        raise typer.Exit(1)
