@@ -17,6 +17,10 @@ class LakeFiles:
         self._fs = self._path(lake).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
         self.root = str(self._fs.makeQualified(self._path(lake)).toString()).rstrip("/")
 
+    def qualified(self, path: str) -> str:
+        """``path`` as the file system names it (scheme included), without a final /."""
+        return str(self._fs.makeQualified(self._path(path)).toString()).rstrip("/")
+
     def exists(self, path: str) -> bool:
         return bool(self._fs.exists(self._path(path)))
 
@@ -36,7 +40,7 @@ class LakeFiles:
 
     def move_into(self, staged: str, final: str) -> int:
         """Move every data file under ``staged`` to the same place under ``final``."""
-        staged_root = str(self._fs.makeQualified(self._path(staged)).toString()).rstrip("/")
+        staged_root = self.qualified(staged)
         moved = 0
         for name in self.data_files(staged):
             target = self._path(final.rstrip("/") + name[len(staged_root) :])

@@ -60,6 +60,8 @@ def session(master: str | None = None, *, app: str = "ratecard") -> SparkSession
     if master is not None and active is None:
         builder = builder.master(master)
         if master.startswith("local"):
+            # the tasks' Python is this one (its duckdb and ratecard), not python3 on PATH
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             cores = os.cpu_count() or 2
             builder = (
                 builder.config("spark.ui.enabled", "false")

@@ -5,6 +5,7 @@ the lake's modules are imported only when one of these commands runs."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -97,3 +98,56 @@ def lake_ingest(
             "folder for line and reason."
         )
         raise typer.Exit(1)
+
+
+@lake_app.command("bill")
+def lake_bill(
+    lake: LakeOption,
+    master: MasterOption = None,
+    prices: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--prices",
+            help="Price sheets (files or folders) to load first; each replaces its "
+            "provider's prices in the lake, as `ratecard ingest prices` does.",
+        ),
+    ] = None,
+    rebill: Annotated[
+        bool,
+        typer.Option(
+            "--rebill",
+            help="Bill again the (provider, month) partitions a price change touched, and "
+            "only those.",
+        ),
+    ] = False,
+) -> None:
+    """Bill the lake's calls not billed yet, with the embedded billing SQL run on Spark;
+    with --rebill, also the partitions whose prices changed since they were billed."""
+    try:
+        spark = _session(master)
+        from lake.bill import bill
+        from lake.prices import load_sheets
+
+        if prices:
+            changed = load_sheets(spark, lake, prices)
+            out.print(
+                "prices loaded"
+                + (f"; changed for {', '.join(changed)}" if changed else "; nothing changed"),
+                highlight=False,
+            )
+        err.print("billing …", highlight=False)
+        result = bill(spark, lake, rebill=rebill)
+    except RatecardError as exc:
+        raise _fail(exc) from None
+    unpriced = f", [yellow]{result.unpriced:,} unpriced[/yellow]" if result.unpriced else ""
+    out.print(
+        f"{'re-' if rebill else ''}billed {result.calls:,} calls in {result.partitions:,} "
+        f"partitions{unpriced}",
+        highlight=False,
+    )
+    if result.stale:
+        out.print(
+            f"[yellow]{result.stale:,} partitions were billed at other prices[/yellow]: "
+            "`ratecard lake bill --rebill` bills them again.",
+            highlight=False,
+        )
