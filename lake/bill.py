@@ -120,6 +120,10 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
         keys, partition
     )
     billed.write.partitionBy(*partition).parquet(run)
+    stale = 0 if rebill else stale_parts.count()
+    if not files.data_files(run):  # nothing to bill: Spark wrote no file
+        files.delete(run)
+        return LakeBill(0, 0, 0, stale)
     written = spark.read.parquet(run)
     counts = written.agg(
         F.count("*").alias("calls"),
@@ -139,5 +143,4 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
                 replaced.discard((values[0], values[1]))
     files.move_into(run, bills_folder)
     files.delete(run)
-    stale = 0 if rebill else stale_parts.count()
     return LakeBill(int(counts.calls), int(counts.unpriced), int(counts.partitions), stale)

@@ -228,3 +228,55 @@ def test_reingest_changes_nothing(
     after = [_rows(con, f"SELECT * FROM lake_{name}") for name in ("calls", "quarantine", "bills")]
     assert after == before
     assert not (lake / "_staging").exists() or not any((lake / "_staging").iterdir())
+
+
+def _bill_files(lake: Path) -> dict[str, set[str]]:
+    return {
+        folder.relative_to(lake / "bills").as_posix(): {f.name for f in folder.glob("*.parquet")}
+        for folder in (lake / "bills").glob("provider=*/month=*")
+    }
+
+
+def test_rebill_touches_only_the_partitions_a_price_change_can(
+    spark: Any,
+    lake_and_warehouse: tuple[Path, duckdb.DuckDBPyConnection, list[Path]],
+    tmp_path: Path,
+) -> None:
+    from pricing.engine import rebill
+
+    lake, con, _ = lake_and_warehouse
+    sheet = (PRICE_SHEETS / "reapi.yml").read_text(encoding="utf-8")
+    assert sheet.count("input: 0.27") == 1
+    # reapi's price from 2026-10-15 on, open-ended, gets a lower input rate
+    changed = tmp_path / "reapi.yml"
+    changed.write_text(sheet.replace("input: 0.27", "input: 0.25"), encoding="utf-8")
+    before = _bill_files(lake)
+    assert load_sheets(spark, str(lake), [changed]) == ["reapi"]
+    assert bill(spark, str(lake)).stale == 3  # reapi's October, November and December
+    result = bill(spark, str(lake), rebill=True)
+    assert result.partitions == 3
+    after = _bill_files(lake)
+    touched = {p for p in after if after[p] != before[p]}
+    assert touched == {
+        "provider=reapi/month=2026-10",
+        "provider=reapi/month=2026-11",
+        "provider=reapi/month=2026-12",
+    }
+    assert before.keys() == after.keys()
+    load_prices(con, [changed])
+    rebill(con)
+    embedded = _rows(con, f"SELECT {BILL_COLUMNS} FROM calls_costed WHERE billed")
+    assert (
+        _rows(
+            con,
+            f"SELECT {BILL_COLUMNS} FROM lake_bills AS b JOIN lake_calls AS c "
+            "USING (batch_id, source_line, source_item)",
+        )
+        == embedded
+    )
+    # h2 (2026-10-20) at the new rate: 800 x 0.25 + 200 x 0.054 + 100 x 1.10, per 1M
+    h2 = con.execute(
+        "SELECT b.total_cost FROM lake_bills AS b JOIN lake_calls AS c "
+        "USING (batch_id, source_line, source_item) WHERE c.call_id = 'h2'"
+    ).fetchall()
+    assert h2 == [(Decimal("0.0003208"),)]
