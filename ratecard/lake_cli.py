@@ -1,17 +1,18 @@
 """``ratecard lake …``: the same ingest and billing on Apache Spark, over a Parquet lake
 (lake/, docs/spark.md). pyspark is an optional extra (``pip install 'ratecard[spark]'``), so
-the lake's modules are imported only when one of these commands runs."""
+the lake's modules are imported only when one of these commands runs. A RatecardError ends
+in ratecard/cli.py's one error mapping, as for every command."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from ingest.usage import UsageFormat
+from ratecard import render
+from ratecard.render import out
 from warehouse.errors import RatecardError
 
 if TYPE_CHECKING:
@@ -21,9 +22,6 @@ lake_app = typer.Typer(
     help="Ingest and bill on Apache Spark, over a Hive-partitioned Parquet lake.",
     no_args_is_help=True,
 )
-
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
 
 LakeOption = Annotated[
     str,
@@ -39,11 +37,6 @@ MasterOption = Annotated[
 ]
 
 
-def _fail(exc: RatecardError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(2)
-
-
 def _session(master: str | None) -> SparkSession:
     try:
         from lake.spark import session
@@ -51,7 +44,7 @@ def _session(master: str | None) -> SparkSession:
         raise RatecardError(
             "the lake needs Apache Spark: pip install 'ratecard[spark]' (and Java 17+)"
         ) from None
-    err.print("starting Spark …", highlight=False)
+    render.note("starting Spark …")
     return session(master)
 
 
@@ -73,23 +66,18 @@ def lake_ingest(
     Spark's tasks stage the files with the embedded ingest's SQL, and Spark decides the
     duplicates and conflicts across the whole lake. A file that cannot be read stops the
     job before anything is written. Exit status 1 when records were quarantined."""
-    try:
-        spark = _session(master)
-        from lake.ingest import ingest
+    spark = _session(master)
+    from lake.ingest import ingest
 
-        err.print("staging and judging the files …", highlight=False)
-        loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
-    except RatecardError as exc:
-        raise _fail(exc) from None
+    render.note("staging and judging the files …")
+    loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
     quarantined = 0
     for load in loads:
         quarantined += load.quarantined
-        out.print(
-            f"{load.source} ({load.format}): read {load.records_read:,} = loaded "
-            f"{load.loaded:,} + duplicates {load.duplicates:,} + quarantined "
-            f"{load.quarantined:,}",
-            highlight=False,
+        counts = render.conservation(
+            load.records_read, load.loaded, load.duplicates, load.quarantined
         )
+        out.print(f"{load.source} ({load.format}): {counts}", highlight=False)
         if load.problem is not None:
             out.print(f"[yellow]{load.problem}[/yellow]: the records after it were never read")
     if quarantined:
@@ -123,26 +111,22 @@ def lake_bill(
 ) -> None:
     """Bill the lake's calls not billed yet, with the embedded billing SQL run on Spark;
     with --rebill, also the partitions whose prices changed since they were billed."""
-    try:
-        spark = _session(master)
-        from lake.bill import bill
-        from lake.prices import load_sheets
+    spark = _session(master)
+    from lake.bill import bill
+    from lake.prices import load_sheets
 
-        if prices:
-            changed = load_sheets(spark, lake, prices)
-            out.print(
-                "prices loaded"
-                + (f"; changed for {', '.join(changed)}" if changed else "; nothing changed"),
-                highlight=False,
-            )
-        err.print("billing …", highlight=False)
-        result = bill(spark, lake, rebill=rebill)
-    except RatecardError as exc:
-        raise _fail(exc) from None
-    unpriced = f", [yellow]{result.unpriced:,} unpriced[/yellow]" if result.unpriced else ""
+    if prices:
+        changed = load_sheets(spark, lake, prices)
+        out.print(
+            "prices loaded"
+            + (f"; changed for {', '.join(changed)}" if changed else "; nothing changed"),
+            highlight=False,
+        )
+    render.note("billing …")
+    result = bill(spark, lake, rebill=rebill)
     out.print(
         f"{'re-' if rebill else ''}billed {result.calls:,} calls in {result.partitions:,} "
-        f"partitions{unpriced}",
+        f"partitions" + render.unpriced(result.unpriced),
         highlight=False,
     )
     if result.stale:

@@ -65,7 +65,7 @@ def error(exc: RatecardError) -> None:
     err.print(f"[red]error:[/red] {exc}", highlight=False)
 
 
-def _conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
+def conservation(read: int, loaded: int, duplicates: int, quarantined: int) -> str:
     """The line every ingest prints: where each record it read went."""
     return (
         f"read {read:,} = loaded {loaded:,} + duplicates {duplicates:,} + "
@@ -80,7 +80,7 @@ def unpriced(calls: int) -> str:
 
 def print_load(load: UsageLoad) -> None:
     """One usage file's line: its conservation line and what was billed."""
-    counts = _conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
+    counts = conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
     out.print(
         f"{load.source} ({load.format.value}): {counts}; billed {load.billed:,}"
         + unpriced(load.unpriced),
@@ -108,9 +108,7 @@ def print_ingest_end(files: int, quarantined: int, refused: int) -> None:
 def print_pull(result: PullResult) -> None:
     """A pull's line: the pages read, from where, and the conservation line."""
     start = "the first page" if result.resumed_from is None else f"cursor {result.resumed_from}"
-    counts = _conservation(
-        result.records_read, result.loaded, result.duplicates, result.quarantined
-    )
+    counts = conservation(result.records_read, result.loaded, result.duplicates, result.quarantined)
     out.print(
         f"{result.url}: {result.pages:,} pages from {start}; {counts}" + unpriced(result.unpriced),
         highlight=False,
