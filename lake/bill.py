@@ -22,11 +22,12 @@ import duckdb
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from sqlglot import exp
 
 from lake import layout
 from lake.fs import LakeFiles
 from lake.ingest import read_table
-from lake.transpile import to_spark, view_sql
+from lake.transpile import spark_tree, to_spark, view_sql
 from warehouse.db import migrate
 from warehouse.sql import sql_file
 
@@ -60,11 +61,21 @@ def _table(spark: SparkSession, files: LakeFiles, name: str) -> DataFrame:
     return spark.createDataFrame(warehouse_schema(name).empty_table())
 
 
+_NO_KNOWN_POINTS = "SELECT CAST(NULL AS INTEGER) AS point_id, point FROM rate_points WHERE false"
+"""points.sql's known_points in the lake: none. The lake's bills carry their price point's
+fields and amounts, not a number in a bill_points table, so no rate has a point_id."""
+
+
 @cache
 def billing_sql() -> str:
     """The per-call billing query as Spark SQL (module docstring)."""
-    fragments = [sql_file("pricing", name) for name in ("scope", "call_units", "costed")]
-    return to_spark("WITH " + ",\n".join(fragments) + "\n" + sql_file("lake", "bills"))
+    names = ("points", "scope", "call_units", "costed")
+    fragments = [sql_file("pricing", name) for name in names]
+    tree = spark_tree("WITH " + ",\n".join(fragments) + "\n" + sql_file("lake", "bills"))
+    for cte in tree.find_all(exp.CTE):
+        if cte.alias == "known_points":
+            cte.set("this", spark_tree(_NO_KNOWN_POINTS))
+    return tree.sql(dialect="spark", comments=False)
 
 
 def _views(spark: SparkSession, files: LakeFiles) -> DataFrame:

@@ -280,3 +280,27 @@ def test_rebill_touches_only_the_partitions_a_price_change_can(
         "USING (batch_id, source_line, source_item) WHERE c.call_id = 'h2'"
     ).fetchall()
     assert h2 == [(Decimal("0.0003208"),)]
+
+
+def test_the_command_line_ingests_bills_and_refuses_a_bad_file(spark: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ratecard.cli import app
+
+    log = write_jsonl(tmp_path / "day.jsonl", [chat(call_id="x1"), "not json"])
+    lake = tmp_path / "lake"
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["lake", "ingest", str(log), "--lake", str(lake)])
+    assert ingested.exit_code == 1, ingested.output  # a record was quarantined
+    assert "read 2 = loaded 1 + duplicates 0 + quarantined 1" in ingested.output
+    billed = runner.invoke(
+        app, ["lake", "bill", "--lake", str(lake), "--prices", str(PRICE_SHEETS)]
+    )
+    assert billed.exit_code == 0, billed.output
+    assert "billed 1 calls in 1 partitions" in billed.output
+    header = tmp_path / "bad.csv"
+    header.write_text("when,who\n1,2\n", encoding="utf-8")
+    refused = runner.invoke(app, ["lake", "ingest", str(header), "--lake", str(lake)])
+    assert refused.exit_code == 2
+    assert "unknown column 'when' in the header" in refused.stderr
+    assert len(list((lake / "batches").glob("*.parquet"))) == 1  # nothing written
