@@ -17,7 +17,7 @@ PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12
 FOCUS_VALIDATOR := $(TOOLS)/focus-validator/bin/focus-validator
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo dashboard notebook test quick browser focus-validator check lint format typecheck imports pytest schema bench clean
+.PHONY: help demo dashboard notebook test quick browser java focus-validator check lint format typecheck imports pytest schema bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,18 +40,25 @@ notebook: $(UV) ## Open notebooks/month_end_review.ipynb in Jupyter on 127.0.0.1
 	$(UV) sync --locked --inexact --no-dev --group notebook
 	RATECARD_DB=$(abspath $(DB)) $(RUN) jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(NOTEBOOK_PORT) --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/month_end_review.ipynb
 
-test: $(UV) browser $(FOCUS_VALIDATOR) ## Install the dev tools and run every check and test (what CI runs)
+test: $(UV) browser java $(FOCUS_VALIDATOR) ## Install the dev tools and run every check and test (what CI runs)
 	$(UV) sync --locked
 	$(MAKE) --no-print-directory check pytest
 
 # the tests that need a browser, the FOCUS validator, Jupyter, the benchmark or a wheel build
-SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel
+SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel or spark
 quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark and wheel tests
 	RATECARD_QUICK=1 $(RUN) pytest -q -m "not ($(SLOW_MARKERS))"
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+# the lake's tests run Spark in local mode (tests/test_lake*.py); pyspark itself comes locked
+# with the dev group (the `spark` extra), and its JVM is Debian's
+java: ## Java 17+ for Spark (the lake's tests), Debian's openjdk-17-jre-headless if missing (apt-get)
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	[ -n "$$v" ] && [ "$$v" -ge 17 ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; }
 
 focus-validator: $(FOCUS_VALIDATOR) ## The FinOps FOCUS validator in its own Python 3.12 venv
 

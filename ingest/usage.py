@@ -327,6 +327,20 @@ def _stage(
         raise
 
 
+CALL_CONTENT = (
+    "struct_pack(ts, provider, model, status, http_status, error_type, input_tokens, "
+    "cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
+    "reasoning_tokens, reported_cost, no_usage_reason, team, project, api_key_id)"
+)
+"""What makes two records of one call_id the same call (classify.sql, and the lake's
+duplicate check, lake/stage.py): every field but the id, the tags and where it was read."""
+
+
+def classify_sql() -> str:
+    """classify.sql with :data:`CALL_CONTENT` filled in."""
+    return sql_file("ingest", "classify").replace("__CALL_CONTENT__", CALL_CONTENT)
+
+
 _CALL_COLUMNS = (
     "call_id, ts, provider, model, status, http_status, error_type, input_tokens, "
     "cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
@@ -334,24 +348,29 @@ _CALL_COLUMNS = (
 )
 
 
-def ingest_usage(
+@dataclass(frozen=True)
+class Staged:
+    """A usage file staged in ``ingest_scratch.staged`` (:func:`staged_file`)."""
+
+    format: UsageFormat
+    problem: str | None
+    """As :attr:`UsageLoad.problem`."""
+
+
+@contextmanager
+def staged_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     *,
     fmt: UsageFormat | None = None,
     provider: str | None = None,
-    bill: bool = True,
-    source: str | None = None,
-    before_commit: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
-) -> UsageLoad:
-    """Load one usage file as a new batch, and bill it unless ``bill`` is False.
+) -> Iterator[Staged]:
+    """Stage every record of the usage file at ``path`` in ``ingest_scratch.staged``, typed
+    and checked (the reason set on each bad one), for the time of the ``with``: the embedded
+    ingest loads it from there, and the lake's tasks hand it to Spark (lake/stage.py).
 
-    ``provider`` names the gateway for raw bodies (required) and OTLP spans (overrides the
-    span's gen_ai.provider.name). ``source`` replaces the file's path as the batch's source
-    (an HTTP pull names the page it fetched). ``before_commit`` runs inside the batch's
-    transaction with the new batch id, so that what it writes lands with the batch or not at
-    all. A file that cannot be read at all, or whose format or CSV header is wrong, raises
-    RatecardError and leaves the warehouse as it was; a damaged one loads all it can.
+    ``fmt`` and ``provider`` as for :func:`ingest_usage`. A file the reader refuses, or that
+    holds a carriage return, is staged from a repaired copy (ingest/repair.py).
     """
     if path.is_dir():
         raise RatecardError(f"{path}: is a directory, not a usage file; name the files in it")
@@ -367,8 +386,6 @@ def ingest_usage(
     layout = csv_layout(path) if spec.header_lines else None
     if provider is not None:
         provider = provider.strip().lower()
-    source = source or str(path.resolve())
-    started = datetime.now(UTC)
     # marker lines of a repaired copy start with this: no line of the file can pass for one
     marker = LINE_DELIM + secrets.token_hex(8)
     problem = None
@@ -398,11 +415,36 @@ def ingest_usage(
                 raise RatecardError(
                     redact(f"{path}: cannot read it as {fmt.value}: {exc}")
                 ) from None
+        yield Staged(fmt, problem)
+
+
+def ingest_usage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    fmt: UsageFormat | None = None,
+    provider: str | None = None,
+    bill: bool = True,
+    source: str | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None,
+) -> UsageLoad:
+    """Load one usage file as a new batch, and bill it unless ``bill`` is False.
+
+    ``provider`` names the gateway for raw bodies (required) and OTLP spans (overrides the
+    span's gen_ai.provider.name). ``source`` replaces the file's path as the batch's source
+    (an HTTP pull names the page it fetched). ``before_commit`` runs inside the batch's
+    transaction with the new batch id, so that what it writes lands with the batch or not at
+    all. A file that cannot be read at all, or whose format or CSV header is wrong, raises
+    RatecardError and leaves the warehouse as it was; a damaged one loads all it can.
+    """
+    source = source or str(path.resolve())
+    started = datetime.now(UTC)
+    with staged_file(con, path, fmt=fmt, provider=provider) as staged:
         # one transaction writes one database: the staged records are read from the scratch
         # database, the batch is written to the warehouse
         con.execute("BEGIN TRANSACTION")
         try:
-            batch = _load(con, fmt, source, started, bill, problem)
+            batch = _load(con, staged.format, source, started, bill, staged.problem)
             if before_commit is not None:
                 before_commit(con, batch.batch_id)
             con.execute("COMMIT")
@@ -423,7 +465,7 @@ def _load(
     problem: str | None,
 ) -> UsageLoad:
     """Classify the staged records and write the batch: calls, quarantine, batch row, bill."""
-    con.execute("CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + sql_file("ingest", "classify"))
+    con.execute("CREATE OR REPLACE TEMP TABLE ingest_verdicts AS " + classify_sql())
     batch_id = int(fetch_value(con, "SELECT nextval('batch_id_seq')"))
     params = {"batch": batch_id, "source": source}
     # everything valid without a verdict is loaded, in file order; the batches CHECK then

@@ -32,6 +32,7 @@ from ingest.pull import PullLimits, PullStopped, pull_usage
 from ingest.usage import UsageFormat, ingest_usage, usage_files
 from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
 from ratecard import render, sample
+from ratecard.lake_cli import lake_app
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
 from reports.budgets import (
     BudgetFile,
@@ -96,6 +97,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(pull_app, name="pull")
 app.add_typer(export_app, name="export")
 app.add_typer(budgets_app, name="budgets")
+app.add_typer(lake_app, name="lake")
 
 DbOption = Annotated[
     Path,

@@ -3,7 +3,8 @@
 --
 -- A call_id seen before, in the warehouse or earlier in this file, is a duplicate when its
 -- content is the same, and a conflict (quarantined, never billed twice) when it differs; the
--- first record of a call_id wins. A bad record quarantined before (the same file ingested
+-- first record of a call_id wins. What makes two records the same call is the struct
+-- ingest/usage.py's CALL_CONTENT names, filled in before the query runs. A bad record quarantined before (the same file ingested
 -- again) is a duplicate too, so that a re-ingest changes nothing.
 WITH
 
@@ -16,10 +17,7 @@ WITH
 -- earlier calls that may share an id with this file's
 existing AS (
     SELECT call_id, call_key, source, source_line,
-           struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
-                       cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
-                       reasoning_tokens, reported_cost, no_usage_reason, team, project,
-                       api_key_id) AS content
+           __CALL_CONTENT__ AS content
     FROM calls
     WHERE call_key IN (SELECT call_key FROM ingest_scratch.staged WHERE reason IS NULL)
 ),
@@ -36,10 +34,7 @@ suspects AS (
 valid AS (
     SELECT
         source_line, source_item, call_id,
-        struct_pack(ts, provider, model, status, http_status, error_type, input_tokens,
-                    cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
-                    reasoning_tokens, reported_cost, no_usage_reason, team, project,
-                    api_key_id) AS content
+        __CALL_CONTENT__ AS content
     FROM ingest_scratch.staged
     WHERE reason IS NULL AND call_key IN (SELECT call_key FROM suspects)
 ),

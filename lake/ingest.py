@@ -1,0 +1,218 @@
+"""``ratecard lake ingest``: usage files into the lake, staged by the embedded ingest's SQL
+in Spark's tasks and judged by Spark across the whole lake.
+
+Spark reads the files (its binary-file source: local paths or any URI the cluster reaches)
+and hands them to tasks, each of which stages its share with DuckDB (lake/stage.py,
+``mapInArrow``). The staged records are written once under the job's staging folder; Spark
+then decides, over the lake's calls and quarantine and the files of this run in the order
+given, which records load, which are duplicates and which are quarantined
+(lake/sql/verdicts.sql), and writes the new calls (by provider and UTC month), the
+quarantine and one batch per file with read = loaded + duplicates + quarantined. Nothing is
+in the lake until the job moves its files into place, the batches last (lake/layout.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from ingest.usage import UsageFormat, usage_files
+from lake import layout
+from lake.fs import LakeFiles
+from lake.stage import RECORDS, local_path, stage_batches
+from warehouse.errors import RatecardError
+from warehouse.sql import sql_file
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """One file's batch in the lake."""
+
+    batch_id: int
+    source: str
+    format: str
+    records_read: int
+    loaded: int
+    duplicates: int
+    quarantined: int
+    problem: str | None
+
+
+def input_uris(sources: list[str]) -> list[str]:
+    """The files to ingest, in order: a local path as ``ratecard ingest usage`` reads it
+    (a folder is its usage files), as a file: URI; any other URI as given."""
+    uris: list[str] = []
+    for source in sources:
+        if "://" in source and not source.startswith("file:"):
+            uris.append(source)
+        else:
+            uris += [p.resolve().as_uri() for p in usage_files([Path(local_path(source))])]
+    return uris
+
+
+def read_table(spark: SparkSession, files: LakeFiles, name: str, schema: str) -> DataFrame:
+    """A lake table, or an empty one of this schema before anything was written to it."""
+    folder = layout.table(files.root, name)
+    if files.data_files(folder):
+        return spark.read.option("basePath", folder).parquet(folder)
+    return spark.createDataFrame([], schema)
+
+
+def _staged_records(
+    spark: SparkSession, uris: list[str], fmt: UsageFormat | None, provider: str | None
+) -> tuple[DataFrame, DataFrame]:
+    """The files (number, source) and the Spark plan of their staged records."""
+    content = spark.read.format("binaryFile").load(uris)
+    found = [str(r.path) for r in content.select("path").collect()]
+    order = {local_path(uri): n for n, uri in enumerate(uris)}
+    numbered = sorted(found, key=lambda p: (order.get(local_path(p), len(order)), p))
+    files = spark.createDataFrame(
+        [(n, path, local_path(path)) for n, path in enumerate(numbered)],
+        "file BIGINT, path STRING, source STRING",
+    )
+    tasks = (
+        content.join(files, "path")
+        .select("file", "path", "content")
+        .repartition(max(1, len(numbered)), "file")
+    )
+    staged = tasks.mapInArrow(
+        partial(stage_batches, fmt=fmt.value if fmt else None, provider=provider),
+        from_arrow_schema(RECORDS),
+    )
+    return files.drop("path"), staged
+
+
+def ingest(
+    spark: SparkSession,
+    sources: list[str],
+    lake: str,
+    *,
+    fmt: UsageFormat | None = None,
+    provider: str | None = None,
+) -> list[FileLoad]:
+    """Ingest the files named by ``sources`` into ``lake`` (module docstring)."""
+    uris = input_uris(sources)
+    if not uris:
+        raise RatecardError("no usage files to ingest")
+    files = LakeFiles(spark, lake)
+    run = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    staging = f"{files.root}/_staging/{run}"
+    started = datetime.now(UTC)
+    try:
+        numbered, staged = _staged_records(spark, uris, fmt, provider)
+        # the tasks' work, done once: the verdicts and the writes below read it several times
+        staged.write.parquet(f"{staging}/records")
+        records = spark.read.parquet(f"{staging}/records")
+        errors = records.where("kind = 'file' AND error IS NOT NULL").select("error").collect()
+        if errors:
+            raise RatecardError(str(errors[0].error))
+        loads = _judge_and_write(spark, files, staging, numbered, records, started)
+        # the commit: every file moved into place, the batches last (lake/layout.py)
+        for name in ("calls", "quarantine", "batches"):
+            files.move_into(f"{staging}/{name}", layout.table(files.root, name))
+    finally:
+        files.delete(staging)
+    return loads
+
+
+def _judge_and_write(
+    spark: SparkSession,
+    files: LakeFiles,
+    staging: str,
+    numbered: DataFrame,
+    records: DataFrame,
+    started: datetime,
+) -> list[FileLoad]:
+    lake_calls = read_table(spark, files, "calls", layout.CALLS)
+    lake_quarantine = read_table(spark, files, "quarantine", layout.QUARANTINE)
+    lake_batches = read_table(spark, files, "batches", layout.BATCHES)
+    last = lake_batches.agg(F.max("batch_id")).collect()[0][0] or 0
+    numbered = numbered.withColumn("batch_id", F.col("file") + F.lit(int(last) + 1))
+    numbered.createOrReplaceTempView("files")
+    records.createOrReplaceTempView("records")
+    lake_calls.createOrReplaceTempView("lake_calls")
+    lake_quarantine.createOrReplaceTempView("lake_quarantine")
+    spark.sql(sql_file("lake", "verdicts")).write.parquet(f"{staging}/verdicts")
+    verdicts = spark.read.parquet(f"{staging}/verdicts")
+
+    loaded = (
+        records.where("kind = 'record'")
+        .join(
+            verdicts.where("outcome = 'load'").select(
+                "file", "source_line", "source_item", "batch_id", "source"
+            ),
+            ["file", "source_line", "source_item"],
+        )
+        .withColumn("month", F.date_format("ts", "yyyy-MM"))
+    )
+    calls_columns = [c.split()[0] for c in layout.CALLS.split(", ")]
+    (
+        loaded.select(*calls_columns)
+        .write.partitionBy(*layout.PARTITIONS["calls"])
+        .parquet(f"{staging}/calls")
+    )
+    quarantine_columns = [c.split()[0] for c in layout.QUARANTINE.split(", ")]
+    verdicts.where("outcome = 'quarantine'").select(*quarantine_columns).write.parquet(
+        f"{staging}/quarantine"
+    )
+    counts = (
+        records.where("kind = 'file'")
+        .select("file", "format", "problem")
+        .join(numbered, "file")
+        .join(
+            records.where("kind = 'record'")
+            .groupBy("file")
+            .agg(F.count("*").alias("records_read")),
+            "file",
+            "left",
+        )
+        .join(
+            verdicts.groupBy("file").agg(
+                F.count(F.when(F.col("outcome") == "load", 1)).alias("loaded"),
+                F.count(F.when(F.col("outcome") == "duplicate", 1)).alias("duplicates"),
+                F.count(F.when(F.col("outcome") == "quarantine", 1)).alias("quarantined"),
+            ),
+            "file",
+            "left",
+        )
+        .select(
+            "batch_id",
+            F.lit("usage").alias("kind"),
+            "source",
+            "format",
+            F.lit(started).alias("started_at"),
+            F.current_timestamp().alias("finished_at"),
+            *(
+                F.coalesce(F.col(c), F.lit(0)).cast("bigint").alias(c)
+                for c in ("records_read", "loaded", "duplicates", "quarantined")
+            ),
+            "problem",
+        )
+        .orderBy("batch_id")
+    )
+    rows = counts.collect()
+    spark.createDataFrame(rows, layout.BATCHES).coalesce(1).write.parquet(f"{staging}/batches")
+    loads = [
+        FileLoad(
+            int(r.batch_id),
+            str(r.source),
+            str(r.format),
+            int(r.records_read),
+            int(r.loaded),
+            int(r.duplicates),
+            int(r.quarantined),
+            r.problem,
+        )
+        for r in rows
+    ]
+    for load in loads:
+        if load.records_read != load.loaded + load.duplicates + load.quarantined:
+            raise RatecardError(f"{load.source}: the counts do not add up: {load}")
+    return loads

@@ -1,0 +1,137 @@
+"""``ratecard lake …``: the same ingest and billing on Apache Spark, over a Parquet lake
+(lake/, docs/spark.md). pyspark is an optional extra (``pip install 'ratecard[spark]'``), so
+the lake's modules are imported only when one of these commands runs. A RatecardError ends
+in ratecard/cli.py's one error mapping, as for every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ingest.usage import UsageFormat
+from ratecard import render
+from ratecard.render import out
+from warehouse.errors import RatecardError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+lake_app = typer.Typer(
+    help="Ingest and bill on Apache Spark, over a Hive-partitioned Parquet lake.",
+    no_args_is_help=True,
+)
+
+LakeOption = Annotated[
+    str,
+    typer.Option(
+        "--lake", envvar="RATECARD_LAKE", help="The lake's folder or URI (file:, s3a:, hdfs:, …)."
+    ),
+]
+MasterOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Spark master (local[*], yarn, spark://…, k8s://…); under spark-submit, its own."
+    ),
+]
+
+
+def _session(master: str | None) -> SparkSession:
+    try:
+        from lake.spark import session
+    except ImportError:
+        raise RatecardError(
+            "the lake needs Apache Spark: pip install 'ratecard[spark]' (and Java 17+)"
+        ) from None
+    render.note("starting Spark …")
+    return session(master)
+
+
+@lake_app.command("ingest")
+def lake_ingest(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Usage log files or folders (local paths or URIs Spark can read)."),
+    ],
+    lake: LakeOption,
+    master: MasterOption = None,
+    fmt: Annotated[UsageFormat | None, typer.Option("--format", help="Skip detection.")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="As for `ratecard ingest usage`: required for raw-body files."),
+    ] = None,
+) -> None:
+    """Load usage logs into the lake, one batch per file, as `ratecard ingest usage` does:
+    Spark's tasks stage the files with the embedded ingest's SQL, and Spark decides the
+    duplicates and conflicts across the whole lake. A file that cannot be read stops the
+    job before anything is written. Exit status 1 when records were quarantined."""
+    spark = _session(master)
+    from lake.ingest import ingest
+
+    render.note("staging and judging the files …")
+    loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
+    quarantined = 0
+    for load in loads:
+        quarantined += load.quarantined
+        counts = render.conservation(
+            load.records_read, load.loaded, load.duplicates, load.quarantined
+        )
+        out.print(f"{load.source} ({load.format}): {counts}", highlight=False)
+        if load.problem is not None:
+            out.print(f"[yellow]{load.problem}[/yellow]: the records after it were never read")
+    if quarantined:
+        out.print(
+            f"[yellow]{quarantined:,} records quarantined[/yellow]: see the lake's quarantine "
+            "folder for line and reason."
+        )
+        raise typer.Exit(1)
+
+
+@lake_app.command("bill")
+def lake_bill(
+    lake: LakeOption,
+    master: MasterOption = None,
+    prices: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--prices",
+            help="Price sheets (files or folders) to load first; each replaces its "
+            "provider's prices in the lake, as `ratecard ingest prices` does.",
+        ),
+    ] = None,
+    rebill: Annotated[
+        bool,
+        typer.Option(
+            "--rebill",
+            help="Bill again the (provider, month) partitions a price change touched, and "
+            "only those.",
+        ),
+    ] = False,
+) -> None:
+    """Bill the lake's calls not billed yet, with the embedded billing SQL run on Spark;
+    with --rebill, also the partitions whose prices changed since they were billed."""
+    spark = _session(master)
+    from lake.bill import bill
+    from lake.prices import load_sheets
+
+    if prices:
+        changed = load_sheets(spark, lake, prices)
+        out.print(
+            "prices loaded"
+            + (f"; changed for {', '.join(changed)}" if changed else "; nothing changed"),
+            highlight=False,
+        )
+    render.note("billing …")
+    result = bill(spark, lake, rebill=rebill)
+    out.print(
+        f"{'re-' if rebill else ''}billed {result.calls:,} calls in {result.partitions:,} "
+        f"partitions" + render.unpriced(result.unpriced),
+        highlight=False,
+    )
+    if result.stale:
+        out.print(
+            f"[yellow]{result.stale:,} partitions were billed at other prices[/yellow]: "
+            "`ratecard lake bill --rebill` bills them again.",
+            highlight=False,
+        )
