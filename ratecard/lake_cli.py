@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from ingest.usage import UsageFormat
+from ingest.usage import UsageFormat, conservation
 from ratecard import render
 from ratecard.render import out
 from warehouse.errors import RatecardError
@@ -74,12 +75,12 @@ def lake_ingest(
     quarantined = 0
     for load in loads:
         quarantined += load.quarantined
-        counts = render.conservation(
-            load.records_read, load.loaded, load.duplicates, load.quarantined
-        )
-        out.print(f"{load.source} ({load.format}): {counts}", highlight=False)
+        counts = conservation(load.records_read, load.loaded, load.duplicates, load.quarantined)
+        out.print(f"{escape(load.source)} ({load.format}): {counts}", highlight=False)
         if load.problem is not None:
-            out.print(f"[yellow]{load.problem}[/yellow]: the records after it were never read")
+            out.print(
+                f"[yellow]{escape(load.problem)}[/yellow]: the records after it were never read"
+            )
     if quarantined:
         out.print(
             f"[yellow]{quarantined:,} records quarantined[/yellow]: see the lake's quarantine "

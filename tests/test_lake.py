@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,8 @@ def _inputs(folder: Path) -> list[Path]:
 
 def _warehouse(folder: Path, inputs: list[Path]) -> duckdb.DuckDBPyConnection:
     con = connect(folder / "embedded.duckdb")
-    load_prices(con, [PRICE_SHEETS])
+    with resources.as_file(PRICE_SHEETS) as sheets:
+        load_prices(con, [sheets])
     for path in inputs:
         ingest_usage(con, path)
     return con
@@ -149,7 +151,8 @@ def lake_and_warehouse(
     folder = tmp_path_factory.mktemp("lake")
     inputs = _inputs(folder)
     lake = folder / "lake"
-    load_sheets(spark, str(lake), [PRICE_SHEETS])
+    with resources.as_file(PRICE_SHEETS) as sheets:
+        load_sheets(spark, str(lake), [sheets])
     ingest(spark, [str(p) for p in inputs], str(lake))
     bill(spark, str(lake))
     con = _warehouse(folder, inputs)
