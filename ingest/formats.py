@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from ingest.repair import first_lines
 from warehouse.errors import RatecardError
+from warehouse.shipped import shipped
 from warehouse.sql import sql_file
 
 
@@ -119,7 +119,7 @@ Shape = Mapping[str, object]
 
 def shape_file(name: str) -> Shape:
     """A JSON structure lines are parsed into, from ``ingest/sql/<name>.json``."""
-    text = resources.files("ingest").joinpath("sql", f"{name}.json").read_text("utf-8")
+    text = shipped("ingest", "sql", f"{name}.json").read_text("utf-8")
     shape: dict[str, object] = json.loads(text)
     return shape
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,11 +55,11 @@ from reports.reconcile import reconcile as run_reconcile
 from reports.summary import Summary, parse_by, summarize
 from warehouse import RatecardError, connect, transaction
 from warehouse.lock import lock_timeout
+from warehouse.shipped import DATA, shipped
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DASHBOARD = PROJECT_ROOT / "dashboards" / "app.py"
-PRICE_SHEETS = PROJECT_ROOT / "data" / "price_sheets"
-SAMPLES = PROJECT_ROOT / "data" / "samples"
+DASHBOARD = shipped("dashboards", "app.py")
+PRICE_SHEETS = shipped(DATA, "price_sheets")
+SAMPLE_BUDGETS = shipped(DATA, "budgets.yml")
 DEFAULT_DB = Path("data/warehouse/ratecard.duckdb")
 DEFAULT_BUDGETS = Path("data/budgets.yml")
 
@@ -560,15 +561,23 @@ def demo(
         _check_port(port)  # before the work, not after it
     run_demo(db, calls)
     if open_dashboard:
-        run_dashboard(db, port)
+        with resources.as_file(SAMPLE_BUDGETS) as budgets:
+            run_dashboard(db, port, budgets)
+
+
+def sample_folder(db: Path) -> Path:
+    """Where the demo writes its sample traffic: ``samples/`` beside the warehouse file, so
+    that the demo runs from any folder and never writes into the installed package."""
+    return db.resolve().parent / "samples"
 
 
 def run_demo(db: Path, calls: int) -> Summary:
+    samples = sample_folder(db)
     with warehouse(db, create=True) as con:
         foreign = con.execute(
             "SELECT source FROM batches WHERE kind = 'usage' AND NOT starts_with(source, $dir) "
             "LIMIT 1",
-            {"dir": str(SAMPLES.resolve())},
+            {"dir": str(samples)},
         ).fetchall()
         if foreign:
             raise RatecardError(
@@ -584,12 +593,13 @@ def run_demo(db: Path, calls: int) -> Summary:
             transient=True,
         ) as bar:
             task = bar.add_task("calls", total=calls)
-            files = sample.generate(SAMPLES, calls, progress=lambda n: bar.advance(task, n))
+            files = sample.generate(samples, calls, progress=lambda n: bar.advance(task, n))
         render.out.print(
             f"sample traffic: {files.calls:,} calls in {files.gateway_log.name} and "
             f"{files.runware_log.name}"
         )
-        load = load_prices(con, [PRICE_SHEETS])
+        with resources.as_file(PRICE_SHEETS) as sheets:
+            load = load_prices(con, [sheets])
         render.out.print(
             f"price sheets: {load.points} price points for {', '.join(load.providers)}"
         )
@@ -598,7 +608,7 @@ def run_demo(db: Path, calls: int) -> Summary:
         rebill(con)  # sheets may have changed since an earlier demo run
         result = summarize(con, ("provider", "variant"), parse_period())
     render.print_summary(result)
-    render.print_demo_next(db)
+    render.print_demo_next(db, default=db == DEFAULT_DB)
     return result
 
 
@@ -711,32 +721,34 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
     """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
     _check_port(port)
     render.out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(DASHBOARD),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-        # no Deploy button nor developer menu: this is a served app, not a script being edited
-        "--client.toolbarMode",
-        "minimal",
-    ]
-    env = {
-        **os.environ,
-        "RATECARD_DB": str(db.resolve()),
-        "RATECARD_BUDGETS": str(budgets_file.resolve()),
-    }
-    code = serve(command, env)
+    # Streamlit runs a script file: the installed package's own, found like every shipped file
+    with resources.as_file(DASHBOARD) as script:
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+            # no Deploy button nor developer menu: this is a served app, not a script being edited
+            "--client.toolbarMode",
+            "minimal",
+        ]
+        env = {
+            **os.environ,
+            "RATECARD_DB": str(db.resolve()),
+            "RATECARD_BUDGETS": str(budgets_file.resolve()),
+        }
+        code = serve(command, env)
     if code:
         raise RatecardError(f"the dashboard stopped with exit status {code} (see above)")
 

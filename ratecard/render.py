@@ -383,12 +383,14 @@ def print_reconciliation(
         out.print(f"… and {more:,} more" + ("" if written else " (--out FILE)"))
 
 
-def print_demo_next(db: Path) -> None:
-    """Where the demo's warehouse is and what to run next."""
+def print_demo_next(db: Path, *, default: bool) -> None:
+    """Where the demo's warehouse is and what to run next (naming ``--db`` unless it is the
+    ``default`` one), from wherever ratecard is installed."""
+    same_db = "" if default else f" --db {db}"
     out.print(
-        f"\nWarehouse: {db}. Next, in a shell at the repository root: "
-        "`source .venv/bin/activate` (puts `ratecard` on PATH), then "
-        f"`ratecard summary --by team,project`, `ratecard export calls --out calls.csv`."
+        f"\nWarehouse: {db}. Next: `ratecard summary --by team,project{same_db}`, "
+        f"`ratecard export calls --out calls.csv{same_db}` (in a checkout, "
+        "`source .venv/bin/activate` first puts `ratecard` on PATH)."
     )
 
 

@@ -7,14 +7,14 @@ on its first line so that editors complete and check it; a test keeps them in st
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from importlib import resources
 
 from pydantic import BaseModel
 
 from pricing.sheet import PriceSheet
 from reports.budgets import BudgetFile
+from warehouse.shipped import shipped
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS: dict[str, type[BaseModel]] = {
     "data/price_sheets/schema.json": PriceSheet,
     "data/budgets.schema.json": BudgetFile,
@@ -32,7 +32,8 @@ def render(model: type[BaseModel]) -> str:
 
 def write() -> None:
     for path, model in SCHEMAS.items():
-        (ROOT / path).write_text(render(model), encoding="utf-8")
+        with resources.as_file(shipped(*path.split("/"))) as target:
+            target.write_text(render(model), encoding="utf-8")
         print(f"wrote {path}")
 
 

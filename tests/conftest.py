@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,8 @@ def sample_warehouse(folder: Path, calls: int = 3_000) -> Path:
     files = sample.generate(folder / "sample", calls)
     db = folder / "sample.duckdb"
     con = connect(db)
-    load_prices(con, [PRICE_SHEETS])
+    with resources.as_file(PRICE_SHEETS) as sheets:
+        load_prices(con, [sheets])
     for path in (files.gateway_log, files.runware_log):
         ingest_usage(con, path)
     con.close()

@@ -26,11 +26,9 @@ def run(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the demo's sample folder into tmp_path so tests never touch data/samples."""
-    folder = tmp_path / "samples"
-    monkeypatch.setattr(cli, "SAMPLES", folder)
-    return folder
+def samples(tmp_path: Path) -> Path:
+    """The demo's sample folder: beside its warehouse (in tmp_path), never in the checkout."""
+    return tmp_path / "samples"
 
 
 def test_demo_builds_a_billed_warehouse(tmp_path: Path, samples: Path) -> None:
@@ -40,6 +38,8 @@ def test_demo_builds_a_billed_warehouse(tmp_path: Path, samples: Path) -> None:
     assert "read" in output and "loaded" in output and "quarantined" in output
     assert "runapi/MiniMax-M1" in output and "unpriced" in output
     assert "total" in output
+    # the sample traffic lands beside the warehouse, wherever the package is installed
+    assert (samples / "gateway.jsonl").is_file()
     # running it again is idempotent: nothing new is loaded
     code, again = run("demo", "--db", str(db), "--calls", "2000", "--no-dashboard")
     assert code == 0 and "loaded 0 " in again

@@ -205,7 +205,7 @@ def test_the_dashboard_download_quotes_formula_text(
 
     monkeypatch.setattr(streamlit, "download_button", spy)
     monkeypatch.setenv("RATECARD_DB", hostile)
-    app = AppTest.from_file(str(Path(cli.DASHBOARD)), default_timeout=30)
+    app = AppTest.from_file(str(cli.DASHBOARD), default_timeout=30)
     app.run()
     app.switch_page("views/teams.py").run()
     assert not app.exception, [e.value for e in app.exception]

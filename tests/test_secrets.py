@@ -347,10 +347,9 @@ def test_text_without_a_secret_is_left_as_it_is(text: str) -> None:
     assert redact(text) == text
 
 
-def test_the_demo_quarantines_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_quarantines_no_key(tmp_path: Path) -> None:
     # the demo's sample traffic cuts a few lines short, some inside their key
-    monkeypatch.setattr(cli, "SAMPLES", tmp_path / "samples")
-    db = tmp_path / "demo.duckdb"
+    db = tmp_path / "demo.duckdb"  # the demo writes its samples beside it
     result = runner.invoke(cli.app, ["demo", "--db", str(db), "--calls", "3000", "--no-dashboard"])
     assert result.exit_code == 0, result.output
     keys = set(

@@ -19,13 +19,13 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from warehouse.errors import RatecardError
 from warehouse.lock import lock_timeout, open_waiting
+from warehouse.shipped import shipped
 from warehouse.sql import fetch_value
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -49,7 +49,7 @@ warehouse of an older version to the baseline's."""
 def migrations() -> list[Migration]:
     """The migrations shipped with this version, in order: the baseline, then each after it."""
     found = []
-    for entry in resources.files("warehouse.migrations").iterdir():
+    for entry in shipped("warehouse", "migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import duckdb
+
+from warehouse.shipped import shipped
 
 
 @cache
 def sql_file(package: str, name: str) -> str:
     """The text of ``<package>/sql/<name>.sql``; values go in as $parameters, never as text."""
-    return resources.files(package).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return shipped(package, "sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
 def fetch_one(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> tuple[Any, ...]:
