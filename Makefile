@@ -17,7 +17,7 @@ PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12
 FOCUS_VALIDATOR := $(TOOLS)/focus-validator/bin/focus-validator
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo dashboard notebook test browser focus-validator check lint format typecheck imports pytest schema bench clean
+.PHONY: help demo dashboard notebook test quick browser focus-validator check lint format typecheck imports pytest schema bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ notebook: $(UV) ## Open notebooks/month_end_review.ipynb in Jupyter on 127.0.0.1
 test: $(UV) browser $(FOCUS_VALIDATOR) ## Install the dev tools and run every check and test (what CI runs)
 	$(UV) sync --locked
 	$(MAKE) --no-print-directory check pytest
+
+# the tests that need a browser, the FOCUS validator, Jupyter, the benchmark or a wheel build
+SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel
+quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark and wheel tests
+	$(RUN) pytest -q -m "not ($(SLOW_MARKERS))"
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \

@@ -33,8 +33,14 @@ from ratecard import sample
 from ratecard.sample import SEED, START, generate
 
 ROOT = Path(__file__).resolve().parent.parent
-INCREMENT = 100_000
+INCREMENT_SHARE = 100
+"""Step 3's later batch is one call in this many of the main traffic (100,000 at ten million)."""
 GENAI_CALLS = 100_000
+
+
+def increment(calls: int) -> int:
+    """The size of step 3's batch: sized to the run, so the smoke run stays small."""
+    return max(calls // INCREMENT_SHARE, 100)
 
 
 @dataclass
@@ -84,17 +90,18 @@ def generator_version() -> str:
 
 
 def data(out: Path, calls: int) -> tuple[list[Path], Path]:
-    """The benchmark's usage files, and a later batch of INCREMENT calls for step 3."""
+    """The benchmark's usage files, and a later batch of ``increment(calls)`` for step 3."""
     version = generator_version()
     folder = out / f"data-{calls}-{version}"
     files = [folder / "gateway.jsonl", folder / "runware.jsonl"]
     if not all(f.exists() for f in files):
         print(f"generating {calls:,} calls into {folder} …", flush=True)
         generate(folder, calls, workers=os.cpu_count() or 1)
-    batch = out / f"batch-{INCREMENT}-{version}"
+    more = increment(calls)
+    batch = out / f"batch-{more}-{version}"
     if not (batch / "gateway.jsonl").exists():
         # a day after the main traffic, with another seed: new calls, no duplicates
-        generate(batch, INCREMENT, seed=SEED + 1, start=START + timedelta(days=90), days=1)
+        generate(batch, more, seed=SEED + 1, start=START + timedelta(days=90), days=1)
     return files, batch / "gateway.jsonl"
 
 
@@ -239,7 +246,7 @@ def report(m: dict[str, Measure], calls: int, runs: int, command: str, at: str) 
         ("   floor: bare copy of the calls table step 1 wrote", m["floor_write"], "calls"),
         ("2. rebill every call", m["rebill"], "calls"),
         ("   floor: bare range-join bill", m["floor_bill"], "calls"),
-        (f"3. ingest + bill {INCREMENT:,} more calls", m["incremental"], "records"),
+        (f"3. ingest + bill {increment(calls):,} more calls", m["incremental"], "records"),
         ("4. dashboard queries, all pages", m["dashboard"], None),
         (
             f"   baseline: genai-prices calc_price loop ({m['genai_prices'].runs[0]['calls']:,} "

@@ -764,6 +764,7 @@ def test_a_catalog_with_two_ids_for_one_model_keeps_one_price(tmp_path: Path) ->
     db.close()
 
 
+@pytest.mark.browser
 def test_compare_and_variants_in_chromium(highspeed_only: str, tmp_path: Path) -> None:
     """The highspeed-only warehouse in the real browser: the figures the AppTest tests read
     are drawn (metrics and headings are text; tables are drawn on a canvas, so they are

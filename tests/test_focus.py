@@ -213,6 +213,7 @@ def test_a_bill_made_before_a_sheet_change_is_exported_at_its_own_price(
     ]  # fmt: skip
 
 
+@pytest.mark.focus_validator
 def test_the_official_validator_passes_csv_and_parquet(
     usage: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
@@ -226,6 +227,7 @@ def test_the_official_validator_passes_csv_and_parquet(
         assert tests > 500 and tests - skipped - len(problems) > 150, summary
 
 
+@pytest.mark.focus_validator
 def test_the_validator_catches_a_broken_export(
     usage: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

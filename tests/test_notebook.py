@@ -168,6 +168,7 @@ def check_presentation(shown: Shown, sample: Path) -> None:
         assert noise not in shown.everything, noise
 
 
+@pytest.mark.notebook
 def test_from_the_repository_root_with_the_warehouse_from_the_environment(
     sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,6 +195,7 @@ def test_from_the_repository_root_with_the_warehouse_from_the_environment(
     )
 
 
+@pytest.mark.notebook
 def test_from_the_notebooks_folder_with_parameters_and_an_invoice(
     sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,6 +273,7 @@ def jupyter(sample: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
         log.close()
 
 
+@pytest.mark.notebook
 def test_make_notebook_serves_it_on_localhost(jupyter: tuple[str, str], sample: Path) -> None:
     url, token = jupyter
     deadline = time.monotonic() + 60

@@ -150,6 +150,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sample_warehouse(tmp_path_factory.mktemp("charts"))
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("first", "last"),
     [
