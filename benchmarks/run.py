@@ -212,7 +212,26 @@ def targets(m: dict[str, Measure]) -> list[Target]:
             billing_rate >= 300 * genai_rate,
             f"{billing_rate / genai_rate:,.0f}x",
         ),
+        staged_ids(ingest),
     ]
+
+
+ROW_GROUP = 122_880
+"""DuckDB's rows per row group: only full ones are compressed before a checkpoint."""
+
+
+def staged_ids(ingest: Measure) -> Target:
+    """ADR 0012: step 1's scratch table stores call_id uncompressed and the other text
+    compressed (told apart only once a file fills a row group, as the full run's do)."""
+    staged = {c: set(k) for c, k in ingest.runs[0].get("staged_compression", {}).items()}
+    ids, provider = staged.get("call_id", set()), staged.get("provider", set())
+    full = int(ingest.runs[0]["records"]) >= 2 * ROW_GROUP
+    return Target(
+        "Staged call ids stored uncompressed, the other text compressed (ADR 0012)",
+        ids == {"Uncompressed"} and (not full or provider != {"Uncompressed"}),
+        "; ".join(f"{c}: {', '.join(sorted(k))}" for c, k in sorted(staged.items()))
+        or "not measured",
+    )
 
 
 def machine() -> str:

@@ -44,4 +44,10 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     ):
         assert row in text
     assert increment(10_000_000) == 100_000  # the full run's batch is unchanged
-    assert text.count("| yes |") + text.count("| **no** |") == 7  # every target judged
+    assert text.count("| yes |") + text.count("| **no** |") == 8  # every target judged
+    # the scratch table's storage (ADR 0012), judged by the benchmark rather than by a test
+    assert (
+        "| Staged call ids stored uncompressed, the other text compressed (ADR 0012) | yes |"
+        in text
+    )
+    assert "call_id: Uncompressed" in text
