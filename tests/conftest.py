@@ -1,9 +1,11 @@
-"""Fixtures: a fresh warehouse file per test, the frozen test price sheets, and helpers that
-write usage records the way gateways and clients log them."""
+"""Fixtures: a fresh warehouse file per test (a copy of one migrated once per session), the
+frozen test price sheets, and helpers that write usage records the way gateways and clients
+log them."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from importlib import resources
@@ -20,10 +22,26 @@ from warehouse import connect
 TEST_SHEETS = Path(__file__).parent / "data" / "price_sheets"
 
 
+@pytest.fixture(scope="session")
+def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A blank warehouse migrated once per session, by the migration runner itself (so it
+    holds whatever the migrations build, whatever they are called); tests copy the file."""
+    path = tmp_path_factory.mktemp("template") / "warehouse.duckdb"
+    connect(path).close()
+    return path
+
+
+def blank_warehouse(template: Path, path: Path) -> Path:
+    """A copy of the session's blank warehouse at ``path``: the schema without migrating."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    return path
+
+
 @pytest.fixture
-def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An empty warehouse in a real DuckDB file."""
-    connection = connect(tmp_path / "warehouse.duckdb")
+def con(tmp_path: Path, template_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An empty warehouse in a real DuckDB file, at this version's schema."""
+    connection = connect(blank_warehouse(template_warehouse, tmp_path / "warehouse.duckdb"))
     yield connection
     connection.close()
 
