@@ -22,26 +22,33 @@ from warehouse import connect
 TEST_SHEETS = Path(__file__).parent / "data" / "price_sheets"
 
 
-@pytest.fixture(scope="session")
+_TEMPLATE: list[Path] = []
+"""Where this session's blank warehouse is (set by the ``template_warehouse`` fixture)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
 def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A blank warehouse migrated once per session, by the migration runner itself (so it
     holds whatever the migrations build, whatever they are called); tests copy the file."""
     path = tmp_path_factory.mktemp("template") / "warehouse.duckdb"
     connect(path).close()
+    _TEMPLATE[:] = [path]
     return path
 
 
-def blank_warehouse(template: Path, path: Path) -> Path:
-    """A copy of the session's blank warehouse at ``path``: the schema without migrating."""
+def blank_warehouse(path: Path) -> Path:
+    """A copy of the session's blank warehouse at ``path``: this version's schema, without
+    migrating (a test of the migrations or of creating a warehouse connects to a new path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, path)
+    if _TEMPLATE:  # outside a pytest session, connecting migrates the new file as ever
+        shutil.copyfile(_TEMPLATE[0], path)
     return path
 
 
 @pytest.fixture
-def con(tmp_path: Path, template_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """An empty warehouse in a real DuckDB file, at this version's schema."""
-    connection = connect(blank_warehouse(template_warehouse, tmp_path / "warehouse.duckdb"))
+    connection = connect(blank_warehouse(tmp_path / "warehouse.duckdb"))
     yield connection
     connection.close()
 
@@ -181,7 +188,7 @@ def sample_warehouse(folder: Path, calls: int = 3_000) -> Path:
     from ratecard.cli import PRICE_SHEETS
 
     files = sample.generate(folder / "sample", calls)
-    db = folder / "sample.duckdb"
+    db = blank_warehouse(folder / "sample.duckdb")
     con = connect(db)
     with resources.as_file(PRICE_SHEETS) as sheets:
         load_prices(con, [sheets])

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from conftest import TEST_SHEETS, chat, error, ingest_records, write_jsonl
+from conftest import TEST_SHEETS, blank_warehouse, chat, error, ingest_records, write_jsonl
 from ingest.prices import load_prices
 from ingest.usage import ingest_usage
 from warehouse import connect
@@ -346,7 +346,7 @@ def make(name: str, folder: Path) -> tuple[Path, Path]:
     file."""
     shape = MATRIX[name]
     folder.mkdir(parents=True, exist_ok=True)
-    db = folder / f"{name}.duckdb"
+    db = blank_warehouse(folder / f"{name}.duckdb")
     con = connect(db)
     try:
         sheets = [TEST_SHEETS]

@@ -24,7 +24,7 @@ import pytest
 from test_budgets import call
 from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS, file_of, ingest_records
+from conftest import TEST_SHEETS, blank_warehouse, file_of, ingest_records
 from ingest.prices import load_prices
 from ingest.usage import UsageFormat
 from ratecard import cli
@@ -341,7 +341,7 @@ def test_a_hook_slow_to_accept(
 @pytest.fixture
 def two_teams(tmp_path: Path) -> str:
     """Team ml spends $2 a day from Oct 1 to 12 ($24); team other $7 on Oct 10."""
-    con = connect(tmp_path / "warehouse.duckdb")
+    con = connect(blank_warehouse(tmp_path / "warehouse.duckdb"))
     load_prices(con, [TEST_SHEETS])
     records: list[dict[str, Any] | str] = []
     for n in range(12):

@@ -14,7 +14,7 @@ import typer
 from dashboard_data import build
 from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS, chat, write_jsonl
+from conftest import TEST_SHEETS, blank_warehouse, chat, write_jsonl
 from ratecard import cli
 
 runner = CliRunner()
@@ -54,7 +54,7 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path, samples: Path) -> None:
 
 
 def test_ingest_summary_and_export(tmp_path: Path) -> None:
-    db = str(tmp_path / "w.duckdb")
+    db = str(blank_warehouse(tmp_path / "w.duckdb"))
     code, output = run("ingest", "prices", str(TEST_SHEETS), "--db", db)
     assert code == 0 and "price points" in output
     log = write_jsonl(
@@ -82,7 +82,7 @@ def test_ingest_summary_and_export(tmp_path: Path) -> None:
 
 
 def test_raw_bodies_need_and_take_a_provider(tmp_path: Path) -> None:
-    db = str(tmp_path / "w.duckdb")
+    db = str(blank_warehouse(tmp_path / "w.duckdb"))
     run("ingest", "prices", str(TEST_SHEETS), "--db", db)
     body = chat(provider="runapi", model="MiniMax-M3", prompt=1_000, completion=500)["response"]
     bodies = write_jsonl(tmp_path / "bodies.jsonl", [body | {"created": 1790856000}])
@@ -104,7 +104,7 @@ def test_raw_bodies_need_and_take_a_provider(tmp_path: Path) -> None:
     ],
 )
 def test_errors_name_the_problem_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    db = str(tmp_path / "w.duckdb")
+    db = str(blank_warehouse(tmp_path / "w.duckdb"))
     run("ingest", "prices", str(TEST_SHEETS), "--db", db)
     code, output = run(*args, "--db", db)
     assert code == 2

@@ -36,7 +36,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS, D, chat, error, file_of, ingest_records
+from conftest import TEST_SHEETS, D, blank_warehouse, chat, error, file_of, ingest_records
 from dashboards import comparison
 from ingest import prices as price_loading
 from ingest.catalogs import Catalog, read_catalog
@@ -759,7 +759,7 @@ def test_a_catalog_with_two_ids_for_one_model_keeps_one_price(tmp_path: Path) ->
             "prices; to compare this one, give it a variant of its own in a price sheet",
         )
     ]
-    db = connect(tmp_path / "w.duckdb")
+    db = connect(blank_warehouse(tmp_path / "w.duckdb"))
     price_loading.load_points(db, result.points)
     db.close()
 

@@ -29,7 +29,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from conftest import TEST_SHEETS, chat, file_of, ingest_records, write_jsonl
+from conftest import TEST_SHEETS, blank_warehouse, chat, file_of, ingest_records, write_jsonl
 from ingest.usage import UsageFormat, ingest_usage
 from ratecard import cli
 from reports.files import write_atomically
@@ -57,7 +57,7 @@ def good_lines(n: int, prefix: str = "g") -> list[bytes]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    path = str(tmp_path / "w.duckdb")
+    path = str(blank_warehouse(tmp_path / "w.duckdb"))
     assert run("ingest", "prices", str(TEST_SHEETS), "--db", path)[0] == 0
     return path
 
@@ -450,7 +450,7 @@ def test_a_folder_is_read_as_its_usage_files(db: str, tmp_path: Path) -> None:
     code, output = run("ingest", "usage", str(empty), "--db", db)
     assert code == 2 and "empty-folder: is a directory with no usage files in it" in output
     with pytest.raises(RatecardError, match="is a directory, not a usage file"):
-        ingest_usage(connect(tmp_path / "x.duckdb"), logs)
+        ingest_usage(connect(blank_warehouse(tmp_path / "x.duckdb")), logs)
 
 
 @pytest.mark.parametrize(
