@@ -571,13 +571,18 @@ def sample_folder(db: Path) -> Path:
     return db.resolve().parent / "samples"
 
 
+EARLIER_SAMPLES = r"[/\\]data[/\\]samples[/\\](gateway|runware)\.jsonl$"
+"""The sample logs of a demo from before samples moved beside the warehouse (the checkout's
+``data/samples/``): a warehouse holding them is still a demo's, not a real one."""
+
+
 def run_demo(db: Path, calls: int) -> Summary:
     samples = sample_folder(db)
     with warehouse(db, create=True) as con:
         foreign = con.execute(
             "SELECT source FROM batches WHERE kind = 'usage' AND NOT starts_with(source, $dir) "
-            "LIMIT 1",
-            {"dir": str(samples)},
+            "AND NOT regexp_matches(source, $earlier) LIMIT 1",
+            {"dir": str(samples), "earlier": EARLIER_SAMPLES},
         ).fetchall()
         if foreign:
             raise RatecardError(

@@ -15,7 +15,7 @@ from dashboard_data import build
 from typer.testing import CliRunner
 
 from conftest import TEST_SHEETS, blank_warehouse, chat, write_jsonl
-from ratecard import cli
+from ratecard import cli, sample
 
 runner = CliRunner()
 
@@ -51,6 +51,21 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path, samples: Path) -> None:
     assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
     code, output = run("demo", "--db", str(db), "--calls", "200", "--no-dashboard")
     assert code == 2 and "will not mix sample data" in output
+
+
+def test_demo_reruns_over_a_warehouse_of_an_earlier_demo(tmp_path: Path) -> None:
+    # demos before this one wrote their samples into the checkout's data/samples/
+    db = tmp_path / "warehouse" / "demo.duckdb"
+    earlier = sample.generate(tmp_path / "checkout" / "data" / "samples", 300)
+    for log in (earlier.gateway_log, earlier.runware_log):
+        assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
+    code, output = run("demo", "--db", str(db), "--calls", "300", "--no-dashboard")
+    assert code == 0, output
+    # a log of the same name elsewhere is a real warehouse's, and refused
+    other = sample.generate(tmp_path / "elsewhere" / "samples", 300)
+    assert run("ingest", "usage", str(other.gateway_log), "--db", str(db))[0] == 0
+    code, output = run("demo", "--db", str(db), "--calls", "300", "--no-dashboard")
+    assert code == 2 and f"holds usage from {other.gateway_log}" in output
 
 
 def test_ingest_summary_and_export(tmp_path: Path) -> None:
