@@ -46,7 +46,7 @@ test: $(UV) browser $(FOCUS_VALIDATOR) ## Install the dev tools and run every ch
 # the tests that need a browser, the FOCUS validator, Jupyter, the benchmark or a wheel build
 SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel
 quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark and wheel tests
-	$(RUN) pytest -q -m "not ($(SLOW_MARKERS))"
+	RATECARD_QUICK=1 $(RUN) pytest -q -m "not ($(SLOW_MARKERS))"
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \

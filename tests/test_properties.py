@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import zlib
 from itertools import count
 from pathlib import Path
@@ -34,6 +35,10 @@ from test_readers import ANTHROPIC, CHAT, RESPONSES, logged, otel_line, streamed
 from conftest import chat
 from ingest.usage import UsageFormat, ingest_usage
 from warehouse import RatecardError
+
+# `make quick` (RATECARD_QUICK=1) tries a quarter of the examples, the same strategies;
+# `make test`, what CI runs, tries them all
+SHARE = 4 if os.environ.get("RATECARD_QUICK") else 1
 
 RUNWARE = {
     "data": [
@@ -137,7 +142,9 @@ NAMES = count()
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120 // SHARE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(case=files())
 @example(case=(UsageFormat.GATEWAY_LOG, [b"\xef\xbb\xbf"], True))  # only a BOM: no record
@@ -233,7 +240,9 @@ def _readable(data: bytes, packed: bool) -> bytes:
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100 // SHARE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(case=damaged_files())
 def test_damage_costs_only_the_lines_it_touched(
