@@ -44,9 +44,9 @@ test: $(UV) browser java $(FOCUS_VALIDATOR) ## Install the dev tools and run eve
 	$(UV) sync --locked
 	$(MAKE) --no-print-directory check pytest
 
-# the tests that need a browser, the FOCUS validator, Jupyter, the benchmark or a wheel build
+# the tests that need a browser, the FOCUS validator, Jupyter, the benchmark, a wheel build or Spark
 SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel or spark
-quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark and wheel tests
+quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark, wheel and Spark tests
 	RATECARD_QUICK=1 $(RUN) pytest -q -m "not ($(SLOW_MARKERS))"
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
