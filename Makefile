@@ -44,10 +44,11 @@ test: $(UV) browser java $(FOCUS_VALIDATOR) ## Install the dev tools and run eve
 	$(UV) sync --locked
 	$(MAKE) --no-print-directory check pytest
 
-# the tests that need a browser, the FOCUS validator, Jupyter, the benchmark, a wheel build or Spark
-SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel or spark
-quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark, wheel and Spark tests
-	RATECARD_QUICK=1 $(RUN) pytest -q -m "not ($(SLOW_MARKERS))"
+# the tests that need a browser, the FOCUS validator, Jupyter, the benchmark, a wheel build or
+# Spark, and the documented commands (a process each); the rest run on every core
+SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel or spark or docs_commands
+quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark, wheel, Spark and docs-command tests, on every core
+	RATECARD_QUICK=1 $(RUN) pytest -q -n auto -m "not ($(SLOW_MARKERS))"
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \

@@ -50,6 +50,8 @@ from reports.period import parse_period
 from reports.reconcile import reconcile
 from warehouse import connect
 
+pytestmark = pytest.mark.docs_commands  # a process per command: `make test` runs them, not quick
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 """The documents whose commands must run: the README, and the reference pages in docs/."""
