@@ -164,11 +164,18 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
     return m
 
 
-def curve(sizes: list[int], runs: int, out: Path) -> dict[int, dict[str, Measure]]:
-    """Step 1 and its floors at each size (``--sizes``): is every cost linear in its input?"""
+def curve(
+    sizes: list[int], runs: int, out: Path, main: tuple[int, dict[str, Measure]]
+) -> dict[int, dict[str, Measure]]:
+    """Step 1 and its floors at each size (``--sizes``): is every cost linear in its input?
+    The main run's size is a point of the curve without being measured again."""
+    if not sizes:
+        return {}
     work = out / "work-curve"
-    points = {}
+    points = {main[0]: {name: main[1][name] for name in STEP_ONE}}
     for calls in sizes:
+        if calls in points:
+            continue
         files, _ = data(out, calls)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -434,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda text: [int(size) for size in text.split(",")],
         default=[],
         help="Also measure step 1 and its floors at each of these sizes (comma-separated "
-        "calls, e.g. 1000000,2000000,4000000,10000000) and print the size curve.",
+        "calls, e.g. 1000000,2000000,4000000,10000000) and print the size curve, the "
+        "--calls run's own measurements its point at that size.",
     )
     parser.add_argument(
         "--render-only",
@@ -459,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
         measures = run(args.calls, args.runs, args.out)
-        points = curve(args.sizes, args.runs, args.out)
+        points = curve(args.sizes, args.runs, args.out, (args.calls, measures))
         at = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         saved.write_text(
             json.dumps(

@@ -46,7 +46,9 @@ def test_benchmark_smoke_run(smoke: Path) -> None:
     assert increment(10_000_000) == 100_000  # the full run's batch is unchanged
     assert text.count("| yes |") + text.count("| **no** |") == 9  # every target judged
     assert "| Step 1 at most 1.5x the explicit-columns read_ndjson floor" in text
-    assert "| 2,000 | " in text and "| 4,000 | " in text  # the size curve
+    # the size curve: its two sizes, and the main run's as its last point
+    curve = text[text.index("Size curve") :].split("\n\n")[2].splitlines()
+    assert [row.split(" | ")[0] for row in curve[2:]] == ["| 2,000", "| 4,000", "| 20,000"]
     # the scratch table's storage (ADR 0012), judged by the benchmark rather than by a test
     assert (
         "| Staged call ids stored uncompressed, the other text compressed (ADR 0012) | yes |"
