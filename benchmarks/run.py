@@ -2,6 +2,7 @@
 
     python -m benchmarks.run [--calls 10000000] [--runs 3] [--out benchmarks/out]
                              [--results benchmarks/RESULTS.md]
+                             [--sizes 1000000,2000000,4000000,10000000]
 
 Data comes from the same generator as the demo (ratecard/sample.py), written once per size
 into --out and reused. Every measurement runs in its own process, so that its peak resident
@@ -105,6 +106,31 @@ def data(out: Path, calls: int) -> tuple[list[Path], Path]:
     return files, batch / "gateway.jsonl"
 
 
+STEP_ONE = ("ingest", "floor_read", "floor_columns", "floor_cat", "floor_write")
+"""Step 1 and its floors, measured in the same round so that their ratios hold on a noisy
+machine: the bare read_ndjson, the explicit-columns read_ndjson (issue 23), the page-cache
+read and the write floor."""
+
+
+def step_one(
+    m: dict[str, Measure], files: list[Path], work: Path, n: int, keep: Path | None
+) -> None:
+    """One round of step 1 and its floors over ``files``; the ingested warehouse is copied to
+    ``keep`` when given (the later steps' base)."""
+    db, floor = work / f"ingest-{n}.duckdb", work / f"floor-{n}.duckdb"
+    step(m["ingest"], "ingest", str(db), *map(str, files))
+    if keep is not None:
+        shutil.copy(db, keep)
+    step(m["floor_read"], "floor_read", str(floor), str(files[0]))
+    floor.unlink()
+    step(m["floor_columns"], "floor_columns", str(floor), str(files[0]))
+    floor.unlink()
+    step(m["floor_cat"], "floor_cat", str(files[0]))
+    step(m["floor_write"], "floor_write", str(floor), str(db))
+    floor.unlink()
+    db.unlink()
+
+
 def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
     files, batch = data(out, calls)
     work = out / "work"
@@ -113,9 +139,7 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
     m = {
         name: Measure(name)
         for name in (
-            "ingest",
-            "floor_read",
-            "floor_write",
+            *STEP_ONE,
             "rebill",
             "floor_bill",
             "incremental",
@@ -125,16 +149,8 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
     }
     base = work / "base.duckdb"
     for n in range(runs):
-        db = work / f"ingest-{n}.duckdb"
-        print(f"run {n + 1}/{runs}: ingest and bill {calls:,} calls", flush=True)
-        step(m["ingest"], "ingest", str(db), *map(str, files))
-        if n == 0:
-            shutil.copy(db, base)
-        db.unlink()
-        step(m["floor_read"], "floor_read", str(work / f"floor-{n}.duckdb"), str(files[0]))
-        (work / f"floor-{n}.duckdb").unlink()
-        step(m["floor_write"], "floor_write", str(work / f"floor-{n}.duckdb"), str(base))
-        (work / f"floor-{n}.duckdb").unlink()
+        print(f"run {n + 1}/{runs}: ingest and bill {calls:,} calls, and its floors", flush=True)
+        step_one(m, files, work, n, base if n == 0 else None)
     for n in range(runs):
         print(f"run {n + 1}/{runs}: rebill, incremental batch, dashboard", flush=True)
         copy = work / "copy.duckdb"
@@ -148,13 +164,55 @@ def run(calls: int, runs: int, out: Path) -> dict[str, Measure]:
     return m
 
 
-def per_run_ratios(step: Measure, floor: Measure) -> list[float]:
-    """Time per record of each run of a step over that of the floor's run of the same round
-    (measured right after it, so both met the machine in the same state)."""
+def curve(
+    sizes: list[int], runs: int, out: Path, main: tuple[int, dict[str, Measure]]
+) -> dict[int, dict[str, Measure]]:
+    """Step 1 and its floors at each size (``--sizes``): is every cost linear in its input?
+    The main run's size is a point of the curve without being measured again."""
+    if not sizes:
+        return {}
+    work = out / "work-curve"
+    points = {main[0]: {name: main[1][name] for name in STEP_ONE}}
+    for calls in sizes:
+        if calls in points:
+            continue
+        files, _ = data(out, calls)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        points[calls] = {name: Measure(name) for name in STEP_ONE}
+        for n in range(runs):
+            print(f"size curve, {calls:,} calls: run {n + 1}/{runs}", flush=True)
+            step_one(points[calls], files, work, n, None)
+    shutil.rmtree(work, ignore_errors=True)
+    return points
+
+
+def per_run_ratios(step: Measure, floor: Measure, key: str = "records") -> list[float]:
+    """Time per record (or per call) of each run of a step over that of the floor's run of the
+    same round (measured right after it, so both met the machine in the same state)."""
     return [
-        (float(s["seconds"]) / float(s["records"])) / (float(f["seconds"]) / float(f["records"]))
+        (float(s["seconds"]) / float(s[key])) / (float(f["seconds"]) / float(f[key]))
         for s, f in zip(step.runs, floor.runs, strict=True)
     ]
+
+
+FLOORS = (
+    ("floor_read", "records"),
+    ("floor_columns", "records"),
+    ("floor_cat", "records"),
+    ("floor_write", "calls"),
+)
+"""Step 1's floors, and what each counts: lines read, or calls written."""
+NOT_MEASURED = "not measured yet on a quiet machine"
+
+
+def against(ingest: Measure, floor: Measure, key: str) -> str:
+    """Step 1's time per record (or per call) over the floor's, medians and each round's."""
+    if not floor.runs:
+        return NOT_MEASURED
+    median = floor.per_second(key) / ingest.per_second(key)
+    rounds = ", ".join(f"{r:.2f}x" for r in per_run_ratios(ingest, floor, key))
+    return f"{median:.2f}x (rounds {rounds})"
 
 
 @dataclass(frozen=True)
@@ -173,7 +231,14 @@ def targets(m: dict[str, Measure]) -> list[Target]:
     }
     billing_rate, genai_rate = rebill.per_second(), m["genai_prices"].per_second()
     peak = max(m["ingest"].peak, m["rebill"].peak, m["incremental"].peak)
+    columns = m.get("floor_columns", Measure("floor_columns"))
     return [
+        Target(
+            "Step 1 at most 1.5x the explicit-columns read_ndjson floor (time per record)",
+            bool(columns.runs)
+            and columns.per_second("records") <= 1.5 * ingest.per_second("records"),
+            against(ingest, columns, "records"),
+        ),
         # per record: step 1 reads both files, the floor the gateway log only
         Target(
             "Step 1 at most 2x its bare read_ndjson floor (time per record)",
@@ -258,11 +323,57 @@ def machine() -> str:
     )
 
 
-def report(m: dict[str, Measure], calls: int, runs: int, command: str, at: str) -> str:
+FLOOR_LABELS = {
+    "floor_read": "   floor: bare read_ndjson of the gateway log (auto-detected columns)",
+    "floor_columns": "   floor: read_ndjson with explicit columns and the typed extraction of "
+    "every shape, gateway log",
+    "floor_cat": "   floor: page-cache read of the gateway log (cat > /dev/null)",
+    "floor_write": "   floor: the full calls row written (bare copy of the calls table step 1 "
+    "wrote)",
+}
+
+
+CURVE_LABELS = {
+    "ingest": "ingest + bill",
+    "floor_read": "read_ndjson, auto-detected",
+    "floor_columns": "read_ndjson, explicit columns",
+    "floor_cat": "page-cache read",
+    "floor_write": "calls row written",
+}
+
+
+def curve_table(points: dict[int, dict[str, Measure]]) -> list[str]:
+    """The size curve: each cost in µs per record at each size (linear when a column stays
+    flat), and step 1 against the explicit-columns floor at that size."""
+    keys = {"ingest": "records", **dict(FLOORS)}
+    lines = [
+        "",
+        "Size curve (median s, and µs per line read or per call written):",
+        "",
+        "| calls | " + " | ".join(CURVE_LABELS.values()) + " | step 1 against explicit columns |",
+        "|---:|" + "---:|" * len(CURVE_LABELS) + "---|",
+    ]
+    for calls, m in sorted(points.items()):
+        cells = [
+            f"{m[n].seconds:.2f} s, {1e6 / m[n].per_second(keys[n]):.2f} µs" for n in CURVE_LABELS
+        ]
+        ratio = against(m["ingest"], m["floor_columns"], "records")
+        lines.append(f"| {calls:,} | " + " | ".join(cells) + f" | {ratio} |")
+    return lines
+
+
+def report(
+    m: dict[str, Measure],
+    calls: int,
+    runs: int,
+    command: str,
+    at: str,
+    points: dict[int, dict[str, Measure]] | None = None,
+) -> str:
+    floors = [(FLOOR_LABELS[name], m.get(name, Measure(name)), key) for name, key in FLOORS]
     rows = [
         ("1. ingest + bill (gateway log and Runware task log)", m["ingest"], "records"),
-        ("   floor: bare read_ndjson of the gateway log", m["floor_read"], "records"),
-        ("   floor: bare copy of the calls table step 1 wrote", m["floor_write"], "calls"),
+        *floors,
         ("2. rebill every call", m["rebill"], "calls"),
         ("   floor: bare range-join bill", m["floor_bill"], "calls"),
         (f"3. ingest + bill {increment(calls):,} more calls", m["incremental"], "records"),
@@ -282,12 +393,23 @@ def report(m: dict[str, Measure], calls: int, runs: int, command: str, at: str) 
         f"Command: `{command}` — {calls:,} calls, median of {runs} run(s), {at}.",
         f"Machine: {machine()}.",
         "",
-        "| step | median s | throughput /s | peak memory MB |",
-        "|---|---:|---:|---:|",
+        "| step | median s | throughput /s | peak memory MB | step 1 against it (time per "
+        "record) |",
+        "|---|---:|---:|---:|---|",
     ]
     for label, measure, key in rows:
+        ratio = ""
+        if measure.name in FLOOR_LABELS:
+            ratio = against(m["ingest"], measure, key or "records")
+        if not measure.runs:
+            lines.append(f"| {label} | {NOT_MEASURED} | | | {ratio} |")
+            continue
         rate = f"{measure.per_second(key):,.0f}" if key else ""
-        lines.append(f"| {label} | {measure.seconds:.2f} | {rate} | {measure.peak:,.0f} |")
+        lines.append(
+            f"| {label} | {measure.seconds:.2f} | {rate} | {measure.peak:,.0f} | {ratio} |"
+        )
+    if points:
+        lines += curve_table(points)
     pages = m["dashboard"].runs
     lines += [
         "",
@@ -315,6 +437,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(size) for size in text.split(",")],
+        default=[],
+        help="Also measure step 1 and its floors at each of these sizes (comma-separated "
+        "calls, e.g. 1000000,2000000,4000000,10000000) and print the size curve, the "
+        "--calls run's own measurements its point at that size.",
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="Rewrite RESULTS.md from the last run's measurements (after "
@@ -327,10 +457,17 @@ def main(argv: list[str] | None = None) -> int:
         measures = {
             name: Measure(name, m["runs"], m["peak_mb"]) for name, m in state["measures"].items()
         }
-        text = report(measures, state["calls"], state["runs"], state["command"], state["at"])
+        points = {
+            int(calls): {n: Measure(n, m["runs"], m["peak_mb"]) for n, m in point.items()}
+            for calls, point in state.get("curve", {}).items()
+        }
+        text = report(
+            measures, state["calls"], state["runs"], state["command"], state["at"], points
+        )
     else:
         command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
         measures = run(args.calls, args.runs, args.out)
+        points = curve(args.sizes, args.runs, args.out, (args.calls, measures))
         at = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         saved.write_text(
             json.dumps(
@@ -342,11 +479,15 @@ def main(argv: list[str] | None = None) -> int:
                     "measures": {
                         n: {"runs": m.runs, "peak_mb": m.peak_mb} for n, m in measures.items()
                     },
+                    "curve": {
+                        calls: {n: {"runs": m.runs, "peak_mb": m.peak_mb} for n, m in p.items()}
+                        for calls, p in points.items()
+                    },
                 }
             ),
             encoding="utf-8",
         )
-        text = report(measures, args.calls, args.runs, command.strip(), at)
+        text = report(measures, args.calls, args.runs, command.strip(), at, points)
     args.results.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -97,9 +97,69 @@ def floor_read(db: str, file: str) -> dict[str, Any]:
     return {"seconds": seconds, "records": rows}
 
 
+TOKENS = ("input", "cache_read", "cache_write", "output", "reasoning")
+"""The token counts the explicit-columns floor sums, as the calls table names them."""
+
+
+def floor_columns(db: str, file: str) -> dict[str, Any]:
+    """The explicit-columns floor of step 1 (issue 23, benchmarks/floor_columns.sql):
+    read_ndjson projecting the typed columns itself, the typed SQL that makes token counts
+    and a failed flag of every body shape, into a database file. Its token sums over distinct
+    rows (the log's duplicate lines are byte-identical), read after the clock stops, let the
+    smoke test check the floor against ingest."""
+    from benchmarks.floors import event_shape, floor_sql
+    from benchmarks.floors import floor_columns as columns
+
+    con = duckdb.connect(db)
+    started = time.perf_counter()
+    con.execute(
+        "CREATE TABLE floor AS " + floor_sql(),
+        {"file": file, "columns": columns(), "event_shape": json.dumps(event_shape())},
+    )
+    seconds = time.perf_counter() - started
+    names = ("calls", "failed", *(f"{n}_tokens" for n in TOKENS))
+    row = con.execute(
+        """
+        SELECT count(*), count(*) FILTER (failed), sum(input_tokens), sum(cache_read_tokens),
+               sum(cache_write_tokens), sum(output_tokens), sum(reasoning_tokens)
+        FROM (SELECT DISTINCT * FROM floor)
+        """
+    ).fetchall()[0]
+    con.close()
+    sums = {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+    return {"seconds": seconds, "records": lines(file), "calls": sums["calls"], "sums": sums}
+
+
+READ_CHUNK = 16 * 1024 * 1024
+
+
+def lines(file: str) -> int:
+    """The file's lines: the records a floor read, as ingest counts them (not timed)."""
+    count = 0
+    with Path(file).open("rb") as f:
+        while chunk := f.read(READ_CHUNK):
+            count += chunk.count(b"\n")
+    return count
+
+
+def floor_cat(file: str) -> dict[str, Any]:
+    """The page-cache read (``cat file > /dev/null``): the file's bytes read and dropped, the
+    cost below which no parse of it can go."""
+    buffer = bytearray(READ_CHUNK)
+    size = 0
+    started = time.perf_counter()
+    with Path(file).open("rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            size += n
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "records": lines(file), "bytes": size}
+
+
 def floor_write(db: str, source: str) -> dict[str, Any]:
-    """What writing step 1's result costs by itself: the calls table of a finished warehouse
-    copied into a fresh database file, with no parsing, keys or billing. No ingest can store
+    """The write floor: what writing step 1's result costs by itself, the full calls row (every
+    column of the warehouse's calls table) copied from an already-typed source, the calls
+    table of a finished warehouse, into a fresh database file, with no parsing, keys or
+    billing. No ingest can store
     calls faster than this, so it bounds step 1's calls per second from above."""
     import duckdb
 
@@ -211,6 +271,8 @@ STEPS = {
         rebill,
         incremental,
         floor_read,
+        floor_columns,
+        floor_cat,
         floor_write,
         floor_bill,
         dashboard,
