@@ -5,6 +5,7 @@ in ratecard/cli.py's one error mapping, as for every command."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,6 +39,19 @@ MasterOption = Annotated[
 ]
 
 
+def _checked(lake: str) -> str:
+    """The lake's location, refused before Spark starts when it is a local file: a lake is a
+    folder (made by the first ingest) or a URI Spark reads."""
+    local = lake.startswith("file:") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", lake) is None
+    path = Path(re.sub(r"^file:(//)?", "", lake))
+    if local and path.exists() and not path.is_dir():
+        raise RatecardError(
+            f"--lake {lake}: a file, not a lake; point --lake at the lake's folder (the first "
+            "`ratecard lake ingest` creates it) or a URI such as s3a://bucket/ratecard"
+        )
+    return lake
+
+
 def _session(master: str | None) -> SparkSession:
     try:
         from lake.spark import session
@@ -67,6 +81,7 @@ def lake_ingest(
     Spark's tasks stage the files with the embedded ingest's SQL, and Spark decides the
     duplicates and conflicts across the whole lake. A file that cannot be read stops the
     job before anything is written. Exit status 1 when records were quarantined."""
+    lake = _checked(lake)
     spark = _session(master)
     from lake.ingest import ingest
 
@@ -112,6 +127,7 @@ def lake_bill(
 ) -> None:
     """Bill the lake's calls not billed yet, with the embedded billing SQL run on Spark;
     with --rebill, also the partitions whose prices changed since they were billed."""
+    lake = _checked(lake)
     spark = _session(master)
     from lake.bill import bill
     from lake.prices import load_sheets

@@ -306,7 +306,7 @@ def commands() -> list[tuple[str, ...]]:
 COMMANDS = commands()
 
 
-def test_the_cli_has_the_thirteen_commands() -> None:
+def test_the_cli_has_the_fifteen_commands() -> None:
     assert [" ".join(words) for words in COMMANDS] == [
         "bill",
         "budgets check",
@@ -316,6 +316,8 @@ def test_the_cli_has_the_thirteen_commands() -> None:
         "export calls",
         "ingest prices",
         "ingest usage",
+        "lake bill",
+        "lake ingest",
         "pull prices",
         "pull usage",
         "reconcile",
@@ -329,7 +331,8 @@ def test_every_command_has_its_help(words: tuple[str, ...]) -> None:
     result = runner.invoke(cli.app, [*words, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"Usage: root {' '.join(words)} [OPTIONS]" in result.stdout
-    assert "--db" in result.stdout  # every command reads or writes the warehouse
+    # every command reads or writes the warehouse, or the lake
+    assert ("--lake" if words[0] == "lake" else "--db") in result.stdout
     assert result.stderr == ""
 
 
@@ -357,7 +360,7 @@ FAILING = {
 }
 
 
-@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("words", [w for w in COMMANDS if w[0] != "lake"], ids=" ".join)
 def test_a_ratecard_error_is_one_line_on_stderr_and_status_2(
     words: tuple[str, ...], tmp_path: Path, samples: Path
 ) -> None:
@@ -372,5 +375,22 @@ def test_a_ratecard_error_is_one_line_on_stderr_and_status_2(
         f"error: {folder}: no warehouse here (a folder). Create one with `ratecard ingest "
         "prices` / `ratecard ingest usage`, `ratecard pull …` or `ratecard demo`, or point --db "
         "(or RATECARD_DB) at an existing warehouse."
+    ]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "words", [("lake", "ingest", str(ROOT / "examples" / "bodies")), ("lake", "bill")], ids=str
+)
+def test_a_lake_that_is_a_file_is_refused_before_spark_starts(
+    words: tuple[str, ...], tmp_path: Path
+) -> None:
+    file = tmp_path / "lake.parquet"
+    file.write_bytes(b"PAR1")
+    result = runner.invoke(cli.app, [*words, "--lake", str(file)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: --lake {file}: a file, not a lake; point --lake at the lake's folder (the "
+        "first `ratecard lake ingest` creates it) or a URI such as s3a://bucket/ratecard"
     ]
     assert result.stdout == ""
