@@ -75,21 +75,6 @@ def test_demo_reruns_over_a_warehouse_of_an_earlier_demo(tmp_path: Path) -> None
     assert code == 2 and f"holds usage from {other.gateway_log}" in output
 
 
-def test_demo_reruns_over_a_warehouse_of_an_earlier_demo(tmp_path: Path) -> None:
-    # demos before this one wrote their samples into the checkout's data/samples/
-    db = tmp_path / "warehouse" / "demo.duckdb"
-    earlier = sample.generate(tmp_path / "checkout" / "data" / "samples", 300)
-    for log in (earlier.gateway_log, earlier.runware_log):
-        assert run("ingest", "usage", str(log), "--db", str(db))[0] == 0
-    code, output = run("demo", "--db", str(db), "--calls", "300", "--no-dashboard")
-    assert code == 0, output
-    # a log of the same name elsewhere is a real warehouse's, and refused
-    other = sample.generate(tmp_path / "elsewhere" / "samples", 300)
-    assert run("ingest", "usage", str(other.gateway_log), "--db", str(db))[0] == 0
-    code, output = run("demo", "--db", str(db), "--calls", "300", "--no-dashboard")
-    assert code == 2 and f"holds usage from {other.gateway_log}" in output
-
-
 def test_ingest_summary_and_export(tmp_path: Path) -> None:
     db = str(blank_warehouse(tmp_path / "w.duckdb"))
     code, output = run("ingest", "prices", str(TEST_SHEETS), "--db", db)
