@@ -48,6 +48,7 @@ test: $(UV) browser java $(FOCUS_VALIDATOR) ## Install the dev tools and run eve
 # Spark, and the documented commands (a process each); the rest run on every core
 SLOW_MARKERS := browser or focus_validator or notebook or benchmark or wheel or spark or docs_commands
 quick: $(UV) ## The suite without the browser, FOCUS validator, notebook, benchmark, wheel, Spark and docs-command tests, on every core
+	$(UV) sync --locked
 	RATECARD_QUICK=1 $(RUN) pytest -q -n auto -m "not ($(SLOW_MARKERS))"
 
 browser: ## Debian's chromium for the browser test, installed if missing (apt-get)

@@ -622,6 +622,18 @@ def run_demo(db: Path, calls: int) -> Summary:
     return result
 
 
+def _budgets_path(path: Path) -> Path:
+    """The budgets file, or a stop saying where budgets come from when the default
+    (data/budgets.yml, relative to the current folder) is not there."""
+    if path == DEFAULT_BUDGETS and not path.is_file():
+        raise RatecardError(
+            f"{path}: no such file (the default budgets file, in the current folder). Pass "
+            f"--budgets FILE or set RATECARD_BUDGETS; the sample budgets the demo uses are "
+            f"{SAMPLE_BUDGETS} (docs/budgets.md describes the file)"
+        )
+    return path
+
+
 @budgets_app.command("check")
 def budgets_check(
     db: DbOption = DEFAULT_DB,
@@ -644,7 +656,7 @@ def budgets_check(
     ] = DEADLINE,
 ) -> None:
     """Spend to date, forecast and state of every budget; exit 1 when one is exceeded."""
-    budgets = load_budgets(budgets_file)
+    budgets = load_budgets(_budgets_path(budgets_file))
     lease = lease_for(notify_deadline, lock_timeout())
     # the checks, the alerts they raise and the claim on their deliveries land together
     with warehouse(db) as con, transaction(con):

@@ -379,3 +379,18 @@ def test_a_lake_that_is_a_file_is_refused_before_spark_starts(
         "first `ratecard lake ingest` creates it) or a URI such as s3a://bucket/ratecard"
     ]
     assert result.stdout == ""
+
+
+def test_budgets_check_without_a_budgets_file_says_where_budgets_come_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an installed ratecard run from a folder without data/budgets.yml
+    monkeypatch.chdir(tmp_path)
+    code, output = run("budgets", "check", "--db", str(tmp_path / "x.duckdb"))
+    assert code == 2, output
+    assert output.startswith(
+        "error: data/budgets.yml: no such file (the default budgets file, in the current "
+        "folder). Pass --budgets FILE or set RATECARD_BUDGETS; the sample budgets the demo uses "
+        f"are {cli.SAMPLE_BUDGETS}"
+    ), output
+    assert Path(str(cli.SAMPLE_BUDGETS)).is_file()
