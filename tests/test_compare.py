@@ -26,14 +26,13 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_browser import wait_served
 from typer.testing import CliRunner
 
 from conftest import TEST_SHEETS, D, blank_warehouse, chat, error, file_of, ingest_records
@@ -796,18 +795,7 @@ def test_compare_and_variants_in_chromium(highspeed_only: str, tmp_path: Path) -
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "server.log"
-            ).read_text()
-            time.sleep(0.3)
+        wait_served(url, server, tmp_path / "server.log")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
