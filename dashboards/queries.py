@@ -70,9 +70,9 @@ class Filters:
 
 ROLLUP_FILTER = """
     ($start IS NULL OR day >= $start) AND ($end IS NULL OR day < $end)
-    AND ($providers IS NULL OR list_contains($providers, provider))
-    AND ($teams IS NULL OR list_contains($teams, team))
-    AND ($projects IS NULL OR list_contains($projects, project))
+    AND in_selection(
+        providers := $providers, teams := $teams, projects := $projects,
+        provider := provider, team := team, project := project)
 """
 
 

@@ -266,11 +266,58 @@ def test_a_call_is_charged_when_priced_and_ok_or_its_failures_are_billed(
     con.close()
 
 
+@pytest.mark.parametrize(
+    ("selection", "kept"),
+    [
+        # (teams, projects, keys, providers, models) -> the rows kept, of
+        # a: team t1, project p1, key k1, provider minimax, model M2 priced as minimax-m2
+        # b: team t2, project p2, key k2, provider reapi, model reapi/m2, unpriced (no canonical)
+        ((None, None, None, None, None), ["a", "b"]),
+        ((["t1"], None, None, None, None), ["a"]),
+        ((["t1", "t2"], ["p2"], None, None, None), ["b"]),
+        ((None, None, ["k2"], None, None), ["b"]),
+        ((None, None, None, ["minimax"], None), ["a"]),
+        ((None, None, None, None, ["minimax-m2"]), ["a"]),  # by the canonical model
+        ((None, None, None, None, ["reapi/m2"]), ["b"]),  # by the wire id
+        ((None, None, None, None, ["other"]), []),
+        (([], None, None, None, None), []),  # an empty list keeps nothing; NULL keeps all
+        ((["t1"], None, None, ["reapi"], None), []),
+    ],
+)
+def test_a_selection_keeps_the_rows_every_list_names(
+    tmp_path: Path, selection: tuple[list[str] | None, ...], kept: list[str]
+) -> None:
+    """in_selection (migration 17): the one filter of reports, budgets, forecasts, compare
+    and the dashboard."""
+    con = connect(tmp_path / "w.duckdb")
+    teams, projects, keys, providers, models = selection
+    rows = con.execute(
+        "SELECT name FROM (VALUES "
+        "('a', 't1', 'p1', 'k1', 'minimax', 'M2', 'minimax-m2'), "
+        "('b', 't2', 'p2', 'k2', 'reapi', 'reapi/m2', NULL)) "
+        "AS v(name, team, project, api_key_id, provider, model, canonical_model) "
+        "WHERE in_selection(teams := $teams::VARCHAR[], projects := $projects::VARCHAR[], "
+        "keys := $keys::VARCHAR[], providers := $providers::VARCHAR[], "
+        "models := $models::VARCHAR[], team := team, project := project, "
+        "api_key_id := api_key_id, provider := provider, model := model, "
+        "canonical_model := canonical_model) ORDER BY name",
+        {
+            "teams": teams,
+            "projects": projects,
+            "keys": keys,
+            "providers": providers,
+            "models": models,
+        },
+    ).fetchall()
+    assert [r[0] for r in rows] == kept
+    con.close()
+
+
 def test_the_hour_bucket_the_token_sums_and_the_charge_rule_are_written_once() -> None:
-    """The SQL of every layer calls utc_hour / utc_hour_us, token_counts and bill_charged;
-    none writes the arithmetic, the list or the rule out again (the migrations define them;
-    price_on_the_grid, in the baseline, asks whether a time is a whole hour, not which hour
-    it is in)."""
+    """The SQL of every layer calls utc_hour / utc_hour_us, token_counts, bill_charged and
+    in_selection; none writes the arithmetic, the list or the rule out again (the migrations
+    define them; price_on_the_grid, in the baseline, asks whether a time is a whole hour,
+    not which hour it is in)."""
     root = Path(__file__).resolve().parent.parent
     files = [
         p
@@ -290,3 +337,4 @@ def test_the_hour_bucket_the_token_sums_and_the_charge_rule_are_written_once() -
         assert not re.search(r"status = 'ok' OR [a-z.]*failed_calls_billed", text), path
         assert not re.search(r"NOT failed OR [a-z.]*failed_calls_billed", text), path
         assert not re.search(r"sum\([a-z_1]*_tokens\)::HUGEINT", text), path
+        assert not re.search(r"IS NULL OR list_contains\(", text), path

@@ -34,7 +34,7 @@ scope AS (
       AND variant = $variant
       AND ($start IS NULL OR hour >= $start)
       AND ($end IS NULL OR hour < $end)
-      AND ($providers IS NULL OR list_contains($providers, provider))
-      AND ($teams IS NULL OR list_contains($teams, team))
-      AND ($projects IS NULL OR list_contains($projects, project))
+      AND in_selection(
+          providers := $providers, teams := $teams, projects := $projects,
+          provider := provider, team := team, project := project)
 )

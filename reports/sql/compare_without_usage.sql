@@ -20,9 +20,9 @@ final AS (
     WHERE c.no_usage_reason IS NOT NULL
       AND ($start IS NULL OR c.ts >= $start)
       AND ($end IS NULL OR c.ts < $end)
-      AND ($providers IS NULL OR list_contains($providers, c.provider))
-      AND ($teams IS NULL OR list_contains($teams, c.team))
-      AND ($projects IS NULL OR list_contains($projects, c.project))
+      AND in_selection(
+          providers := $providers, teams := $teams, projects := $projects,
+          provider := c.provider, team := c.team, project := c.project)
 )
 
 SELECT calls FROM final

@@ -6,8 +6,8 @@
 -- Whole UTC hours before $hours_end come from hourly_spend (each lies within one local day
 -- when the zone's offset is a whole number of hours; forecast.py only sets $hours_end past
 -- $history_start then), the rest from the calls themselves. $hours_end is past $as_of when
--- no call is at or after $as_of: then the calls are not read at all. Each list parameter
--- ($teams, …) is NULL for all, else the values to keep.
+-- no call is at or after $as_of: then the calls are not read at all. The list parameters
+-- ($teams, …) are a selection (in_selection, warehouse/schema.sql).
 WITH
 
 from_hours AS (
@@ -20,12 +20,11 @@ from_hours AS (
             AS other_currency_calls
     FROM hourly_spend AS h
     WHERE h.hour >= $history_start AND h.hour < $hours_end
-      AND ($teams IS NULL OR list_contains($teams, h.team))
-      AND ($projects IS NULL OR list_contains($projects, h.project))
-      AND ($keys IS NULL OR list_contains($keys, h.api_key_id))
-      AND ($providers IS NULL OR list_contains($providers, h.provider))
-      AND ($models IS NULL OR list_contains($models, h.model)
-           OR list_contains($models, h.canonical_model))
+      AND in_selection(
+          teams := $teams, projects := $projects, keys := $keys, providers := $providers,
+          models := $models, team := h.team, project := h.project,
+          api_key_id := h.api_key_id, provider := h.provider, model := h.model,
+          canonical_model := h.canonical_model)
     GROUP BY 1, 2
 ),
 
@@ -39,12 +38,11 @@ from_calls AS (
     FROM calls_costed AS c  -- each call with its bill (warehouse/schema.sql)
     WHERE c.billed AND $hours_end < $as_of
       AND c.ts >= greatest($history_start, $hours_end) AND c.ts < $as_of
-      AND ($teams IS NULL OR list_contains($teams, c.team))
-      AND ($projects IS NULL OR list_contains($projects, c.project))
-      AND ($keys IS NULL OR list_contains($keys, c.api_key_id))
-      AND ($providers IS NULL OR list_contains($providers, c.provider))
-      AND ($models IS NULL OR list_contains($models, c.model)
-           OR list_contains($models, c.canonical_model))
+      AND in_selection(
+          teams := $teams, projects := $projects, keys := $keys, providers := $providers,
+          models := $models, team := c.team, project := c.project,
+          api_key_id := c.api_key_id, provider := c.provider, model := c.model,
+          canonical_model := c.canonical_model)
     GROUP BY 1, 2
 ),
 
