@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -154,76 +154,135 @@ def _forecast_episode(con: duckdb.DuckDBPyConnection, status: BudgetStatus) -> i
 
 
 MIN_CALLS_FOR_SPIKE = 50
-UNPRICED_LOOKBACK_DAYS = 31
-"""How many complete UTC days before the judged instant the unpriced-calls alert looks back
-over: a month of missed cron runs or late ingests, across a month boundary."""
+HYGIENE_LOOKBACK_DAYS = 31
+"""How many complete UTC days before the judged instant the hygiene alerts (calls without a
+price, failure spikes) look back over: a month of missed cron runs or late ingests, across a
+month boundary."""
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call{'' if n == 1 else 's'}"
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> set[str]:
+    """The alert keys among ``keys`` already recorded (sent, or covered by one that was)."""
+    if not keys:
+        return set()
+    rows = con.execute(
+        "SELECT alert_key FROM alerts WHERE list_contains($keys, alert_key)", {"keys": list(keys)}
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _one_message_for_the_new(
+    con: duckdb.DuckDBPyConnection, alerts: list[Alert], earlier: Callable[[list[Alert]], str]
+) -> list[Alert]:
+    """``alerts`` (one per day, oldest first) with every day not recorded before but the
+    newest recorded as covered, and the newest saying the others (``earlier``): a first run
+    over a month of history, or a run after a week of missed ones, sends one message, and
+    every day is still recorded once, so none is sent later."""
+    seen = _recorded(con, [a.key for a in alerts])
+    new = [a for a in alerts if a.key not in seen]
+    if len(new) < 2:
+        return alerts
+    newest = new[-1]
+    covered = {a.key for a in new[:-1]}
+    summary = replace(
+        newest,
+        message=f"{newest.message} {earlier(new[:-1])}",
+        payload={**newest.payload, "earlier_days": [a.payload for a in new[:-1]]},
+    )
+    return [
+        summary if a.key == newest.key else replace(a, covered=True) if a.key in covered else a
+        for a in alerts
+    ]
 
 
 def hygiene_alerts(
     con: duckdb.DuckDBPyConnection, as_of: datetime, channels: Sequence[Channel]
 ) -> list[Alert]:
-    """Alerts about the data and the providers rather than a budget: one per UTC day with
-    calls that found no price, for every complete day of the
-    :data:`UNPRICED_LOOKBACK_DAYS` before ``as_of`` (so a missed run or a late ingest still
-    raises it; :func:`record` sends each day's once); and, for the last complete UTC day, a
-    provider whose failure rate jumped (above both twice and 5 points over its median daily
-    rate of the 28 days before, on at least 50 calls)."""
+    """Alerts about the data and the providers rather than a budget, for every complete UTC
+    day of the :data:`HYGIENE_LOOKBACK_DAYS` before ``as_of`` (so a missed run or a late
+    ingest still raises them): one per day with calls that found no price, and one per
+    provider and day whose failure rate jumped (above both twice and 5 points over its median
+    daily rate of the 28 days before, on at least 50 calls). :func:`record` records each
+    once; of those not recorded before, only the newest of a kind (per provider, for spikes)
+    is sent, naming the earlier days, which are recorded as covered."""
     day = as_of.date() - timedelta(days=1)
-    alerts = []
+    first = day - timedelta(days=HYGIENE_LOOKBACK_DAYS - 1)
     unpriced = con.execute(
         "SELECT day, provider, model, sum(unpriced_calls) FROM daily_rollup "
         "WHERE day BETWEEN $first AND $day AND unpriced_calls > 0 "
         "GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3",
-        {"first": day - timedelta(days=UNPRICED_LOOKBACK_DAYS - 1), "day": day},
+        {"first": first, "day": day},
     ).fetchall()
+    unpriced_alerts = []
     for unpriced_day in sorted({row[0] for row in unpriced}):
-        models = [(p, m, n) for d, p, m, n in unpriced if d == unpriced_day]
-        listing = ", ".join(f"{p}/{m}: {n}" for p, m, n in models)
-        total = sum(int(n) for _, _, n in models)
-        alerts.append(
+        models = [(p, m, int(n)) for d, p, m, n in unpriced if d == unpriced_day]
+        listing = ", ".join(f"{p}/{m}: {n:,}" for p, m, n in models)
+        total = sum(n for _, _, n in models)
+        unpriced_alerts.append(
             Alert(
                 f"unpriced|{unpriced_day}",
                 "unpriced",
                 None,
-                f"{total} calls on {unpriced_day} have no price (cost unknown, not counted): "
-                f"{listing}. Add the models to a price sheet, then `ratecard bill --rebill`.",
+                f"{_calls(total)} on {unpriced_day} {'has' if total == 1 else 'have'} no "
+                f"price (cost unknown, not counted): {listing}. Add the models to a price "
+                "sheet, then `ratecard bill --rebill`.",
                 {
                     "day": unpriced_day.isoformat(),
                     "calls": total,
-                    "models": [{"provider": p, "model": m, "calls": int(n)} for p, m, n in models],
+                    "models": [{"provider": p, "model": m, "calls": n} for p, m, n in models],
                 },
                 tuple(channels),
             )
         )
+    alerts = _one_message_for_the_new(
+        con,
+        unpriced_alerts,
+        lambda rest: (
+            "Earlier days not alerted before: "
+            + "; ".join(f"{a.payload['day']} ({_calls(a.payload['calls'])})" for a in rest)
+            + "."
+        ),
+    )
+    # each day's rate against the median daily rate of the 28 days before it (days with calls)
     rows = con.execute(
         """
         WITH per_day AS (
             SELECT provider, day, sum(calls) AS calls, sum(failed_calls) AS failed
-            FROM daily_rollup WHERE day BETWEEN $day - 28 AND $day GROUP BY ALL
+            FROM daily_rollup WHERE day BETWEEN $first - 28 AND $day GROUP BY ALL
+        ),
+        judged AS (
+            SELECT provider, day, calls, failed::DOUBLE / calls AS rate,
+                   median(failed::DOUBLE / calls) OVER (
+                       PARTITION BY provider ORDER BY day
+                       RANGE BETWEEN INTERVAL 28 DAY PRECEDING AND INTERVAL 1 DAY PRECEDING
+                   ) AS baseline
+            FROM per_day
         )
-        SELECT provider,
-               any_value(calls) FILTER (WHERE day = $day) AS calls,
-               any_value(failed::DOUBLE / calls) FILTER (WHERE day = $day) AS rate,
-               median(failed::DOUBLE / calls) FILTER (WHERE day < $day) AS baseline
-        FROM per_day GROUP BY provider ORDER BY provider
+        SELECT provider, day, calls, rate, baseline FROM judged
+        WHERE day >= $first ORDER BY provider, day
         """,
-        {"day": day},
+        {"first": first, "day": day},
     ).fetchall()
-    for provider, calls, rate, baseline in rows:
+    spikes: dict[str, list[Alert]] = {}
+    for provider, spike_day, calls, rate, baseline in rows:
         # rates are ratios of counts, not money: floats are fine here
-        if calls is None or calls < MIN_CALLS_FOR_SPIKE or baseline is None or rate is None:
+        if calls < MIN_CALLS_FOR_SPIKE or baseline is None:
             continue
         if rate > max(2 * baseline, baseline + 0.05):
-            alerts.append(
+            spikes.setdefault(provider, []).append(
                 Alert(
-                    f"failure_spike|{provider}|{day}",
+                    f"failure_spike|{provider}|{spike_day}",
                     "failure_spike",
                     None,
-                    f"{provider}: {rate:.1%} of {calls} calls failed on {day}, against a typical "
-                    f"{baseline:.1%}. Failed calls are free, but check the gateway's status.",
+                    f"{provider}: {rate:.1%} of {_calls(int(calls))} failed on {spike_day}, "
+                    f"against a typical {baseline:.1%}. Failed calls are free, but check the "
+                    "gateway's status.",
                     {
                         "provider": provider,
-                        "day": day.isoformat(),
+                        "day": spike_day.isoformat(),
                         "calls": int(calls),
                         "failure_rate": round(rate, 4),
                         "baseline": round(baseline, 4),
@@ -231,6 +290,16 @@ def hygiene_alerts(
                     tuple(channels),
                 )
             )
+    for provider_spikes in spikes.values():
+        alerts += _one_message_for_the_new(
+            con,
+            provider_spikes,
+            lambda rest: (
+                "It also spiked on "
+                + ", ".join(f"{a.payload['day']} ({a.payload['failure_rate']:.1%})" for a in rest)
+                + "."
+            ),
+        )
     return alerts
 
 

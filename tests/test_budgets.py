@@ -461,11 +461,79 @@ def test_unpriced_alerts_cover_every_day_not_yet_alerted(
         ("unpriced|2026-11-19", 1),
         ("unpriced|2026-11-20", 3),
     ]
-    assert alerts[2].message.startswith("3 calls on 2026-11-20 have no price")
-    assert [a.key for a in record(priced, alerts)] == [a.key for a in alerts]
+    # one message for the three days none of which was alerted before: the newest's, naming
+    # the others, which are recorded as covered
+    assert [a.covered for a in alerts] == [True, True, False]
+    assert alerts[2].message == (
+        "3 calls on 2026-11-20 have no price (cost unknown, not counted): runapi/MiniMax-M1: "
+        "3. Add the models to a price sheet, then `ratecard bill --rebill`. Earlier days not "
+        "alerted before: 2026-11-18 (2 calls); 2026-11-19 (1 call)."
+    )
+    assert [d["day"] for d in alerts[2].payload["earlier_days"]] == ["2026-11-18", "2026-11-19"]
+    assert [a.key for a in record(priced, alerts)] == ["unpriced|2026-11-20"]
     # the next run finds the same days already alerted: nothing is sent twice
     again = hygiene_alerts(priced, datetime(2026, 11, 25, 8, tzinfo=UTC), [])
     assert len(again) == 3 and record(priced, again) == []
+    assert not any(a.covered for a in again)  # all recorded: nothing to merge
+    # a late ingest adds one call on 21 Nov: that day alone, in the singular
+    ingest_records(
+        priced,
+        tmp_path,
+        [
+            {
+                "call_id": "late",
+                "ts": "2026-11-21T09:00:00Z",
+                "provider": "runapi",
+                "model": "MiniMax-M1",
+                "status": "ok",
+                "input_tokens": 1,
+                "output_tokens": 1,
+            }
+        ],
+        fmt=UsageFormat.FLAT_JSONL,
+    )
+    late = record(priced, hygiene_alerts(priced, datetime(2026, 11, 26, 8, tzinfo=UTC), []))
+    assert [a.message for a in late] == [
+        "1 call on 2026-11-21 has no price (cost unknown, not counted): runapi/MiniMax-M1: 1. "
+        "Add the models to a price sheet, then `ratecard bill --rebill`."
+    ]
+
+
+def test_a_failure_spike_on_a_day_no_run_judged_is_still_alerted(
+    priced: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # 100 calls a day at reapi, 2 failed, for 40 days; 30 failed on 20 Oct and 25 on 25 Oct,
+    # and no run judged either day: the run of 1 Nov finds both
+    records: list[dict[str, Any] | str] = []
+    bad = {date(2026, 10, 20): 30, date(2026, 10, 25): 25}
+    for n in range(40):
+        day = date(2026, 9, 22) + timedelta(days=n)
+        failed = bad.get(day, 2)
+        records += [
+            {
+                "call_id": f"r{n}-{i}",
+                "ts": f"{day}T10:00:00Z",
+                "provider": "reapi",
+                "model": "minimax/minimax-m3",
+                "status": "failed" if i < failed else "ok",
+                "input_tokens": 10,
+                "output_tokens": 1,
+            }
+            for i in range(100)
+        ]
+    ingest_records(priced, tmp_path, records, fmt=UsageFormat.FLAT_JSONL)
+    alerts = hygiene_alerts(priced, datetime(2026, 11, 1, 8, tzinfo=UTC), [])
+    assert [(a.key, a.covered) for a in alerts] == [
+        ("failure_spike|reapi|2026-10-20", True),
+        ("failure_spike|reapi|2026-10-25", False),
+    ]
+    # 25 Oct's baseline: the median of the 28 days before, 2 % (20 Oct's 30 % is one of them)
+    assert alerts[1].message == (
+        "reapi: 25.0% of 100 calls failed on 2026-10-25, against a typical 2.0%. Failed calls "
+        "are free, but check the gateway's status. It also spiked on 2026-10-20 (30.0%)."
+    )
+    assert [a.key for a in record(priced, alerts)] == ["failure_spike|reapi|2026-10-25"]
+    assert record(priced, hygiene_alerts(priced, datetime(2026, 11, 2, 8, tzinfo=UTC), [])) == []
 
 
 def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
