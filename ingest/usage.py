@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.csv_lines import RecordLines, physical_lines, record_lines
 from ingest.formats import (
     FLAT_COLUMNS,
     FormatSpec,
@@ -307,6 +308,7 @@ def _stage(
             # there is nothing to shift (ADR 0010)
             if fetch_value(con, "SELECT count(*) FROM ingest_scratch.staged WHERE source_item > 0"):
                 con.execute(sql_file("ingest", "shift_after_extra_calls"))
+        breaks = None if layout is None else _csv_record_lines(con, path)
         if fetch_value(con, "SELECT count(*) FROM ingest_rejects"):
             con.execute(sql_file("ingest", "renumber_after_rejects"), {"header": spec.header_lines})
             con.execute(
@@ -320,11 +322,49 @@ def _stage(
                     "width": None if layout is None else len(layout.columns),
                 },
             )
+        if breaks is not None and breaks.shifts:
+            con.execute(
+                sql_file("ingest", "shift_after_line_breaks"),
+                {
+                    "records": [r for r, _ in breaks.shifts],
+                    "extras": [e for _, e in breaks.shifts],
+                },
+            )
         con.execute("DELETE FROM ingest_scratch.staged WHERE blank")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _csv_record_lines(con: duckdb.DuckDBPyConnection, path: Path) -> RecordLines | None:
+    """Where a CSV file's records start, when the file has more lines than records (a blank
+    line, a quoted cell with a line break: ingest/csv_lines.py), with the reader's rejected
+    lines renumbered as records, as renumber_after_rejects.sql counts them; None when every
+    record is on its own line."""
+    # the byte a rejected line is at: the reader's position, past the blank lines it takes
+    # into the line's text
+    rejects = dict(
+        con.execute(
+            "SELECT DISTINCT line_byte_position, line_byte_position + length(csv_line) "
+            "- length(ltrim(csv_line, chr(10))) FROM ingest_rejects"
+        ).fetchall()
+    )
+    staged = fetch_value(con, "SELECT count(*) FROM ingest_scratch.staged")
+    if physical_lines(path) == staged + len(rejects) + 1:  # + 1: the header
+        return None
+    found = record_lines(path, rejects.values())
+    if found.rejected:
+        con.execute(
+            "UPDATE ingest_rejects AS r SET line = n.record "
+            "FROM (SELECT unnest($bytes) AS byte, unnest($records) AS record) AS n "
+            "WHERE r.line_byte_position = n.byte",
+            {
+                "bytes": list(rejects),
+                "records": [found.rejected[at] for at in rejects.values()],
+            },
+        )
+    return found
 
 
 CALL_CONTENT = (

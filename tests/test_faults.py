@@ -322,6 +322,53 @@ def test_an_unclosed_quote_in_a_csv_costs_only_its_own_line(db: str, tmp_path: P
     con.close()
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["csv", "csv.gz"])
+@pytest.mark.parametrize("unclosed", [False, True], ids=["read", "repaired"])
+def test_csv_records_keep_the_lines_they_start_on(
+    db: str, tmp_path: Path, packed: bool, unclosed: bool
+) -> None:
+    """DuckDB's CSV reader numbers rows: a blank line, or a quoted cell holding line breaks,
+    made every later record's line too low. Each record here is quarantined or loaded at the
+    line an editor shows it on, read as it is or from the repaired copy an unclosed quote
+    sends the file to, plain or compressed."""
+    good = "{},2026-10-01T10:00:00Z,reapi,minimax/minimax-m3,1000,0,{}"
+    lines = [
+        "call_id,ts,provider,model,input_tokens,output_tokens,team",  # 1
+        good.format("g1", "search"),  # 2
+        "",  # 3: blank, no record
+        good.format("g2", '"two'),  # 4
+        'lines"',  # 5: g2's cell goes on
+        "bad,row",  # 6: too few cells
+        good.format("g3", '"three'),  # 7
+        "",  # 8: inside g3's quoted cell
+        'lines"',  # 9
+        good.format("neg", "x").replace(",1000,", ",-5,"),  # 10: quarantined by its check
+        "",  # 11
+        "",  # 12
+        (good.format("open", '"search') if unclosed else good.format("g4", "search")),  # 13
+        good.format("g5", "search"),  # 14
+    ]
+    data = ("\n".join(lines) + "\n\n").encode()
+    path = tmp_path / f"breaks.csv{'.gz' if packed else ''}"
+    path.write_bytes(gzip.compress(data) if packed else data)
+    code, output = run("ingest", "usage", str(path), "--db", db)
+    assert code == 1, output
+    con = connect(db, read_only=True)
+    assert rows(con, "SELECT call_id, source_line FROM calls ORDER BY source_line") == [
+        ("g1", 2),
+        ("g2", 4),
+        ("g3", 7),
+        *([] if unclosed else [("g4", 13)]),
+        ("g5", 14),
+    ]
+    assert rows(con, "SELECT source_line, reason FROM quarantine ORDER BY 1") == [
+        (6, "fewer cells than the header has columns"),
+        (10, "input tokens are negative: -5"),
+        *([(13, UNCLOSED)] if unclosed else []),
+    ]
+    con.close()
+
+
 def test_deep_nesting_in_the_first_lines_is_quarantined_not_a_traceback(
     db: str, tmp_path: Path
 ) -> None:

@@ -300,3 +300,63 @@ def _truncated(data: bytes) -> bool:
     inflater = zlib.decompressobj(wbits=31)
     inflater.decompress(data)
     return not inflater.eof
+
+
+@st.composite
+def csv_with_breaks(draw: st.DrawFn) -> tuple[bytes, dict[str, int], dict[int, str]]:
+    """A flat CSV whose records are spread over lines: blank lines between them, quoted
+    cells holding line breaks (blank lines inside too), rows with too few cells and rows
+    whose check fails; with the line each loaded call and each quarantined record starts
+    on, counted as the file is written (the oracle)."""
+    lines = ["call_id,ts,provider,model,input_tokens,output_tokens,team"]
+    loaded: dict[str, int] = {}
+    quarantined: dict[int, str] = {}
+    for n in range(draw(st.integers(min_value=1, max_value=10))):
+        lines += [""] * draw(st.integers(min_value=0, max_value=2))
+        at = len(lines) + 1
+        kind = draw(st.sampled_from(["ok", "broken", "few cells", "negative"]))
+        team = "search"
+        if kind == "broken":
+            team = (
+                '"'
+                + "\n".join(
+                    draw(st.lists(st.sampled_from(["a", "", "b c"]), min_size=2, max_size=4))
+                )
+                + '"'
+            )
+        if kind == "few cells":
+            lines.append(f"c{n},2026-10-01T10:00:00Z")
+            quarantined[at] = "fewer cells than the header has columns"
+            continue
+        tokens = "-5" if kind == "negative" else "1000"
+        lines += f"c{n},2026-10-01T10:00:00Z,reapi,minimax/minimax-m3,{tokens},0,{team}".split("\n")
+        if kind == "negative":
+            quarantined[at] = "input tokens are negative: -5"
+        else:
+            loaded[f"c{n}"] = at
+    lines += [""] * draw(st.integers(min_value=0, max_value=2))
+    return "\n".join(lines).encode() + b"\n", loaded, quarantined
+
+
+@settings(
+    max_examples=60 // SHARE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(case=csv_with_breaks(), packed=st.booleans())
+def test_csv_records_are_numbered_by_the_line_they_start_on(
+    priced: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    case: tuple[bytes, dict[str, int], dict[int, str]],
+    packed: bool,
+) -> None:
+    data, loaded, quarantined = case
+    path = tmp_path / f"breaks-{next(NAMES)}.csv{'.gz' if packed else ''}"
+    path.write_bytes(gzip.compress(data) if packed else data)
+    priced.execute("DELETE FROM calls; DELETE FROM quarantine")
+    load = ingest_usage(priced, path, fmt=UsageFormat.FLAT_CSV)
+    assert load.records_read == len(loaded) + len(quarantined)
+    got = priced.execute("SELECT call_id, source_line FROM calls").fetchall()
+    assert dict(got) == loaded, data
+    got = priced.execute("SELECT source_line, reason FROM quarantine").fetchall()
+    assert dict(got) == quarantined, data

@@ -10,8 +10,9 @@
 WITH
 
 rejected AS (  -- one row per error, and a line can have several
+    -- the CSV reader takes the blank lines before a line it rejects into its text
     SELECT line, min(error_type) AS error_type, min(error_message) AS error_message,
-           any_value(csv_line) AS csv_line
+           ltrim(any_value(csv_line), chr(10)) AS csv_line
     FROM ingest_rejects
     GROUP BY line
 ),
