@@ -10,6 +10,13 @@ key of the prices that could bill its partition (lake/sql/price_keys.sql): witho
 ``rebill`` only calls without a bill are billed (a new day of logs adds files to its
 partitions); with it, every partition whose key changed since it was billed, and only
 those, is billed again and replaced.
+
+With the bills, each billed partition gets the rollups the embedded engine keeps (daily
+rollup, hourly spend, repricing hours: :func:`rollup_sql`), from the same calls priced per
+UTC hour by pricing/sql's hour_units and rollup queries, transpiled; a rebilled partition's
+rollups are replaced with its bills, and new calls add their rows beside the old ones
+(partial sums per batch, as in the warehouse). Token sums are DECIMAL(38, 0) (DuckDB's
+HUGEINT), amounts DECIMAL(38, 15), counts BIGINT.
 """
 
 from __future__ import annotations

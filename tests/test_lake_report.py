@@ -7,6 +7,7 @@ Parquet, its FOCUS rows, and the dashboard's pages over a lake in a real browser
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -290,3 +291,57 @@ def test_the_dashboard_over_a_lake_renders_every_page_in_chromium(
     assert "conflict" in texts["quality"] and "later.jsonl" in texts["quality"]
     assert "No priced minimax-m3 calls" not in texts["compare"]
     assert "company" in texts["budgets"]
+
+
+def test_a_rebill_rebuilds_the_rollups_of_the_partitions_it_bills(
+    spark: Any, parity: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """On copies of the lake and the warehouse: reapi's price from 2026-10-15 on gets a
+    lower input rate; after `lake bill --rebill` and the embedded rebill, the rollups agree
+    again, only reapi's partitions were rewritten, and the report lines are the embedded's."""
+    from ingest.prices import load_prices
+    from pricing.engine import rebill
+
+    lake_before, db_before = parity
+    lake, db = tmp_path / "lake", tmp_path / "embedded.duckdb"
+    shutil.copytree(lake_before, lake)
+    shutil.copy(db_before, db)
+    sheet = (PRICE_SHEETS / "reapi.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "reapi.yml"
+    changed.write_text(sheet.replace("input: 0.27", "input: 0.25"), encoding="utf-8")
+
+    def files(name: str) -> dict[str, set[str]]:
+        return {
+            f.relative_to(lake / name).as_posix(): {p.name for p in f.glob("*.parquet")}
+            for f in (lake / name).glob("provider=*/month=*")
+        }
+
+    before = {name: files(name) for name in ("rollups", "hourly_spend", "reprice_hours")}
+    load_sheets(spark, str(lake), [changed])
+    assert bill(spark, str(lake), rebill=True).partitions == 3
+    for name, old in before.items():
+        new = files(name)
+        assert {p for p in new if new[p] != old[p]} == {
+            f"provider=reapi/month=2026-{m}" for m in ("10", "11", "12")
+        }, name
+    con = connect(db)
+    load_prices(con, [changed])
+    rebill(con)
+    for table, name, keys, sums in (
+        ("daily_rollup", "rollups", DAY_KEYS, DAY_SUMS),
+        ("hourly_spend", "hourly_spend", HOUR_KEYS, HOUR_SUMS),
+        ("reprice_hours", "reprice_hours", REPRICE_KEYS, REPRICE_SUMS),
+    ):
+        assert _summed(con, _lake_table(lake, name), keys, sums) == _summed(
+            con, table, keys, sums
+        ), name
+    # h2 (2026-10-20) at the new rate: 800 x 0.25 + 200 x 0.054 + 100 x 1.10, per 1M
+    h2 = con.execute(
+        f"SELECT sum(total_cost) FROM {_lake_table(lake, 'rollups')} "
+        "WHERE provider = 'reapi' AND team = 'search' AND day = '2026-10-20'"
+    ).fetchall()
+    assert h2 == [(Decimal("0.0003208"),)]
+    con.close()
+    mine, _ = _report(tmp_path, ["lake", "report", "--lake", str(lake)], "lake.csv", "csv")
+    theirs, _ = _report(tmp_path, ["report", "--db", str(db)], "embedded.csv", "csv")
+    assert _csv_rows(mine) == _csv_rows(theirs)
