@@ -785,15 +785,18 @@ def dashboard(
         with tempfile.TemporaryDirectory(prefix="ratecard-lake-") as tmp:
             render.note("reading the lake …")
             catalog = lake_catalog(lake, Path(tmp) / "lake.duckdb")
-            run_dashboard(catalog, port, budgets_file)
+            run_dashboard(catalog, port, budgets_file, lake=lake)
         return
     with warehouse(db, read_only=True):
         pass  # refuse a missing or out-of-date warehouse here, with a clear message
     run_dashboard(db, port, budgets_file)
 
 
-def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> None:
-    """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
+def run_dashboard(
+    db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS, *, lake: str | None = None
+) -> None:
+    """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it; ``lake``:
+    the lake whose catalog ``db`` is, named in the sidebar instead of the file."""
     _check_port(port)
     render.out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
     # Streamlit runs a script file: the installed package's own, found like every shipped file
@@ -823,6 +826,9 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
             "RATECARD_DB": str(db.resolve()),
             "RATECARD_BUDGETS": str(budgets_file.resolve()),
         }
+        env.pop("RATECARD_DASHBOARD_LAKE", None)
+        if lake is not None:
+            env["RATECARD_DASHBOARD_LAKE"] = lake
         code = serve(command, env)
     if code:
         raise RatecardError(f"the dashboard stopped with exit status {code} (see above)")

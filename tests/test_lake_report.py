@@ -291,6 +291,7 @@ def test_the_dashboard_over_a_lake_renders_every_page_in_chromium(
     assert "conflict" in texts["quality"] and "later.jsonl" in texts["quality"]
     assert "No priced minimax-m3 calls" not in texts["compare"]
     assert "company" in texts["budgets"]
+    assert f"Lake: {lake}" in " ".join(texts["overview"].split())  # not the catalog's file
 
 
 def test_a_rebill_rebuilds_the_rollups_of_the_partitions_it_bills(
