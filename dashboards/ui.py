@@ -79,7 +79,9 @@ def sidebar(db: str) -> queries.Filters | None:
     projects = st.sidebar.multiselect(
         "Projects", options.projects, key="projects", placeholder="All projects"
     )
-    st.sidebar.caption(f"Warehouse: `{db}`  \nData from {options.first_day} to {options.last_day}.")
+    lake = os.environ.get("RATECARD_DASHBOARD_LAKE")  # `ratecard dashboard --lake` sets it
+    source = f"Lake: `{lake}`" if lake else f"Warehouse: `{db}`"
+    st.sidebar.caption(f"{source}  \nData from {options.first_day} to {options.last_day}.")
     return queries.Filters(start, end, tuple(providers), tuple(teams), tuple(projects))
 
 

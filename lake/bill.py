@@ -10,6 +10,13 @@ key of the prices that could bill its partition (lake/sql/price_keys.sql): witho
 ``rebill`` only calls without a bill are billed (a new day of logs adds files to its
 partitions); with it, every partition whose key changed since it was billed, and only
 those, is billed again and replaced.
+
+With the bills, each billed partition gets the rollups the embedded engine keeps (daily
+rollup, hourly spend, repricing hours: :func:`rollup_sql`), from the same calls priced per
+UTC hour by pricing/sql's hour_units and rollup queries, transpiled; a rebilled partition's
+rollups are replaced with its bills, and new calls add their rows beside the old ones
+(partial sums per batch, as in the warehouse). Token sums are DECIMAL(38, 0) (DuckDB's
+HUGEINT), amounts DECIMAL(38, 15), counts BIGINT.
 """
 
 from __future__ import annotations
@@ -66,16 +73,48 @@ _NO_KNOWN_POINTS = "SELECT CAST(NULL AS INTEGER) AS point_id, point FROM rate_po
 fields and amounts, not a number in a bill_points table, so no rate has a point_id."""
 
 
-@cache
-def billing_sql() -> str:
-    """The per-call billing query as Spark SQL (module docstring)."""
-    names = ("points", "scope", "call_units", "costed")
-    fragments = [sql_file("pricing", name) for name in names]
-    tree = spark_tree("WITH " + ",\n".join(fragments) + "\n" + sql_file("lake", "bills"))
+def _transpiled(query: str) -> str:
+    """The billing query (pricing/sql's fragments and ``query``) as Spark SQL, the lake's
+    calls without bill_points numbers (``_NO_KNOWN_POINTS``)."""
+    tree = spark_tree(query)
     for cte in tree.find_all(exp.CTE):
         if cte.alias == "known_points":
             cte.set("this", spark_tree(_NO_KNOWN_POINTS))
     return tree.sql(dialect="spark", comments=False)
+
+
+def _fragments(*names: str) -> str:
+    return "WITH " + ",\n".join(sql_file("pricing", name) for name in names) + "\n"
+
+
+@cache
+def billing_sql() -> str:
+    """The per-call billing query as Spark SQL (module docstring)."""
+    return _transpiled(
+        _fragments("points", "scope", "call_units", "costed") + sql_file("lake", "bills")
+    )
+
+
+@cache
+def rollup_sql() -> dict[str, str]:
+    """The rollup queries as Spark SQL: ``billed_hours``, the calls priced per UTC hour,
+    attribution and price point (pricing/sql's hour_units and rollup, as the embedded
+    engine bills the hours), and the rollup tables' rows summed from it (rollup_days.sql
+    for ``rollups``, rollup_hours.sql for ``hourly_spend``, rollup_reprice.sql for
+    ``reprice_hours``, which the Compare page prices at other providers), each with its
+    partition."""
+    hours = _transpiled(
+        _fragments("points", "scope", "hour_units", "costed") + sql_file("pricing", "rollup")
+    )
+    days = to_spark(sql_file("pricing", "rollup_days"))
+    spend = to_spark(sql_file("pricing", "rollup_hours"))
+    repricing = to_spark(sql_file("pricing", "rollup_reprice"))
+    return {
+        "billed_hours": hours,
+        "rollups": f"SELECT *, date_format(day, 'yyyy-MM') AS month FROM ({days})",  # noqa: S608
+        "hourly_spend": f"SELECT *, date_format(hour, 'yyyy-MM') AS month FROM ({spend})",  # noqa: S608
+        "reprice_hours": f"SELECT *, date_format(hour, 'yyyy-MM') AS month FROM ({repricing})",  # noqa: S608
+    }
 
 
 def _views(spark: SparkSession, files: LakeFiles) -> DataFrame:
@@ -125,16 +164,23 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
     else:
         scope = calls
     scope.createOrReplaceTempView("calls")
-    run = f"{files.root}/_staging/bills"
-    files.delete(run)
-    billed = spark.sql(billing_sql(), args={"first_batch": 0, "last_batch": 2**62}).join(
-        keys, partition
-    )
+    staging = f"{files.root}/_staging"
+    for name in _WRITTEN:
+        files.delete(f"{staging}/{name}")
+    run = f"{staging}/bills"
+    span = {"first_batch": 0, "last_batch": 2**62}
+    billed = spark.sql(billing_sql(), args=span).join(keys, partition)
     billed.write.partitionBy(*partition).parquet(run)
     stale = 0 if rebill else stale_parts.count()
     if not files.data_files(run):  # nothing to bill: Spark wrote no file
         files.delete(run)
         return LakeBill(0, 0, 0, stale)
+    queries = rollup_sql()
+    hours = spark.sql(queries["billed_hours"], args=span).cache()
+    hours.createOrReplaceTempView("billed_hours")
+    for name in ROLLUPS:
+        spark.sql(queries[name]).write.partitionBy(*partition).parquet(f"{staging}/{name}")
+    hours.unpersist()
     written = spark.read.parquet(run)
     counts = written.agg(
         F.count("*").alias("calls"),
@@ -142,16 +188,30 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
         F.countDistinct(*partition).alias("partitions"),
     ).collect()[0]
     if rebill and bills is not None:
-        # the rebilled partitions are replaced whole; a partition that only got new calls
-        # keeps the bills it had
+        # the rebilled partitions are replaced whole, bills and rollups; a partition that
+        # only got new calls keeps what it had and gets the new calls' rows beside
         replaced = {(str(r.provider), str(r.month)) for r in stale_parts.collect()}
-        for name in files.data_files(run):
-            relative = name[len(files.qualified(run)) :].lstrip("/")
-            folder_parts = relative.split("/")[:-1]
-            values = tuple(unquote(p.split("=", 1)[1]) for p in folder_parts)
+        for folder in _partition_folders(files, run):
+            values = tuple(unquote(p.split("=", 1)[1]) for p in folder.split("/"))
             if len(values) == 2 and (values[0], values[1]) in replaced:
-                files.delete(f"{bills_folder}/{'/'.join(folder_parts)}")
-                replaced.discard((values[0], values[1]))
-    files.move_into(run, bills_folder)
-    files.delete(run)
+                for name in _WRITTEN:
+                    files.delete(f"{layout.table(files.root, name)}/{folder}")
+    for name in _WRITTEN:
+        files.move_into(f"{staging}/{name}", layout.table(files.root, name))
+        files.delete(f"{staging}/{name}")
     return LakeBill(int(counts.calls), int(counts.unpriced), int(counts.partitions), stale)
+
+
+ROLLUPS = ("rollups", "hourly_spend", "reprice_hours")
+"""The lake's rollup tables, written with the bills of their partitions (rollup_sql)."""
+
+_WRITTEN = ("bills", *ROLLUPS)
+"""What a bill run writes, in the order its files are moved into place."""
+
+
+def _partition_folders(files: LakeFiles, folder: str) -> set[str]:
+    """The ``provider=…/month=…`` folders under ``folder`` that hold data files."""
+    root = files.qualified(folder)
+    return {
+        "/".join(name[len(root) :].lstrip("/").split("/")[:-1]) for name in files.data_files(folder)
+    }

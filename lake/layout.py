@@ -6,6 +6,11 @@
 ``<lake>/price_points/``, ``model_aliases/``   the prices bills are made from
 ``<lake>/bills/provider=…/month=YYYY-MM/``     each call's bill, amounts included
 ``<lake>/rollups/provider=…/month=YYYY-MM/``   the bills summed per UTC day and attribution
+                                               (the warehouse's daily_rollup rows)
+``<lake>/hourly_spend/provider=…/month=…/``    the bills summed per UTC hour, for budgets
+                                               (the warehouse's hourly_spend rows)
+``<lake>/reprice_hours/provider=…/month=…/``   the priced calls' hourly token sums, which
+                                               the Compare page prices at other providers
 
 Exact types only: DECIMAL(38, 15) amounts and per-token rates, DECIMAL(18, 9) sheet rates,
 BIGINT counts, DECIMAL(38, 0) token sums, timestamps in UTC (microseconds); an open-ended
@@ -21,12 +26,24 @@ from datetime import UTC, datetime
 OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 """The end of a price that has none (DuckDB's 'infinity'), as a timestamp Spark can hold."""
 
-TABLES = ("calls", "quarantine", "batches", "price_points", "model_aliases", "bills", "rollups")
+TABLES = (
+    "calls",
+    "quarantine",
+    "batches",
+    "price_points",
+    "model_aliases",
+    "bills",
+    "rollups",
+    "hourly_spend",
+    "reprice_hours",
+)
 
 PARTITIONS = {
     "calls": ("provider", "month"),
     "bills": ("provider", "month"),
     "rollups": ("provider", "month"),
+    "hourly_spend": ("provider", "month"),
+    "reprice_hours": ("provider", "month"),
 }
 """The tables partitioned by provider and UTC month (``month``: ``YYYY-MM`` of ts)."""
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
@@ -327,10 +328,59 @@ def _string_aggs(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _column_names(columns: exp.Columns) -> list[str]:
+    """The names DuckDB's ``COLUMNS(lambda c: ...)`` selects, when the lambda picks from a
+    list of names it spells out (``list_contains(token_counts(), c) AND ...``, the macro
+    expanded): DuckDB itself filters that list with the lambda. A lambda that names no list
+    of its own would depend on the input's columns, which a query alone does not tell."""
+    picker = columns.this
+    if not isinstance(picker, exp.Lambda):
+        raise ValueError(f"COLUMNS without a lambda: {columns.sql('duckdb')}")
+    names = [
+        literal.this
+        for array in picker.find_all(exp.Array)
+        for literal in array.expressions
+        if isinstance(literal, exp.Literal) and literal.is_string
+    ]
+    if not names:
+        raise ValueError(f"COLUMNS whose lambda names no columns: {columns.sql('duckdb')}")
+    candidates = exp.Array(expressions=[exp.Literal.string(n) for n in dict.fromkeys(names)])
+    query = f"SELECT list_filter({candidates.sql('duckdb')}, {picker.sql('duckdb')})"
+    con = duckdb.connect()
+    try:
+        (selected,) = con.execute(query).fetchall()[0]
+    finally:
+        con.close()
+    return [str(name) for name in selected]
+
+
+def _expand_columns(node: exp.Expr) -> exp.Expr:
+    """A projection with ``COLUMNS(lambda ...)`` as one projection per column it selects,
+    named after the column as DuckDB names them (Spark has no COLUMNS)."""
+    if not isinstance(node, exp.Select):
+        return node
+    projections: list[exp.Expr] = []
+    for projection in node.expressions:
+        columns = projection.find(exp.Columns)
+        if columns is None:
+            projections.append(projection)
+            continue
+        for name in _column_names(columns):
+            one = projection.copy()
+            one.find(exp.Columns).replace(exp.column(name))
+            projections.append(exp.alias_(_unaliased(one), name))
+    node.set("expressions", projections)
+    return node
+
+
+def _unaliased(node: exp.Expr) -> exp.Expr:
+    return node.this if isinstance(node, exp.Alias) else node
+
+
 def spark_tree(sql: str) -> exp.Expr:
     """A DuckDB query (with $parameters) as a SQLGlot tree ready to be written as Spark SQL."""
     tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = expand_macros(tree)
+    tree = expand_macros(tree).transform(_expand_columns)
     tree = tree.transform(_formats).transform(_string_aggs).transform(_to_spark)
     return tree
 

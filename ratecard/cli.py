@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +31,10 @@ from ingest.formats import format_list
 from ingest.prices import load_points, load_prices
 from ingest.pull import PullLimits, PullStopped, pull_usage
 from ingest.usage import UsageFormat, ingest_usage, usage_files
+from lake.catalog import build as lake_catalog
 from pricing.engine import bill_unbilled, rebill, stale_by_provider, stale_calls
 from ratecard import render, sample
-from ratecard.lake_cli import lake_app
+from ratecard.lake_cli import LakeOption, lake_app
 from reports.alerts import Alert, budget_alerts, hygiene_alerts, record, rehome_legacy
 from reports.budgets import (
     BudgetFile,
@@ -50,7 +52,7 @@ from reports.finance import DIMENSIONS as FINANCE_DIMENSIONS
 from reports.finance import build_report, daily_spend
 from reports.finance import parse_by as parse_finance_by
 from reports.focus import FOCUS_REFUSES_BY, export_focus
-from reports.period import parse_period
+from reports.period import Period, parse_period
 from reports.reconcile import CALL_TOLERANCE, INVOICE_TOLERANCE, write_discrepancies
 from reports.reconcile import reconcile as run_reconcile
 from reports.summary import Summary, parse_by, summarize
@@ -465,26 +467,63 @@ def report(
     unit, with any rounding residue on its own line so the lines add up to the total, and a
     total per currency (two currencies are never added).
     """
-    chosen = parse_period(period, start, end)
     with warehouse(db, read_only=True) as con:
-        if fmt is ReportFormat.FOCUS:
-            if timezone != "UTC":
-                raise RatecardError("--format focus: FOCUS charge periods are UTC days")
-            if by is not None:
-                raise RatecardError(FOCUS_REFUSES_BY)
-            rows = export_focus(con, out_path, chosen)
-            render.print_written(f"{rows:,} FOCUS 1.2 rows", out_path)
-            return
-        result = build_report(con, parse_finance_by(by or "team,project"), chosen, timezone)
-        if fmt is ReportFormat.CSV:
-            write_csv(result, out_path)
-        elif fmt is ReportFormat.XLSX:
-            write_xlsx(result, out_path)
-        elif fmt is ReportFormat.PARQUET:
-            write_parquet(result, out_path)
-        else:
-            write_html(result, daily_spend(con, chosen, timezone), out_path)
+        write_report(con, out_path, parse_period(period, start, end), by, fmt, timezone)
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    out_path: Path,
+    chosen: Period,
+    by: str | None,
+    fmt: ReportFormat,
+    timezone: str,
+) -> None:
+    """``ratecard report``'s work over a warehouse, or a lake's catalog (``lake report``)."""
+    if fmt is ReportFormat.FOCUS:
+        if timezone != "UTC":
+            raise RatecardError("--format focus: FOCUS charge periods are UTC days")
+        if by is not None:
+            raise RatecardError(FOCUS_REFUSES_BY)
+        rows = export_focus(con, out_path, chosen)
+        render.print_written(f"{rows:,} FOCUS 1.2 rows", out_path)
+        return
+    result = build_report(con, parse_finance_by(by or "team,project"), chosen, timezone)
+    if fmt is ReportFormat.CSV:
+        write_csv(result, out_path)
+    elif fmt is ReportFormat.XLSX:
+        write_xlsx(result, out_path)
+    elif fmt is ReportFormat.PARQUET:
+        write_parquet(result, out_path)
+    else:
+        write_html(result, daily_spend(con, chosen, timezone), out_path)
     render.print_report(result, out_path)
+
+
+@lake_app.command("report")
+def lake_report(
+    out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    lake: LakeOption,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)} (default team,project). "
+            "Not with --format focus: FOCUS rows are per charge; group them in the FinOps tool."
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
+    timezone: TimezoneOption = "UTC",
+) -> None:
+    """`ratecard report` over a lake's bills, read by DuckDB (no Spark): the same lines, to
+    the last decimal, as the embedded report over the same calls and prices."""
+    chosen = parse_period(period, start, end)
+    with tempfile.TemporaryDirectory(prefix="ratecard-lake-") as tmp:
+        catalog = lake_catalog(lake, Path(tmp) / "lake.duckdb")
+        with warehouse(catalog, read_only=True) as con:
+            write_report(con, out_path, chosen, by, fmt, timezone)
 
 
 @app.command()
@@ -732,15 +771,32 @@ def dashboard(
     budgets_file: Annotated[
         Path, typer.Option("--budgets", envvar="RATECARD_BUDGETS", help="The budgets YAML.")
     ] = DEFAULT_BUDGETS,
+    lake: Annotated[
+        str | None,
+        typer.Option(
+            "--lake",
+            help="Serve a lake's bills and rollups instead of --db (a folder on this machine).",
+        ),
+    ] = None,
 ) -> None:
-    """The Streamlit dashboard over the warehouse, on http://127.0.0.1:PORT."""
+    """The Streamlit dashboard over the warehouse, on http://127.0.0.1:PORT; with --lake,
+    over a lake's calls, bills and rollups, read by DuckDB."""
+    if lake is not None:
+        with tempfile.TemporaryDirectory(prefix="ratecard-lake-") as tmp:
+            render.note("reading the lake …")
+            catalog = lake_catalog(lake, Path(tmp) / "lake.duckdb")
+            run_dashboard(catalog, port, budgets_file, lake=lake)
+        return
     with warehouse(db, read_only=True):
         pass  # refuse a missing or out-of-date warehouse here, with a clear message
     run_dashboard(db, port, budgets_file)
 
 
-def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> None:
-    """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
+def run_dashboard(
+    db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS, *, lake: str | None = None
+) -> None:
+    """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it; ``lake``:
+    the lake whose catalog ``db`` is, named in the sidebar instead of the file."""
     _check_port(port)
     render.out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
     # Streamlit runs a script file: the installed package's own, found like every shipped file
@@ -770,6 +826,9 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
             "RATECARD_DB": str(db.resolve()),
             "RATECARD_BUDGETS": str(budgets_file.resolve()),
         }
+        env.pop("RATECARD_DASHBOARD_LAKE", None)
+        if lake is not None:
+            env["RATECARD_DASHBOARD_LAKE"] = lake
         code = serve(command, env)
     if code:
         raise RatecardError(f"the dashboard stopped with exit status {code} (see above)")

@@ -17,14 +17,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from test_readers import otel_line
 
-from conftest import chat, error, write_jsonl
+from conftest import chat, write_jsonl
+from conftest import embedded_warehouse as _warehouse
+from conftest import lake_inputs as _inputs
 from ingest.prices import load_prices
-from ingest.usage import ingest_usage
-from ratecard import sample
 from ratecard.cli import PRICE_SHEETS
-from warehouse import connect
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -55,81 +53,6 @@ def spark() -> Iterator[Any]:
     spark = session("local[2]")
     yield spark
     spark.stop()
-
-
-def _inputs(folder: Path) -> list[Path]:
-    """Every wire format, in the order both paths ingest them."""
-    files = sample.generate(folder / "sample", 400)
-    mixed = write_jsonl(
-        folder / "mixed.jsonl",
-        [
-            chat(call_id="h1", prompt=1000, completion=100, cached=200),
-            chat(call_id="h2", ts="2026-10-20T08:00:00Z", prompt=1000, completion=100, cached=200),
-            chat(call_id="h1", prompt=1000, completion=100, cached=200),  # a duplicate
-            chat(call_id="h2", ts="2026-10-20T08:00:00Z", prompt=999),  # a conflict in the file
-            '{"ts": "2026-10-01T12:00:00Z", "provider": "reapi"',  # cut short
-            error(500),
-            chat(call_id="h3", provider="nobody", model="m"),  # no sheet: unpriced
-            chat(call_id="h4", ts="2026-11-03T00:00:00Z", provider="runapi", prompt=50),
-        ],
-    )
-    later = write_jsonl(
-        folder / "later.jsonl",
-        [
-            chat(call_id="h1", prompt=1000, completion=100, cached=200),  # seen in mixed
-            chat(call_id="h2", ts="2026-10-20T08:00:00Z", prompt=999),  # that conflict again
-            chat(call_id="h1", prompt=7),  # a conflict with a call of another file
-            '{"ts": "2026-10-01T12:00:00Z", "provider": "reapi"',  # quarantined before
-            chat(call_id="h5", ts="2026-12-31T23:59:59Z", prompt=10),
-        ],
-    )
-    flat_csv = folder / "flat.csv"
-    flat_csv.write_text(
-        "call_id,ts,provider,model,status,input_tokens,output_tokens,team\n"
-        "f1,2026-10-02T00:00:00Z,reapi,minimax/minimax-m3,ok,300,30,ops\n"
-        "f2,2026-10-02T00:00:00Z,reapi,minimax/minimax-m3,ok,-5,30,ops\n",
-        encoding="utf-8",
-    )
-    flat_jsonl = write_jsonl(
-        folder / "flat.jsonl",
-        [
-            {
-                "call_id": "j1",
-                "ts": "2026-10-03T00:00:00Z",
-                "provider": "vtrix",
-                "model": "MiniMax-M3",
-                "input_tokens": 1200,
-                "output_tokens": 80,
-            },
-        ],
-    )
-    otel = folder / "spans.jsonl"
-    otel.write_text(
-        otel_line(
-            [
-                {
-                    "span_id": "s1",
-                    "gen_ai.provider.name": "reapi",
-                    "gen_ai.request.model": "minimax/minimax-m3",
-                    "gen_ai.response.id": "otel-1",
-                    "gen_ai.usage.input_tokens": 400,
-                    "gen_ai.usage.output_tokens": 40,
-                }
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
-    )
-    return [files.gateway_log, files.runware_log, mixed, later, flat_csv, flat_jsonl, otel]
-
-
-def _warehouse(folder: Path, inputs: list[Path]) -> duckdb.DuckDBPyConnection:
-    con = connect(folder / "embedded.duckdb")
-    with resources.as_file(PRICE_SHEETS) as sheets:
-        load_prices(con, [sheets])
-    for path in inputs:
-        ingest_usage(con, path)
-    return con
 
 
 def _lake_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
