@@ -743,12 +743,14 @@ def run_dashboard(db: Path, port: int, budgets_file: Path = DEFAULT_BUDGETS) -> 
     """Serve the dashboard until Ctrl-C or SIGTERM, and stop Streamlit with it."""
     _check_port(port)
     render.out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
-    # Streamlit runs a script file: the installed package's own, found like every shipped file
+    # Streamlit runs a script file: the installed package's own, found like every shipped file;
+    # through dashboards.serve, which loads the pages' modules before the server listens, so
+    # the first visitor does not wait for them (ADR 0074)
     with resources.as_file(DASHBOARD) as script:
         command = [
             sys.executable,
             "-m",
-            "streamlit",
+            "dashboards.serve",
             "run",
             str(script),
             "--server.address",
