@@ -94,9 +94,9 @@ schema: ## Regenerate the JSON Schemas of price sheets and budgets, and warehous
 	$(RUN) python -m ratecard.schemas
 	$(RUN) python -m warehouse.schema
 
-bench: $(UV) ## Benchmarks at ten million calls (long; not in CI); writes benchmarks/RESULTS.md
+bench: $(UV) browser ## Benchmarks at ten million calls (long; not in CI); writes benchmarks/RESULTS.md
 	$(UV) sync --locked
-	$(RUN) python -m benchmarks.run --calls 10000000 --runs 3 --sizes 1000000,2000000,4000000,10000000
+	$(RUN) python -m benchmarks.run --calls 10000000 --runs 3 --sizes 1000000,2000000,4000000,10000000 --browser
 
 clean: ## Remove the virtualenvs and generated warehouses
 	rm -rf .venv $(TOOLS) data/warehouse

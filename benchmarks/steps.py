@@ -242,6 +242,14 @@ def dashboard(db: str) -> dict[str, Any]:
     return {"seconds": sum(timings.values()), "pages": timings}
 
 
+def browser(db: str) -> dict[str, Any]:
+    """Step 5: the dashboard in Chromium (benchmarks/browser.py), first load and every page's
+    click-to-chart, cold and warm, over the warehouse and the shipped budgets."""
+    from benchmarks.browser import measure
+
+    return measure(db, str(ROOT / "data" / "budgets.yml"))
+
+
 def genai_prices(db: str, calls: str) -> dict[str, Any]:
     """Baseline: what many teams do today, a Python loop calling genai-prices' calc_price
     for each call (MiniMax M3's prices in its own data)."""
@@ -276,6 +284,7 @@ STEPS = {
         floor_write,
         floor_bill,
         dashboard,
+        browser,
         genai_prices,
     )
 }

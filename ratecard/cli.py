@@ -799,12 +799,14 @@ def run_dashboard(
     the lake whose catalog ``db`` is, named in the sidebar instead of the file."""
     _check_port(port)
     render.out.print(f"Dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)", highlight=False)
-    # Streamlit runs a script file: the installed package's own, found like every shipped file
+    # Streamlit runs a script file: the installed package's own, found like every shipped file;
+    # through dashboards.serve, which loads the pages' modules before the server listens, so
+    # the first visitor does not wait for them (ADR 0074)
     with resources.as_file(DASHBOARD) as script:
         command = [
             sys.executable,
             "-m",
-            "streamlit",
+            "dashboards.serve",
             "run",
             str(script),
             "--server.address",

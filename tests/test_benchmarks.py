@@ -44,11 +44,17 @@ def test_benchmark_smoke_run(smoke: Path) -> None:
     ):
         assert row in text
     assert increment(10_000_000) == 100_000  # the full run's batch is unchanged
-    assert text.count("| yes |") + text.count("| **no** |") == 9  # every target judged
+    assert text.count("| yes |") + text.count("| **no** |") == 10  # every target judged
     assert "| Step 1 at most 1.5x the explicit-columns read_ndjson floor" in text
     # the size curve: its two sizes, and the main run's as its last point
     curve = text[text.index("Size curve") :].split("\n\n")[1].splitlines()
     assert [row.split(" | ")[0] for row in curve[2:]] == ["| 2,000", "| 4,000", "| 20,000"]
+    # step 2 against its floor at each size, and the target judged over them (none is 1M)
+    rebills = text[text.index("Rebill against its floor") :].split("\n\n")[1].splitlines()
+    assert [row.split(" | ")[0] for row in rebills[2:]] == ["| 2,000", "| 4,000", "| 20,000"]
+    row = next(line for line in text.splitlines() if "Step 2 at most 1x" in line)
+    assert "2,000 calls" in row and "4,000 calls" in row and "20,000 calls" in row
+    assert "Dashboard in Chromium" not in text  # measured only with --browser
     # the scratch table's storage (ADR 0012), judged by the benchmark rather than by a test
     assert (
         "| Staged call ids stored uncompressed, the other text compressed (ADR 0012) | yes |"
@@ -149,3 +155,25 @@ def test_the_explicit_columns_floor_reads_every_shape_by_hand(tmp_path: Path) ->
         "output_tokens": 7 + 9 + 5,
         "reasoning_tokens": 3,
     }
+
+
+@pytest.mark.browser
+def test_the_browser_measurement_visits_every_page(tmp_path: Path) -> None:
+    """benchmarks/browser.py over the mid-month warehouse of the browser test: the first load
+    and every sidebar page, cold and warm, each drawn with its charts, the websocket's bytes
+    counted and the points of its figures. Nothing here judges how long they took."""
+    from dashboard_data import make
+
+    from benchmarks.browser import LINKS, measure
+
+    db, budgets = make("mid_month", tmp_path)
+    result = measure(str(db), str(budgets))
+    assert result["seconds"] == result["first_load"]["seconds"] > 0
+    assert result["first_load"]["bytes"] > 0 and result["second_load"] > 0
+    for visit in ("cold", "warm"):
+        assert set(result[visit]) == set(LINKS)
+        for page, seen in result[visit].items():
+            assert seen["seconds"] > 0 and seen["bytes"] > 0, (visit, page)
+            assert seen["charts"] >= 1 and seen["points"] >= 1, (visit, page)
+    # the overview's daily chart: one bar per day and provider with spend in the period
+    assert result["warm"]["overview"]["points"] == result["cold"]["overview"]["points"]

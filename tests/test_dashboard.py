@@ -627,6 +627,11 @@ def test_the_dashboard_stops_with_its_streamlit_server(
                 time.sleep(0.3)
             streamlit = children(server.pid)
             assert len(streamlit) == 1
+            # before any browser came, the server has loaded what the pages import
+            # (dashboards/serve.py, ADR 0074): DuckDB's library is mapped, which Streamlit
+            # itself never imports
+            maps = Path(f"/proc/{streamlit[0]}/maps").read_text()
+            assert "_duckdb" in maps, "the pages' modules load only when a visitor comes"
             server.send_signal(stop)
             assert server.wait(timeout=60) == 0, log.read_text()
             assert not alive(streamlit[0]), "the Streamlit child outlived `ratecard dashboard`"

@@ -313,3 +313,23 @@ def test_rows_by_currency_keep_each_currency_apart() -> None:
     ]
     (only,) = by_currency(frame[frame["currency"] != "EUR"], ["USD"])
     assert only[0] == "USD" and list(only[1]["team"]) == ["a", "b", "c"]
+
+
+def test_every_figure_wears_the_white_template_without_naming_it() -> None:
+    """The figures take plotly_white as plotly's default template (dashboards/figures.py,
+    ADR 0074): the JSON the browser gets holds the same template as a figure that names it
+    in its layout, and not plotly's own default look."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    named = go.Figure(layout={"template": pio.templates["plotly_white"]})
+    white = json.loads(named.to_json())["layout"]["template"]
+    plain_look = json.loads(go.Figure(layout={"template": pio.templates["plotly"]}).to_json())
+    assert white != plain_look["layout"]["template"]
+    rows = pd.DataFrame(
+        {"day": [date(2026, 11, 2)], "series": ["reapi"], "calls": [3], "cost": [D("1.5")]}
+    )
+    figure = spend_over_time(rows, "USD", (date(2026, 11, 1), date(2026, 11, 30)))
+    assert json.loads(figure.to_json())["layout"]["template"] == white
