@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from sqlglot import exp
 
 from lake import layout
-from lake.fs import LakeFiles
+from lake.fs import LakeFiles, new_run
 from lake.ingest import read_table
 from lake.transpile import spark_tree, to_spark, view_sql
 from warehouse.db import migrate
@@ -125,8 +125,8 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
     else:
         scope = calls
     scope.createOrReplaceTempView("calls")
-    run = f"{files.root}/_staging/bills"
-    files.delete(run)
+    run_name = new_run()
+    run = files.staging(run_name)
     billed = spark.sql(billing_sql(), args={"first_batch": 0, "last_batch": 2**62}).join(
         keys, partition
     )
@@ -141,17 +141,17 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
         F.count(F.when(~F.col("priced"), 1)).alias("unpriced"),
         F.countDistinct(*partition).alias("partitions"),
     ).collect()[0]
+    old: list[str] = []
     if rebill and bills is not None:
         # the rebilled partitions are replaced whole; a partition that only got new calls
-        # keeps the bills it had
+        # keeps the bills it had. The old files go only once the new ones are committed.
         replaced = {(str(r.provider), str(r.month)) for r in stale_parts.collect()}
         for name in files.data_files(run):
             relative = name[len(files.qualified(run)) :].lstrip("/")
             folder_parts = relative.split("/")[:-1]
             values = tuple(unquote(p.split("=", 1)[1]) for p in folder_parts)
             if len(values) == 2 and (values[0], values[1]) in replaced:
-                files.delete(f"{bills_folder}/{'/'.join(folder_parts)}")
+                old += files.data_files(f"{bills_folder}/{'/'.join(folder_parts)}")
                 replaced.discard((values[0], values[1]))
-    files.move_into(run, bills_folder)
-    files.delete(run)
+    files.commit(run_name, files.moves(run, bills_folder), old)
     return LakeBill(int(counts.calls), int(counts.unpriced), int(counts.partitions), stale)
