@@ -2,9 +2,9 @@
 the job, or, past the commit point, as the job leaves it, for DuckDB and for the next lake
 command; the job run again gives what an uninterrupted run gives.
 
-``ratecard lake ingest`` and ``ratecard lake bill --rebill`` run in child processes that
-SIGKILL themselves at a point of the commit (lake/fs.py's test hook). Before recovery the
-files show the half-done commit (so the kill landed inside it); after ``ratecard lake
+``ratecard lake ingest``, ``lake bill --rebill`` and ``lake bill --prices`` run in child
+processes that SIGKILL themselves at a point of the commit (lake/fs.py's test hook). Before
+recovery the files show the half-done commit (so the kill landed inside it); after ``ratecard lake
 recover``, another process, every table reads back as before, row for row and file for file.
 """
 
@@ -185,6 +185,7 @@ def lakes(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
         "after_rebill": after_rebill,
         "runware": files.runware_log,
         "day2": day2,
+        "sheets": changed.parent,
     }
 
 
@@ -274,3 +275,19 @@ def test_a_job_killed_before_its_commit_leaves_only_staging_which_the_next_comma
     assert files.recovered == ["20261202T000000-dead: not committed; its staging folder deleted"]
     assert not _leftovers(lake)
     assert _files(lake) == _files(lakes["before_ingest"])
+
+
+def test_a_killed_price_load_keeps_the_old_prices(
+    spark: Any, lakes: dict[str, Path], tmp_path: Path
+) -> None:
+    before = lakes["after_ingest"]
+    lake = _copy(lakes, "after_ingest", tmp_path)
+    _killed(["bill", "--prices", str(lakes["sheets"]), "--lake", str(lake)], "move:1")
+    # the new price points moved in beside the old: read directly, both
+    prices = _duckdb_rows(lake)["price_points"]
+    assert len(prices) > len(_duckdb_rows(before)["price_points"])
+    assert "rolled back" in _recover(lake)
+    assert not _leftovers(lake)
+    assert _files(lake) == _files(before)
+    assert _spark_rows(spark, lake) == _spark_rows(spark, before)
+    assert load_sheets(spark, str(lake), [lakes["sheets"]]) == ["reapi"]
