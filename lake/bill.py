@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 from sqlglot import exp
 
 from lake import layout
-from lake.fs import LakeFiles
+from lake.fs import LakeFiles, new_run
 from lake.ingest import read_table
 from lake.transpile import spark_tree, to_spark, view_sql
 from warehouse.db import migrate
@@ -164,16 +164,15 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
     else:
         scope = calls
     scope.createOrReplaceTempView("calls")
-    staging = f"{files.root}/_staging"
-    for name in _WRITTEN:
-        files.delete(f"{staging}/{name}")
+    run_name = new_run()
+    staging = files.staging(run_name)
     run = f"{staging}/bills"
     span = {"first_batch": 0, "last_batch": 2**62}
     billed = spark.sql(billing_sql(), args=span).join(keys, partition)
     billed.write.partitionBy(*partition).parquet(run)
     stale = 0 if rebill else stale_parts.count()
     if not files.data_files(run):  # nothing to bill: Spark wrote no file
-        files.delete(run)
+        files.delete(staging)
         return LakeBill(0, 0, 0, stale)
     queries = rollup_sql()
     hours = spark.sql(queries["billed_hours"], args=span).cache()
@@ -187,18 +186,23 @@ def bill(spark: SparkSession, lake: str, *, rebill: bool = False) -> LakeBill:
         F.count(F.when(~F.col("priced"), 1)).alias("unpriced"),
         F.countDistinct(*partition).alias("partitions"),
     ).collect()[0]
+    old: list[str] = []
     if rebill and bills is not None:
         # the rebilled partitions are replaced whole, bills and rollups; a partition that
-        # only got new calls keeps what it had and gets the new calls' rows beside
+        # only got new calls keeps what it had and gets the new calls' rows beside. The old
+        # files go only once the new ones are committed (lake/fs.py).
         replaced = {(str(r.provider), str(r.month)) for r in stale_parts.collect()}
         for folder in _partition_folders(files, run):
             values = tuple(unquote(p.split("=", 1)[1]) for p in folder.split("/"))
             if len(values) == 2 and (values[0], values[1]) in replaced:
                 for name in _WRITTEN:
-                    files.delete(f"{layout.table(files.root, name)}/{folder}")
-    for name in _WRITTEN:
-        files.move_into(f"{staging}/{name}", layout.table(files.root, name))
-        files.delete(f"{staging}/{name}")
+                    old += files.data_files(f"{layout.table(files.root, name)}/{folder}")
+    moves = [
+        move
+        for name in _WRITTEN
+        for move in files.moves(f"{staging}/{name}", layout.table(files.root, name))
+    ]
+    files.commit(run_name, moves, old)
     return LakeBill(int(counts.calls), int(counts.unpriced), int(counts.partitions), stale)
 
 

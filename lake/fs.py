@@ -1,21 +1,66 @@
 """The lake's files, through Hadoop's FileSystem API of the Spark session (file:, s3a:,
-hdfs:, abfss: ... whichever the cluster can reach), so that a job commits by renames."""
+hdfs:, abfss: ... whichever the cluster can reach), and the commit that puts a job's files
+in place all or nothing (ADR 0072).
+
+A job writes its files under ``<lake>/_staging/<run>/``. Its commit then
+
+1. writes a journal, ``<lake>/_journal/<run>.json``: every staged file with its final
+   place, every file the job replaces, every folder the moves create (written in the run's
+   staging folder first and renamed into place, so that it is whole or absent);
+2. moves the staged files into place;
+3. creates ``<lake>/_journal/<run>.committed``: the commit point;
+4. deletes the files replaced, the staging folder, the journal, the mark, in that order.
+
+Every lake command first recovers (:meth:`LakeFiles.recover`): a journal without its mark
+is rolled back (the files moved so far deleted, the folders made removed), one with its
+mark is rolled forward (the replaced files deleted), and staging folders without a journal
+(jobs killed before their commit) are deleted. So a job killed at any point leaves the lake
+as it was before the job, or, past the commit point, as the job left it; readers that go
+through ratecard never see a commit half done. Recovery needs no rename: on S3, where a
+rename is a copy and a delete, an interrupted move leaves both copies, and rolling back
+deletes both.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import SparkSession
 
+JOURNAL = "_journal"
+STAGING = "_staging"
+
+KILL_AT = "RATECARD_LAKE_TEST_KILL_AT"
+"""Tests only: ``move:N`` makes a commit kill its process (SIGKILL) after its N-th move,
+``committed`` right after its commit point, ``removed:N`` after the N-th replaced file it
+deletes (tests/test_lake_commit.py)."""
+
+
+def new_run() -> str:
+    """A job's run name: when it started, and unique."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def _test_kill(point: str) -> None:
+    if os.environ.get(KILL_AT) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
 
 class LakeFiles:
-    """The file system under one lake path."""
+    """The file system under one lake path; an interrupted commit there is recovered first."""
 
     def __init__(self, spark: SparkSession, lake: str) -> None:
         jvm: Any = spark.sparkContext._jvm
+        self._jvm = jvm
         self._path = jvm.org.apache.hadoop.fs.Path
         self._fs = self._path(lake).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
         self.root = str(self._fs.makeQualified(self._path(lake)).toString()).rstrip("/")
+        self.recovered = self.recover()
 
     def qualified(self, path: str) -> str:
         """``path`` as the file system names it (scheme included), without a final /."""
@@ -26,6 +71,10 @@ class LakeFiles:
 
     def delete(self, path: str) -> None:
         self._fs.delete(self._path(path), True)
+
+    def staging(self, run: str) -> str:
+        """The folder a job of this run writes its files in."""
+        return f"{self.root}/{STAGING}/{run}"
 
     def data_files(self, folder: str) -> list[str]:
         """The Parquet files under ``folder``, at any depth (partitions)."""
@@ -38,14 +87,135 @@ class LakeFiles:
                 found.append(name)
         return found
 
-    def move_into(self, staged: str, final: str) -> int:
-        """Move every data file under ``staged`` to the same place under ``final``."""
+    def moves(self, staged: str, final: str) -> list[tuple[str, str]]:
+        """Every data file under ``staged`` with its place under ``final`` (same relative
+        path): a commit's moves."""
         staged_root = self.qualified(staged)
-        moved = 0
-        for name in self.data_files(staged):
-            target = self._path(final.rstrip("/") + name[len(staged_root) :])
-            self._fs.mkdirs(target.getParent())
-            if not self._fs.rename(self._path(name), target):
-                raise OSError(f"cannot move {name} to {target.toString()}")
-            moved += 1
-        return moved
+        final_root = self.qualified(final)
+        return [(name, final_root + name[len(staged_root) :]) for name in self.data_files(staged)]
+
+    def _relative(self, path: str) -> str:
+        qualified = self.qualified(path)
+        if not qualified.startswith(self.root + "/"):
+            raise ValueError(f"{path} is not in the lake {self.root}")
+        return qualified[len(self.root) + 1 :]
+
+    def _absolute(self, relative: str) -> str:
+        return f"{self.root}/{relative}"
+
+    def _write(self, path: str, text: str) -> None:
+        stream = self._fs.create(self._path(path), True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+    def _read(self, path: str) -> str:
+        stream = self._fs.open(self._path(path))
+        try:
+            return str(self._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
+
+    def _new_folders(self, finals: list[str]) -> list[str]:
+        """The folders that moving to ``finals`` creates, deepest first."""
+        made: set[str] = set()
+        for final in finals:
+            folder = final.rsplit("/", 1)[0]
+            while folder != self.root and folder not in made and not self.exists(folder):
+                made.add(folder)
+                folder = folder.rsplit("/", 1)[0]
+        return sorted(made, key=lambda f: (-f.count("/"), f))
+
+    def commit(
+        self, run: str, moves: list[tuple[str, str]], replaces: list[str] | None = None
+    ) -> None:
+        """Move ``moves`` (staged file, final place) into place and delete ``replaces``, all
+        or nothing (module docstring); the run's staging folder is gone afterwards."""
+        replaces = replaces or []
+        taken = [final for _, final in moves if self.exists(final)]
+        if taken:
+            raise OSError(f"cannot commit {run}: {taken[0]} exists already")
+        journal = {
+            "run": run,
+            "moves": [[self._relative(s), self._relative(f)] for s, f in moves],
+            "replaces": [self._relative(r) for r in replaces],
+            "folders": [self._relative(f) for f in self._new_folders([f for _, f in moves])],
+        }
+        written = f"{self.staging(run)}/journal.json"
+        self._write(written, json.dumps(journal, indent=1))
+        self._fs.mkdirs(self._path(f"{self.root}/{JOURNAL}"))
+        if not self._fs.rename(self._path(written), self._path(self._journal(run))):
+            raise OSError(f"cannot write the journal of {run}")
+        try:
+            for n, (staged, final) in enumerate(moves, 1):
+                target = self._path(final)
+                self._fs.mkdirs(target.getParent())
+                if not self._fs.rename(self._path(staged), target):
+                    raise OSError(f"cannot move {staged} to {final}")
+                _test_kill(f"move:{n}")
+            # another lake command's recovery may have rolled this commit back meanwhile
+            # (one lake command at a time: ADR 0072); then it must not pass the commit point
+            if not self.exists(self._journal(run)) or not all(self.exists(f) for _, f in moves):
+                raise OSError(f"the commit of {run} was rolled back by another lake command")
+        except BaseException:
+            self._roll_back(journal)
+            raise
+        self._fs.create(self._path(self._mark(run)), True).close()
+        _test_kill("committed")
+        self._roll_forward(journal)
+
+    def _journal(self, run: str) -> str:
+        return f"{self.root}/{JOURNAL}/{run}.json"
+
+    def _mark(self, run: str) -> str:
+        return f"{self.root}/{JOURNAL}/{run}.committed"
+
+    def _roll_back(self, journal: dict[str, Any]) -> None:
+        for _, final in journal["moves"]:
+            self._fs.delete(self._path(self._absolute(final)), False)
+        for folder in journal["folders"]:
+            path = self._path(self._absolute(folder))
+            if self._fs.exists(path) and not self._fs.listStatus(path):
+                self._fs.delete(path, False)
+        self.delete(self.staging(journal["run"]))
+        self._fs.delete(self._path(self._journal(journal["run"])), False)
+
+    def _roll_forward(self, journal: dict[str, Any]) -> None:
+        for n, replaced in enumerate(journal["replaces"], 1):
+            self._fs.delete(self._path(self._absolute(replaced)), False)
+            _test_kill(f"removed:{n}")
+        self.delete(self.staging(journal["run"]))
+        self._fs.delete(self._path(self._journal(journal["run"])), False)
+        self._fs.delete(self._path(self._mark(journal["run"])), False)
+
+    def recover(self) -> list[str]:
+        """Finish or undo the commits a killed job left (module docstring); what was done,
+        one line per run."""
+        done: list[str] = []
+        folder = f"{self.root}/{JOURNAL}"
+        names = self._names(folder)
+        for name in sorted(n for n in names if n.endswith(".json")):
+            run = name.removesuffix(".json")
+            journal = json.loads(self._read(self._journal(run)))
+            if f"{run}.committed" in names:
+                self._roll_forward(journal)
+                done.append(f"{run}: committed; {len(journal['replaces'])} replaced files deleted")
+            else:
+                self._roll_back(journal)
+                done.append(f"{run}: rolled back; {len(journal['moves'])} files withdrawn")
+        for name in names:
+            run = name.removesuffix(".committed")
+            if name.endswith(".committed") and f"{run}.json" not in names:
+                self.delete(self.staging(run))
+                self._fs.delete(self._path(self._mark(run)), False)
+        for run in self._names(f"{self.root}/{STAGING}"):
+            self.delete(self.staging(run))
+            done.append(f"{run}: not committed; its staging folder deleted")
+        return done
+
+    def _names(self, folder: str) -> set[str]:
+        path = self._path(folder)
+        if not self._fs.exists(path):
+            return set()
+        return {str(s.getPath().getName()) for s in self._fs.listStatus(path)}

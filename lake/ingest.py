@@ -8,12 +8,11 @@ then decides, over the lake's calls and quarantine and the files of this run in 
 given, which records load, which are duplicates and which are quarantined
 (lake/sql/verdicts.sql), and writes the new calls (by provider and UTC month), the
 quarantine and one batch per file with read = loaded + duplicates + quarantined. Nothing is
-in the lake until the job moves its files into place, the batches last (lake/layout.py).
+in the lake until the job's commit moves its files into place, all or nothing (lake/fs.py).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -25,7 +24,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 
 from ingest.usage import UsageFormat, usage_files
 from lake import layout
-from lake.fs import LakeFiles
+from lake.fs import LakeFiles, new_run
 from lake.stage import RECORDS, local_path, stage_batches
 from warehouse.errors import RatecardError
 from warehouse.sql import sql_file
@@ -102,8 +101,8 @@ def ingest(
     if not uris:
         raise RatecardError("no usage files to ingest")
     files = LakeFiles(spark, lake)
-    run = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    staging = f"{files.root}/_staging/{run}"
+    run = new_run()
+    staging = files.staging(run)
     started = datetime.now(UTC)
     try:
         numbered, staged = _staged_records(spark, uris, fmt, provider)
@@ -114,9 +113,12 @@ def ingest(
         if errors:
             raise RatecardError(str(errors[0].error))
         loads = _judge_and_write(spark, files, staging, numbered, records, started)
-        # the commit: every file moved into place, the batches last (lake/layout.py)
-        for name in ("calls", "quarantine", "batches"):
-            files.move_into(f"{staging}/{name}", layout.table(files.root, name))
+        moves = [
+            move
+            for name in ("calls", "quarantine", "batches")
+            for move in files.moves(f"{staging}/{name}", layout.table(files.root, name))
+        ]
+        files.commit(run, moves)
     finally:
         files.delete(staging)
     return loads

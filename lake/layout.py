@@ -15,8 +15,8 @@
 Exact types only: DECIMAL(38, 15) amounts and per-token rates, DECIMAL(18, 9) sheet rates,
 BIGINT counts, DECIMAL(38, 0) token sums, timestamps in UTC (microseconds); an open-ended
 price ends at :data:`OPEN_END` (Spark has no infinity). A job writes everything under
-``<lake>/_staging/<run>/`` first and moves its files into place at the end, the batches
-last: a job killed before that leaves the lake as it was.
+``<lake>/_staging/<run>/`` first and commits at the end, all or nothing, through a journal
+in ``<lake>/_journal/`` (lake/fs.py, ADR 0072).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from pyspark.sql import SparkSession
 
 from ingest.prices import load_prices
 from lake import layout
-from lake.fs import LakeFiles
+from lake.fs import LakeFiles, new_run
 from warehouse.db import connect
 
 _TABLES = ("price_points", "model_aliases")
@@ -53,8 +53,8 @@ def load_sheets(spark: SparkSession, lake: str, sheets: list[Path]) -> list[str]
                     )
                     con.unregister("lake_current")
             changed = list(load_prices(con, sheets).changed)
-            staging = f"{files.root}/_staging/prices"
-            files.delete(staging)
+            run = new_run()
+            staging = files.staging(run)
             for name in _TABLES:
                 fix = (
                     " REPLACE (CASE WHEN isinf(effective_to) THEN $open_end "
@@ -67,10 +67,16 @@ def load_sheets(spark: SparkSession, lake: str, sheets: list[Path]) -> list[str]
                     params=open_end if fix else None,
                 ).to_arrow_table()
                 spark.createDataFrame(table).coalesce(1).write.parquet(f"{staging}/{name}")
-            for name in _TABLES:
-                files.delete(layout.table(files.root, name))
-                files.move_into(f"{staging}/{name}", layout.table(files.root, name))
-            files.delete(staging)
+            # the new tables replace the old ones in one commit (lake/fs.py)
+            files.commit(
+                run,
+                [
+                    m
+                    for n in _TABLES
+                    for m in files.moves(f"{staging}/{n}", layout.table(files.root, n))
+                ],
+                [f for n in _TABLES for f in files.data_files(layout.table(files.root, n))],
+            )
         finally:
             con.close()
     return changed

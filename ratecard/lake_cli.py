@@ -152,3 +152,19 @@ def lake_bill(
             "`ratecard lake bill --rebill` bills them again.",
             highlight=False,
         )
+
+
+@lake_app.command("recover")
+def lake_recover(lake: LakeOption, master: MasterOption = None) -> None:
+    """Finish or undo the commit a killed lake job left, and delete the staging folders of
+    jobs killed before their commit. Every lake command does this first; run it before
+    reading the lake with DuckDB or another tool after a job was killed."""
+    lake = _checked(lake)
+    spark = _session(master)
+    from lake.fs import LakeFiles
+
+    done = LakeFiles(spark, lake).recovered
+    for line in done:
+        out.print(escape(line), highlight=False)
+    if not done:
+        out.print("nothing to recover: the lake is as its last commit left it", highlight=False)

@@ -146,9 +146,16 @@ def test_reingest_changes_nothing(
 ) -> None:
     lake, con, inputs = lake_and_warehouse
     before = [_rows(con, f"SELECT * FROM lake_{name}") for name in ("calls", "quarantine", "bills")]
+    batches = _rows(con, "SELECT * FROM lake_batches")
     loads = ingest(spark, [str(p) for p in inputs], str(lake))
     assert all(load.duplicates == load.records_read for load in loads)
     assert sum(load.records_read for load in loads) > 400
+    # the lake's batches are the ones it had and one more per file, all duplicates
+    added = [row for row in _rows(con, "SELECT * FROM lake_batches") if row not in batches]
+    assert len(added) == len(inputs) == len(_rows(con, "SELECT * FROM lake_batches")) / 2
+    assert sorted((r[2], r[6], r[7], r[8], r[9]) for r in added) == sorted(
+        (r[2], r[6], 0, r[6], 0) for r in batches
+    )
     result = bill(spark, str(lake))
     assert result.calls == 0
     after = [_rows(con, f"SELECT * FROM lake_{name}") for name in ("calls", "quarantine", "bills")]
