@@ -67,6 +67,14 @@ def local_lake(lake: str) -> Path:
         raise RatecardError(
             f"--lake {lake}: no lake there (no calls/ folder); `ratecard lake ingest` makes one"
         )
+    unfinished = sorted((path / layout.JOURNAL).glob("*.json"))
+    if unfinished:
+        # DuckDB reads the files as they are: half a commit, or old files beside new ones
+        raise RatecardError(
+            f"--lake {lake}: a lake job is committing, or was killed while it committed "
+            f"({unfinished[0]}); wait for it to end, or run `ratecard lake recover --lake "
+            f"{lake}` if none is running, then try again"
+        )
     return path
 
 

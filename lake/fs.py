@@ -32,8 +32,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-JOURNAL = "_journal"
-STAGING = "_staging"
+from lake.layout import JOURNAL, STAGING
 
 KILL_AT = "RATECARD_LAKE_TEST_KILL_AT"
 """Tests only: ``move:N`` makes a commit kill its process (SIGKILL) after its N-th move,

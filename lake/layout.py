@@ -26,6 +26,12 @@ from datetime import UTC, datetime
 OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 """The end of a price that has none (DuckDB's 'infinity'), as a timestamp Spark can hold."""
 
+JOURNAL = "_journal"
+"""Where a job's commit journal lives while it commits (lake/fs.py, ADR 0072)."""
+
+STAGING = "_staging"
+"""Where a job writes its files before its commit."""
+
 TABLES = (
     "calls",
     "quarantine",

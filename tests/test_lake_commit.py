@@ -23,10 +23,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from conftest import chat, write_jsonl
 from ratecard import sample
-from ratecard.cli import PRICE_SHEETS
+from ratecard.cli import PRICE_SHEETS, app
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -217,6 +218,13 @@ def test_a_killed_ingest_leaves_the_lake_as_before_or_as_committed(
     job = ["ingest", str(lakes["runware"]), str(lakes["day2"]), "--lake", str(lake)]
     _killed(job, point)
     assert _leftovers(lake)  # the journal and the staging folder
+    # DuckDB's readers of the lake (lake report, dashboard --lake) refuse it until recovered
+    refused = CliRunner().invoke(
+        app,
+        ["lake", "report", "--lake", str(lake), "--period", "2026-10", "--out", "x.csv"],
+    )
+    assert refused.exit_code == 2
+    assert f"run `ratecard lake recover --lake {lake}`" in " ".join(refused.stderr.split())
     if point == "committed":
         # past the commit point: every file in place, the recovery deletes the journal
         assert "committed" in _recover(lake)
