@@ -291,7 +291,7 @@ def commands() -> list[tuple[str, ...]]:
 COMMANDS = commands()
 
 
-def test_the_cli_has_the_sixteen_commands() -> None:
+def test_the_cli_has_the_seventeen_commands() -> None:
     assert [" ".join(words) for words in COMMANDS] == [
         "bill",
         "budgets check",
@@ -303,6 +303,7 @@ def test_the_cli_has_the_sixteen_commands() -> None:
         "ingest usage",
         "lake bill",
         "lake ingest",
+        "lake recover",
         "lake report",
         "pull prices",
         "pull usage",

@@ -13,6 +13,8 @@ Tables are compared whole, as sorted rows of Decimals (tests/test_lake.py's colu
 
 from __future__ import annotations
 
+import csv
+import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
@@ -155,3 +157,34 @@ def test_after_a_sheet_change_the_rebills_are_the_warehouses(
         (prompt - cached) * Decimal("0.58") + cached * Decimal("0.108") + output * Decimal("2.20")
     ) / 1_000_000
     assert total == expected
+
+
+@pytest.mark.parametrize(
+    ("fmt", "by"), [("csv", "team,project"), ("csv", "provider,model,variant"), ("focus", None)]
+)
+def test_the_lakes_finance_report_and_focus_rows_are_the_warehouses(
+    mix: tuple[Path, duckdb.DuckDBPyConnection, Path], tmp_path: Path, fmt: str, by: str | None
+) -> None:
+    """ratecard lake report and ratecard report over the same 200,000 calls: the same file,
+    line for line (a month with ReAPI's price change and the tier in it)."""
+    from typer.testing import CliRunner
+
+    from ratecard.cli import app
+
+    lake, con, _ = mix
+    con.execute("CHECKPOINT")
+    db = tmp_path / "embedded.duckdb"
+    shutil.copyfile(lake.parent / "embedded.duckdb", db)  # the fixture's warehouse, checkpointed
+    outputs = []
+    for source in (["report", "--db", str(db)], ["lake", "report", "--lake", str(lake)]):
+        out = tmp_path / f"{source[0]}.csv"
+        extra = [] if by is None else ["--by", by]
+        result = CliRunner().invoke(
+            app, [*source, "--period", "2026-10", "--format", fmt, "--out", str(out), *extra]
+        )
+        assert result.exit_code == 0, result.output
+        with out.open(encoding="utf-8", newline="") as handle:
+            outputs.append(list(csv.reader(handle)))
+    embedded, from_lake = outputs
+    assert len(embedded) > 10
+    assert from_lake == embedded
