@@ -186,5 +186,5 @@ def test_the_lakes_finance_report_and_focus_rows_are_the_warehouses(
         with out.open(encoding="utf-8", newline="") as handle:
             outputs.append(list(csv.reader(handle)))
     embedded, from_lake = outputs
-    assert len(embedded) > 10
+    assert len(embedded) > 5  # the header, the sample's team and project pairs, the total
     assert from_lake == embedded
