@@ -63,6 +63,8 @@ def local_lake(lake: str) -> Path:
             "the bucket (or copy the lake's bills and rollups) and give its folder"
         )
     path = Path(re.sub(r"^file:(//)?", "", lake))
+    if path.exists() and not path.is_dir():
+        raise RatecardError(f"--lake {lake}: a file, not a lake; point --lake at the lake's folder")
     if not (path / "calls").is_dir():
         raise RatecardError(
             f"--lake {lake}: no lake there (no calls/ folder); `ratecard lake ingest` makes one"

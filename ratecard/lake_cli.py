@@ -57,7 +57,8 @@ def _session(master: str | None) -> SparkSession:
         from lake.spark import session
     except ImportError:
         raise RatecardError(
-            "the lake needs Apache Spark: pip install 'ratecard[spark]' (and Java 17+)"
+            "the lake needs Apache Spark and Java 17+: pip install 'ratecard[spark]', or in "
+            "a checkout of ratecard `.tools/bin/uv sync --inexact --extra spark`"
         ) from None
     render.note("starting Spark …")
     return session(master)
@@ -82,6 +83,12 @@ def lake_ingest(
     duplicates and conflicts across the whole lake. A file that cannot be read stops the
     job before anything is written. Exit status 1 when records were quarantined."""
     lake = _checked(lake)
+    for source in paths:  # a local path that is not there: said before Spark starts
+        local = (
+            source.startswith("file:") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) is None
+        )
+        if local and not Path(re.sub(r"^file:(//)?", "", source)).exists():
+            raise RatecardError(f"{source}: no such file or folder")
     spark = _session(master)
     from lake.ingest import ingest
 

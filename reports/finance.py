@@ -5,8 +5,8 @@ with calls, failed calls (free, counted), unpriced calls, every token count and 
 component, for a period of days in a time zone (UTC by default), and the same for the period
 before it for the month-over-month view. Amounts are exact here; :func:`presented` rounds
 them by the one rule of :mod:`reports.money` (half-up to the currency's minor unit, per line
-and per column), and the rounding residue of each column is a line of its own, so the
-printed lines always add up to the printed total.
+and per column), and the rounding residue of each column (the shares' too) is a line of
+its own, so the printed lines always add up to the printed total.
 
 Amounts in two currencies are never added. Each line is one group in one currency (a group
 with calls billed in USD and in JPY has two), and the report is a block per currency: its
@@ -331,15 +331,18 @@ def _block(
         )
     if currency is None:  # unpriced calls beside several currencies: nothing to total
         return Block(None, tuple(rows), None, None)
+    # the shares are rounded too: their residue makes them add up to the total's 100.00
+    whole = Decimal("100.00") if grand else Decimal("0.00")
+    share_residue = whole - sum((r[-1] for r in rows if isinstance(r[-1], Decimal)), Decimal(0))
     residue = None
-    if any(columns[name].residue for name in AMOUNTS):
+    if share_residue or any(columns[name].residue for name in AMOUNTS):
         residue = (
             "rounding residue",
             *blanks,
             currency,
             *([None] * COUNTS),
             *(columns[name].residue for name in AMOUNTS),
-            None,
+            share_residue,
         )
     total = (
         "total",
@@ -347,7 +350,7 @@ def _block(
         currency,
         *_counts(lines),
         *(columns[name].total for name in AMOUNTS),
-        Decimal("100.00") if grand else Decimal("0.00"),
+        whole,
     )
     return Block(currency, tuple(rows), residue, total)
 

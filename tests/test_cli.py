@@ -383,6 +383,26 @@ def test_a_lake_that_is_a_file_is_refused_before_spark_starts(
     assert result.stdout == ""
 
 
+def test_lake_report_on_a_file_and_lake_ingest_of_a_missing_file_are_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "lake.parquet"
+    file.write_bytes(b"PAR1")
+    report = ["lake", "report", "--lake", str(file), "--period", "2026-11"]
+    result = runner.invoke(cli.app, [*report, "--out", str(tmp_path / "r.csv")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: --lake {file}: a file, not a lake; point --lake at the lake's folder"
+    ]
+    missing = tmp_path / "nope.jsonl"
+    ingest = ["lake", "ingest", str(missing), "--lake", str(tmp_path / "lake")]
+    result = runner.invoke(cli.app, ingest, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    # said before Spark starts ("starting Spark …" is never printed), and nothing written
+    assert result.stderr.splitlines() == [f"error: {missing}: no such file or folder"]
+    assert not (tmp_path / "lake").exists()
+
+
 def test_budgets_check_without_a_budgets_file_says_where_budgets_come_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
