@@ -443,6 +443,16 @@ def export_calls_command(
     render.print_written(f"{rows:,} calls", out_path)
 
 
+ReportByOption = Annotated[
+    str | None,
+    typer.Option(
+        help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)} (default team,project). "
+        "Not with --format focus: FOCUS rows are per charge; group them in the FinOps tool."
+    ),
+]
+"""``--by`` of ``report`` and ``lake report``."""
+
+
 @app.command()
 def report(
     out_path: Annotated[Path, typer.Option("--out", help="The file to write.")],
@@ -450,13 +460,7 @@ def report(
     period: PeriodOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)} (default team,project). "
-            "Not with --format focus: FOCUS rows are per charge; group them in the FinOps tool."
-        ),
-    ] = None,
+    by: ReportByOption = None,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
     timezone: TimezoneOption = "UTC",
 ) -> None:
@@ -507,13 +511,7 @@ def lake_report(
     period: PeriodOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Group by any of: {', '.join(FINANCE_DIMENSIONS)} (default team,project). "
-            "Not with --format focus: FOCUS rows are per charge; group them in the FinOps tool."
-        ),
-    ] = None,
+    by: ReportByOption = None,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
     timezone: TimezoneOption = "UTC",
 ) -> None:

@@ -293,3 +293,13 @@ def embedded_warehouse(folder: Path, inputs: list[Path]) -> duckdb.DuckDBPyConne
     for path in inputs:
         ingest_usage(con, path)
     return con
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """A Spark session in local mode for a lake test module (pyspark imported only here)."""
+    from lake.spark import session
+
+    spark = session("local[2]")
+    yield spark
+    spark.stop()

@@ -9,7 +9,6 @@ and across files, bad lines and failed calls, and the flat CSV, flat JSONL and O
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -29,7 +28,6 @@ pyspark = pytest.importorskip("pyspark")
 from lake.bill import bill  # noqa: E402
 from lake.ingest import ingest  # noqa: E402
 from lake.prices import load_sheets  # noqa: E402
-from lake.spark import session  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
@@ -46,13 +44,6 @@ BILL_COLUMNS = (
     "cache_write_cost, cache_write_1h_cost, output_cost, request_cost, total_cost, "
     "cache_savings"
 )
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    spark = session("local[2]")
-    yield spark
-    spark.stop()
 
 
 def _lake_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:

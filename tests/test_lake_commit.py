@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ from lake.bill import bill  # noqa: E402
 from lake.fs import KILL_AT, LakeFiles  # noqa: E402
 from lake.ingest import ingest, read_table  # noqa: E402
 from lake.prices import load_sheets  # noqa: E402
-from lake.spark import session  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
@@ -44,13 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("calls", "quarantine", "batches", "price_points", "model_aliases", "bills")
 JOB_TIMES = "started_at, finished_at"
 """What a run of the same job writes differently: when it ran."""
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    spark = session("local[2]")
-    yield spark
-    spark.stop()
 
 
 def _duckdb_rows(lake: Path, *, exclude: str = "") -> dict[str, list[tuple[Any, ...]]]:

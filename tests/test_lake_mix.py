@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -36,7 +35,6 @@ pyspark = pytest.importorskip("pyspark")
 from lake.bill import bill  # noqa: E402
 from lake.ingest import ingest  # noqa: E402
 from lake.prices import load_sheets  # noqa: E402
-from lake.spark import session  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
@@ -46,13 +44,6 @@ LAKE_BILLS = (
     f"SELECT {BILL_COLUMNS} FROM lake_bills AS b JOIN lake_calls AS c "
     "USING (batch_id, source_line, source_item)"
 )
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    spark = session("local[2]")
-    yield spark
-    spark.stop()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import csv
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -30,7 +29,6 @@ pyspark = pytest.importorskip("pyspark")
 from lake.bill import bill  # noqa: E402
 from lake.ingest import ingest  # noqa: E402
 from lake.prices import load_sheets  # noqa: E402
-from lake.spark import session  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
@@ -50,13 +48,6 @@ REPRICE_SUMS = (
     "calls, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
     "output_tokens, total_cost"
 )
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    spark = session("local[2]")
-    yield spark
-    spark.stop()
 
 
 @pytest.fixture(scope="module")
