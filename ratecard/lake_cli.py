@@ -6,6 +6,8 @@ in ratecard/cli.py's one error mapping, as for every command."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,6 +54,26 @@ def _checked(lake: str) -> str:
     return lake
 
 
+SPARK_MEMORY = "RATECARD_SPARK_MEMORY"
+"""The JVM's memory in local mode (lake/spark.py; 2g by default)."""
+
+
+@contextmanager
+def out_of_memory() -> Iterator[None]:
+    """Spark's OutOfMemoryError said as what to do: a usage file is one task, read whole
+    into the JVM's memory (docs/spark.md)."""
+    try:
+        yield
+    except Exception as exc:
+        if "java.lang.OutOfMemoryError" not in str(exc):
+            raise
+        raise RatecardError(
+            "Spark ran out of memory (java.lang.OutOfMemoryError): each usage file is one "
+            f"task, read whole into memory. Give Spark more ({SPARK_MEMORY}=8g in local mode, "
+            "spark.executor.memory on a cluster) or split the file; nothing was written"
+        ) from None
+
+
 def _session(master: str | None) -> SparkSession:
     try:
         from lake.spark import session
@@ -93,7 +115,8 @@ def lake_ingest(
     from lake.ingest import ingest
 
     render.note("staging and judging the files …")
-    loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
+    with out_of_memory():
+        loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
     quarantined = 0
     for load in loads:
         quarantined += load.quarantined
@@ -147,7 +170,8 @@ def lake_bill(
             highlight=False,
         )
     render.note("billing …")
-    result = bill(spark, lake, rebill=rebill)
+    with out_of_memory():
+        result = bill(spark, lake, rebill=rebill)
     out.print(
         f"{'re-' if rebill else ''}billed {result.calls:,} calls in {result.partitions:,} "
         f"partitions" + render.unpriced(result.unpriced),

@@ -416,3 +416,20 @@ def test_budgets_check_without_a_budgets_file_says_where_budgets_come_from(
         f"are {cli.SAMPLE_BUDGETS}"
     ), output
     assert Path(str(cli.SAMPLE_BUDGETS)).is_file()
+
+
+def test_sparks_out_of_memory_error_says_what_to_do() -> None:
+    """A 470 MB gateway log, one task read whole, ran a local JVM of 2 GB out of heap
+    (benchmarks/FINDINGS.md): the command says how to give Spark more, not a Java trace."""
+    from ratecard.lake_cli import out_of_memory
+    from warehouse.errors import RatecardError
+
+    with pytest.raises(RatecardError) as caught, out_of_memory():
+        raise RuntimeError(
+            "An error occurred while calling o121.parquet.\n: org.apache.spark.SparkException: "
+            "Job aborted: Lost task 0.0 in stage 1.0: java.lang.OutOfMemoryError: Java heap space"
+        )
+    assert "RATECARD_SPARK_MEMORY=8g" in str(caught.value)
+    assert "nothing was written" in str(caught.value)
+    with pytest.raises(RuntimeError, match="another failure"), out_of_memory():
+        raise RuntimeError("another failure")
