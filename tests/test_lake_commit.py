@@ -99,10 +99,14 @@ def _leftovers(lake: Path) -> list[Path]:
     return [p for name in ("_journal", "_staging") for p in (lake / name).glob("*")]
 
 
-def _killed(args: list[str], point: str) -> None:
-    """Run ``ratecard lake …`` in a child process that kills itself at ``point``."""
-    env = {**os.environ, KILL_AT: point, "RATECARD_SPARK_MASTER": "local[2]"}
-    child = subprocess.run(
+def _lake_command(args: list[str], kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``ratecard lake …`` in a child process of its own (its own JVM), killing itself at
+    ``kill_at`` when given."""
+    env = {**os.environ, "RATECARD_SPARK_MASTER": "local[2]"}
+    env.pop(KILL_AT, None)
+    if kill_at is not None:
+        env[KILL_AT] = kill_at
+    return subprocess.run(
         [sys.executable, "-m", "ratecard", "lake", *args],
         cwd=ROOT,
         env=env,
@@ -111,22 +115,17 @@ def _killed(args: list[str], point: str) -> None:
         timeout=600,
         check=False,
     )
+
+
+def _killed(args: list[str], point: str) -> None:
+    """Run ``ratecard lake …`` in a child process that kills itself at ``point``."""
+    child = _lake_command(args, point)
     assert child.returncode == -signal.SIGKILL, (point, child.returncode, child.stderr[-2000:])
 
 
 def _recover(lake: Path) -> str:
     """``ratecard lake recover`` in a fresh process: its output."""
-    env = {**os.environ, "RATECARD_SPARK_MASTER": "local[2]"}
-    env.pop(KILL_AT, None)
-    child = subprocess.run(
-        [sys.executable, "-m", "ratecard", "lake", "recover", "--lake", str(lake)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    child = _lake_command(["recover", "--lake", str(lake)])
     assert child.returncode == 0, child.stderr[-2000:]
     return child.stdout
 
