@@ -123,9 +123,10 @@ class CarriageReturnScan:
     or at the start of one of its 128 MiB buffers, is taken for a line end, silently, and a
     CRLF header makes its CSV reader read no rows at all. So every file is also scanned for
     a CR, and one that holds any is read from the repaired copy. A plain file is scanned
-    through mmap (its cost: benchmarks/FINDINGS.md), a .gz decompressed; the scan stops as
-    soon as it knows, or when told to. DuckDB releases the GIL while it reads, so the two run
-    side by side.
+    through mmap, one 64 MiB window mapped at a time so that the file never counts as the
+    process's memory (its cost: benchmarks/FINDINGS.md), a .gz decompressed; the scan stops
+    as soon as it knows, or when told to. DuckDB releases the GIL while it reads, so the two
+    run side by side.
     """
 
     _WINDOW = 64 * 1024 * 1024
@@ -162,12 +163,17 @@ class CarriageReturnScan:
                 size = os.fstat(handle.fileno()).st_size
                 if size == 0:
                     return
-                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                    for start in range(0, size, self._WINDOW):
-                        if view.find(b"\r", start, start + self._WINDOW) >= 0:
+                for start in range(0, size, self._WINDOW):
+                    # one window mapped at a time: the pages a mapping touched count as the
+                    # process's memory until it is unmapped
+                    length = min(self._WINDOW, size - start)
+                    with mmap.mmap(
+                        handle.fileno(), length, access=mmap.ACCESS_READ, offset=start
+                    ) as view:
+                        if view.find(b"\r") >= 0:
                             self._found = True
-                        if self._found or self._stop.is_set():
-                            return
+                    if self._found or self._stop.is_set():
+                        return
         except OSError:
             return  # a file that cannot be read: DuckDB's reader says so
 

@@ -233,6 +233,47 @@ def test_one_raw_carriage_return_in_2001_lines_costs_one_line(db: str, tmp_path:
     con.close()
 
 
+SCAN_MEMORY = """
+import sys
+from pathlib import Path
+from ingest.repair import CarriageReturnScan
+
+class Scan(CarriageReturnScan):
+    _WINDOW = 4 * 1024 * 1024
+
+def peak_kb():  # this process's own peak (ru_maxrss would count its parent's before exec)
+    status = Path("/proc/self/status").read_text()
+    return int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1])
+
+before = peak_kb()
+with Scan(Path(sys.argv[1])) as scan:
+    found = scan.found()
+print(found, (peak_kb() - before) // 1024)
+"""
+
+
+def test_the_carriage_return_scan_holds_one_window_of_a_big_file(tmp_path: Path) -> None:
+    # the pages of a file mapped whole count as the process's memory: the ten-million-call
+    # log (4.7 GB) made ingest peak at 4.8 GB. 96 MiB scanned in 4 MiB windows, the CR in
+    # the last one, must cost a few windows' worth, not the file
+    path = tmp_path / "big.jsonl"
+    with path.open("wb") as out:
+        line = b"x" * 1023 + b"\n"
+        for _ in range(96 * 1024 - 1):
+            out.write(line)
+        out.write(b"\r" + line[1:])
+    child = subprocess.run(
+        [sys.executable, "-c", SCAN_MEMORY, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    found, grown_mb = child.stdout.split()
+    assert found == "True"
+    assert int(grown_mb) < 32, f"the scan grew the process by {grown_mb} MB"
+
+
 def test_a_truncated_gz_loads_its_complete_first_half(db: str, tmp_path: Path) -> None:
     data = b"\n".join(good_lines(4000)) + b"\n"
     packed = gzip.compress(data)
