@@ -19,6 +19,13 @@ as it was before the job, or, past the commit point, as the job left it; readers
 through ratecard never see a commit half done. Recovery needs no rename: on S3, where a
 rename is a copy and a delete, an interrupted move leaves both copies, and rolling back
 deletes both.
+
+One lake command runs at a time on a lake (:func:`lake_lock`): a second one's recovery
+would roll back the first one's commit, or delete the staging folder it is writing. The
+lock is a file, ``<lake>/_lock``, created only where none exists (atomic on a local file
+system and HDFS; on S3 the check and the write are two requests), naming the command, host,
+process and start. A lock whose process is gone from this host (a killed command) is taken
+over; any other is refused with what to do.
 """
 
 from __future__ import annotations
@@ -26,13 +33,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import SparkSession
 
-from lake.layout import JOURNAL, STAGING
+from lake.layout import JOURNAL, LOCK, STAGING
+from warehouse.errors import RatecardError
 
 KILL_AT = "RATECARD_LAKE_TEST_KILL_AT"
 """Tests only: ``move:N`` makes a commit kill its process (SIGKILL) after its N-th move,
@@ -48,6 +59,83 @@ def new_run() -> str:
 def _test_kill(point: str) -> None:
     if os.environ.get(KILL_AT) == point:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _running_here(holder: dict[str, Any]) -> bool:
+    """Whether the process a lock names still runs, as far as this host can tell: a lock
+    of another host is taken to be alive."""
+    if holder.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(holder["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, TypeError, ValueError):
+        return True
+    return True
+
+
+@contextmanager
+def lake_lock(
+    spark: SparkSession, lake: str, command: str, *, unlock: bool = False
+) -> Iterator[list[str]]:
+    """Hold the lake's lock (module docstring) for the ``with``; yields what was done to
+    take it (a stale lock taken over, or one removed by ``unlock``), one line each.
+
+    ``unlock`` removes a lock whatever holds it: for a command killed on another host, after
+    its user made sure it no longer runs.
+    """
+    jvm: Any = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(f"{lake.rstrip('/')}/{LOCK}")
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    done: list[str] = []
+    holder = {
+        "command": command,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
+    }
+    if fs.exists(path):
+        stream = fs.open(path)
+        try:
+            text = str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
+        try:
+            held = json.loads(text)
+        except ValueError:
+            held = {}
+        said = (
+            f"{held.get('command', 'a lake command')} (process {held.get('pid', '?')} on "
+            f"{held.get('host', '?')}, since {held.get('started', '?')})"
+        )
+        if unlock or not _running_here(held):
+            fs.delete(path, False)
+            why = "removed" if unlock else "taken over: its process no longer runs"
+            done.append(f"the lock of {said} {why}")
+        else:
+            raise RatecardError(
+                f"{lake}: {said} is running on this lake; one lake command runs at a time, "
+                "so wait for it to finish. If it no longer runs (killed on another host), "
+                f"`ratecard lake recover --lake {lake} --unlock` removes its lock"
+            )
+    try:
+        stream = fs.create(path, False)
+    except Exception as exc:  # another command created it first
+        if "FileAlreadyExists" not in str(exc) and "already exists" not in str(exc):
+            raise
+        raise RatecardError(
+            f"{lake}: another lake command took the lake's lock just now; one lake command "
+            "runs at a time, so wait for it to finish"
+        ) from None
+    try:
+        stream.write(bytearray(json.dumps(holder).encode("utf-8")))
+    finally:
+        stream.close()
+    try:
+        yield done
+    finally:
+        fs.delete(path, False)
 
 
 class LakeFiles:

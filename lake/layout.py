@@ -16,7 +16,7 @@ Exact types only: DECIMAL(38, 15) amounts and per-token rates, DECIMAL(18, 9) sh
 BIGINT counts, DECIMAL(38, 0) token sums, timestamps in UTC (microseconds); an open-ended
 price ends at :data:`OPEN_END` (Spark has no infinity). A job writes everything under
 ``<lake>/_staging/<run>/`` first and commits at the end, all or nothing, through a journal
-in ``<lake>/_journal/`` (lake/fs.py, ADR 0072).
+in ``<lake>/_journal/`` (lake/fs.py, ADR 0072), while holding ``<lake>/_lock``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ JOURNAL = "_journal"
 
 STAGING = "_staging"
 """Where a job writes its files before its commit."""
+
+LOCK = "_lock"
+"""The file a lake command holds while it runs, so that one runs at a time (lake/fs.py)."""
 
 TABLES = (
     "calls",

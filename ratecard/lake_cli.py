@@ -74,6 +74,19 @@ def out_of_memory() -> Iterator[None]:
         ) from None
 
 
+@contextmanager
+def _locked(
+    spark: SparkSession, lake: str, command: str, *, unlock: bool = False
+) -> Iterator[None]:
+    """The lake's lock for the command (lake/fs.py); a lock taken over or removed is said."""
+    from lake.fs import lake_lock
+
+    with lake_lock(spark, lake, command, unlock=unlock) as done:
+        for line in done:
+            render.note(line)
+        yield
+
+
 def _session(master: str | None) -> SparkSession:
     try:
         from lake.spark import session
@@ -114,9 +127,10 @@ def lake_ingest(
     spark = _session(master)
     from lake.ingest import ingest
 
-    render.note("staging and judging the files …")
-    with out_of_memory():
-        loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
+    with _locked(spark, lake, "ratecard lake ingest"):
+        render.note("staging and judging the files …")
+        with out_of_memory():
+            loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
     quarantined = 0
     for load in loads:
         quarantined += load.quarantined
@@ -162,16 +176,17 @@ def lake_bill(
     from lake.bill import bill
     from lake.prices import load_sheets
 
-    if prices:
-        changed = load_sheets(spark, lake, prices)
-        out.print(
-            "prices loaded"
-            + (f"; changed for {', '.join(changed)}" if changed else "; nothing changed"),
-            highlight=False,
-        )
-    render.note("billing …")
-    with out_of_memory():
-        result = bill(spark, lake, rebill=rebill)
+    with _locked(spark, lake, "ratecard lake bill"):
+        if prices:
+            changed = load_sheets(spark, lake, prices)
+            out.print(
+                "prices loaded"
+                + (f"; changed for {', '.join(changed)}" if changed else "; nothing changed"),
+                highlight=False,
+            )
+        render.note("billing …")
+        with out_of_memory():
+            result = bill(spark, lake, rebill=rebill)
     out.print(
         f"{'re-' if rebill else ''}billed {result.calls:,} calls in {result.partitions:,} "
         f"partitions" + render.unpriced(result.unpriced),
@@ -186,7 +201,18 @@ def lake_bill(
 
 
 @lake_app.command("recover")
-def lake_recover(lake: LakeOption, master: MasterOption = None) -> None:
+def lake_recover(
+    lake: LakeOption,
+    master: MasterOption = None,
+    unlock: Annotated[
+        bool,
+        typer.Option(
+            "--unlock",
+            help="Remove the lock of a lake command that no longer runs, whatever host it "
+            "ran on (one killed on this host is taken over without it).",
+        ),
+    ] = False,
+) -> None:
     """Finish or undo the commit a killed lake job left, and delete the staging folders of
     jobs killed before their commit. Every lake command does this first; run it before
     reading the lake with DuckDB or another tool after a job was killed."""
@@ -194,7 +220,8 @@ def lake_recover(lake: LakeOption, master: MasterOption = None) -> None:
     spark = _session(master)
     from lake.fs import LakeFiles
 
-    done = LakeFiles(spark, lake).recovered
+    with _locked(spark, lake, "ratecard lake recover", unlock=unlock):
+        done = LakeFiles(spark, lake).recovered
     for line in done:
         out.print(escape(line), highlight=False)
     if not done:

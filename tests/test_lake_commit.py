@@ -11,9 +11,11 @@ recover``, another process, every table reads back as before, row for row and fi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from importlib import resources
@@ -27,12 +29,13 @@ from typer.testing import CliRunner
 from conftest import chat, write_jsonl
 from ratecard import sample
 from ratecard.cli import PRICE_SHEETS, app
+from warehouse.errors import RatecardError
 
 pyspark = pytest.importorskip("pyspark")
 
 from lake import layout  # noqa: E402
 from lake.bill import bill  # noqa: E402
-from lake.fs import KILL_AT, LakeFiles  # noqa: E402
+from lake.fs import KILL_AT, LakeFiles, lake_lock  # noqa: E402
 from lake.ingest import ingest, read_table  # noqa: E402
 from lake.prices import load_sheets  # noqa: E402
 
@@ -124,9 +127,13 @@ def _killed(args: list[str], point: str) -> None:
 
 
 def _recover(lake: Path) -> str:
-    """``ratecard lake recover`` in a fresh process: its output."""
+    """``ratecard lake recover`` in a fresh process, after a killed job: its output. The
+    killed job's lock is taken over (its process is gone) and released."""
+    assert (lake / "_lock").exists()
     child = _lake_command(["recover", "--lake", str(lake)])
     assert child.returncode == 0, child.stderr[-2000:]
+    assert "taken over: its process no longer runs" in " ".join(child.stderr.split())
+    assert not (lake / "_lock").exists()
     return child.stdout
 
 
@@ -289,3 +296,74 @@ def test_a_killed_price_load_keeps_the_old_prices(
     assert _files(lake) == _files(before)
     assert _spark_rows(spark, lake) == _spark_rows(spark, before)
     assert load_sheets(spark, str(lake), [lakes["sheets"]]) == ["reapi"]
+
+
+def test_a_second_lake_command_is_refused_while_one_runs(
+    spark: Any, lakes: dict[str, Path], tmp_path: Path
+) -> None:
+    # a second command's recovery would delete the first one's staging folder, or roll its
+    # commit back: it is refused before it touches the lake, and says who holds it
+    lake = _copy(lakes, "before_ingest", tmp_path)
+    with lake_lock(spark, str(lake), "ratecard lake bill") as done:
+        assert done == []
+        held = json.loads((lake / "_lock").read_text(encoding="utf-8"))
+        assert (held["command"], held["pid"]) == ("ratecard lake bill", os.getpid())
+        child = _lake_command(["ingest", str(lakes["day2"]), "--lake", str(lake)])
+        assert child.returncode == 2, child.stderr[-2000:]
+        said = " ".join(child.stderr.split())
+        assert f"ratecard lake bill (process {os.getpid()} on {socket.gethostname()}" in said
+        assert "is running on this lake; one lake command runs at a time" in said
+        assert _files(lake) == _files(lakes["before_ingest"])
+    assert not (lake / "_lock").exists()
+    assert _files(lake) == _files(lakes["before_ingest"])
+
+
+def test_a_lock_of_a_killed_command_is_taken_over_and_one_elsewhere_needs_unlock(
+    spark: Any, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    here = socket.gethostname()
+    lock = lake / "_lock"
+    lock.write_text(
+        json.dumps(
+            {
+                "command": "ratecard lake ingest",
+                "host": here,
+                "pid": int(dead.stdout),
+                "started": "2026-12-02 10:00:00 UTC",
+            }
+        )
+    )
+    with lake_lock(spark, str(lake), "ratecard lake bill") as done:
+        assert done == [
+            f"the lock of ratecard lake ingest (process {int(dead.stdout)} on {here}, since "
+            "2026-12-02 10:00:00 UTC) taken over: its process no longer runs"
+        ]
+    assert not lock.exists()
+    lock.write_text(
+        json.dumps(
+            {
+                "command": "ratecard lake ingest",
+                "host": "elsewhere",
+                "pid": 1,
+                "started": "2026-12-02 10:00:00 UTC",
+            }
+        )
+    )
+    refused = pytest.raises(RatecardError, match=r"lake recover --lake .* --unlock` removes its")
+    with refused, lake_lock(spark, str(lake), "ratecard lake bill"):
+        pass
+    assert lock.exists()
+    with lake_lock(spark, str(lake), "ratecard lake recover", unlock=True) as done:
+        assert done == [
+            "the lock of ratecard lake ingest (process 1 on elsewhere, since 2026-12-02 "
+            "10:00:00 UTC) removed"
+        ]
+    assert not lock.exists()
