@@ -310,7 +310,8 @@ class Instant:
 
     at: datetime
     reason: str
-    """In words: "the latest call in the warehouse", "now" or "--as-of"."""
+    """In words: "the latest call loaded" (in the warehouse or the lake), "now" or
+    "--as-of"."""
 
     def label(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} UTC ({self.reason})"
@@ -332,7 +333,7 @@ def judged_at(latest_call: datetime | None, now: datetime) -> Instant:
     skewed gateway clock), so that no call from the future counts.
     """
     if latest_call is not None and latest_call < now:
-        return Instant(latest_call + timedelta(microseconds=1), "the latest call in the warehouse")
+        return Instant(latest_call + timedelta(microseconds=1), "the latest call loaded")
     return Instant(now, "now")
 
 

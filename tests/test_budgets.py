@@ -147,7 +147,7 @@ def test_budgets_are_judged_after_the_latest_call_unless_it_is_later_than_now() 
     latest = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
     now = datetime(2026, 12, 1, 9, tzinfo=UTC)
     assert judged_at(latest, now) == Instant(
-        latest + timedelta(microseconds=1), "the latest call in the warehouse"
+        latest + timedelta(microseconds=1), "the latest call loaded"
     )
     # data past the clock (a gateway's skewed clock): now, so that no future call counts
     assert judged_at(now + timedelta(minutes=5), now) == Instant(now, "now")
@@ -563,9 +563,7 @@ def test_budgets_check_command(spend: duckdb.DuckDBPyConnection, tmp_path: Path)
     assert "Judged at 2026-10-15 12:00:00 UTC (--as-of)." in result.output
     # without --as-of: just after the latest call (ml's at 13:00 on Oct 15), as the dashboard
     default = runner.invoke(cli.app, args[:-2], env={"COLUMNS": "200"})
-    assert "Judged at 2026-10-15 13:00:00 UTC (the latest call in the warehouse)." in (
-        default.output
-    )
+    assert "Judged at 2026-10-15 13:00:00 UTC (the latest call loaded)." in (default.output)
     assert " 29.00 " in default.output  # and the 13:00 call counts: 22 + 2 + 5
     result = runner.invoke(cli.app, [*args, "--notify"], env={"COLUMNS": "200"})
     assert "alert: Budget ml (team=ml): 100% reached" in result.output

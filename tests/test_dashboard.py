@@ -237,7 +237,7 @@ def test_mid_month_overview(
     forecast_help = shown["Forecast to period end"][1]
     assert f"Exact: {MID_MONTH_FORECAST} USD." in forecast_help
     assert "weekday-average forecast, the rule budgets use" in forecast_help
-    assert "Judged at 2026-11-18 15:00:00 UTC (the latest call in the warehouse)" in forecast_help
+    assert "Judged at 2026-11-18 15:00:00 UTC (the latest call loaded)" in forecast_help
     assert "weekday averages over 8 full days" in forecast_help
     assert shown["Calls"][0] == "7"
     assert shown["Failed calls (free)"] == (
@@ -306,7 +306,7 @@ def test_mid_month_budgets_agree_with_the_command_line(
 ) -> None:
     open_warehouse(warehouses, "mid_month", monkeypatch)
     test = app("budgets")
-    judged = "Judged at 2026-11-18 15:00:00 UTC (the latest call in the warehouse)"
+    judged = "Judged at 2026-11-18 15:00:00 UTC (the latest call loaded)"
     assert test.caption[0].value.startswith(judged)
     assert [(m.label, m.value) for m in test.metric] == [
         ("Spent this period", "$8.18"),
