@@ -17,7 +17,7 @@ PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12
 FOCUS_VALIDATOR := $(TOOLS)/focus-validator/bin/focus-validator
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo dashboard notebook test quick browser java focus-validator check lint format typecheck imports pytest schema bench clean
+.PHONY: help demo dashboard notebook test quick browser java focus-validator check lint format typecheck imports pytest schema bench bench-lake clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -97,6 +97,10 @@ schema: ## Regenerate the JSON Schemas of price sheets and budgets, and warehous
 bench: $(UV) browser ## Benchmarks at ten million calls (long; not in CI); writes benchmarks/RESULTS.md
 	$(UV) sync --locked
 	$(RUN) python -m benchmarks.run --calls 10000000 --runs 3 --sizes 1000000,2000000,4000000,10000000 --browser
+
+bench-lake: $(UV) java ## The lake on Spark local[1], local[2], local[4] against the embedded path (CALLS=1000000; long; not in CI)
+	$(UV) sync --locked --inexact --extra spark
+	$(RUN) python -m benchmarks.lake --calls $(or $(CALLS),1000000) --masters 'local[1],local[2],local[4]'
 
 clean: ## Remove the virtualenvs and generated warehouses
 	rm -rf .venv $(TOOLS) data/warehouse
