@@ -1,31 +1,36 @@
 """``ratecard lake ingest``: usage files into the lake, staged by the embedded ingest's SQL
 in Spark's tasks and judged by Spark across the whole lake.
 
-Spark reads the files (its binary-file source: local paths or any URI the cluster reaches)
-and hands them to tasks, each of which stages its share with DuckDB (lake/stage.py,
-``mapInArrow``). The staged records are written once under the job's staging folder; Spark
-then decides, over the lake's calls and quarantine and the files of this run in the order
-given, which records load, which are duplicates and which are quarantined
-(lake/sql/verdicts.sql), and writes the new calls (by provider and UTC month), the
-quarantine and one batch per file with read = loaded + duplicates + quarantined. Nothing is
-in the lake until the job's commit moves its files into place, all or nothing (lake/fs.py).
+Spark reads the files (local paths or any URI the cluster reaches) and hands them to tasks,
+each of which stages its share with DuckDB (lake/stage.py, ``mapInArrow``): a file whole
+(its binary-file source), or, when it is larger than a file partition, in a line format and
+not compressed, in blocks of whole lines (its text source), numbered afterwards from the
+lines of the blocks before them (docs/spark.md, "Big files"). The staged records are
+written once under the job's staging folder; Spark then decides, over the lake's calls and
+quarantine and the files of this run in the order given, which records load, which are
+duplicates and which are quarantined (lake/sql/verdicts.sql), and writes the new calls (by
+provider and UTC month), the quarantine and one batch per file with read = loaded +
+duplicates + quarantined. Nothing is in the lake until the job's commit moves its files into
+place, all or nothing (lake/fs.py).
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import partial, reduce
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from ingest.usage import UsageFormat, usage_files
+from ingest.formats import spec_of
+from ingest.usage import UsageFormat, detect_format, usage_files
 from lake import layout
 from lake.fs import LakeFiles, new_run
-from lake.stage import RECORDS, local_path, stage_batches
+from lake.stage import RECORDS, local_path, stage_batches, stage_blocks
 from warehouse.errors import RatecardError
 from warehouse.sql import sql_file
 
@@ -64,28 +69,114 @@ def read_table(spark: SparkSession, files: LakeFiles, name: str, schema: str) ->
     return spark.createDataFrame([], schema)
 
 
+def _split_format(
+    spark: SparkSession, uri: str, length: int, fmt: UsageFormat | None
+) -> UsageFormat | None:
+    """The format of a file to split across tasks (docs/spark.md, "Big files"), or None to
+    hand it whole to one task: a file larger than one of Spark's file partitions
+    (``spark.sql.files.maxPartitionBytes``) in a line format, not compressed. Its format is
+    told here, once, from its name and first lines, as ``ratecard ingest usage`` tells it."""
+    if length <= int(spark._jsparkSession.sessionState().conf().filesMaxPartitionBytes()):
+        return None
+    name = local_path(uri)
+    if name.lower().endswith(".gz"):
+        return None
+    if fmt is None:
+        if "://" in uri and not uri.startswith("file:"):
+            head = [
+                r.value for r in spark.read.option("lineSep", "\n").text(uri).limit(20).collect()
+            ]
+            with tempfile.TemporaryDirectory(prefix="ratecard-lake-") as tmp:
+                copy = Path(tmp) / Path(name).name
+                copy.write_text("\n".join(head) + "\n", encoding="utf-8", errors="replace")
+                fmt = detect_format(copy)
+        else:
+            fmt = detect_format(Path(name))
+    return fmt if spec_of(fmt).header_lines == 0 else None
+
+
 def _staged_records(
     spark: SparkSession, uris: list[str], fmt: UsageFormat | None, provider: str | None
 ) -> tuple[DataFrame, DataFrame]:
-    """The files (number, source) and the Spark plan of their staged records."""
-    content = spark.read.format("binaryFile").load(uris)
-    found = [str(r.path) for r in content.select("path").collect()]
+    """The files (number, source) and the Spark plan of their staged records: a file in one
+    task, or a big line-format file in blocks of lines across tasks."""
+    listed = spark.read.format("binaryFile").load(uris).select("path", "length").collect()
     order = {local_path(uri): n for n, uri in enumerate(uris)}
-    numbered = sorted(found, key=lambda p: (order.get(local_path(p), len(order)), p))
+    found = sorted(
+        ((str(r.path), int(r.length)) for r in listed),
+        key=lambda f: (order.get(local_path(f[0]), len(order)), f[0]),
+    )
     files = spark.createDataFrame(
-        [(n, path, local_path(path)) for n, path in enumerate(numbered)],
+        [(n, path, local_path(path)) for n, (path, _) in enumerate(found)],
         "file BIGINT, path STRING, source STRING",
     )
-    tasks = (
-        content.join(files, "path")
-        .select("file", "path", "content")
-        .repartition(max(1, len(numbered)), "file")
+    whole = [(n, path) for n, (path, _) in enumerate(found)]
+    parts: list[DataFrame] = []
+    split: dict[str, list[int]] = {}
+    for n, (path, length) in enumerate(found):
+        split_as = _split_format(spark, path, length, fmt)
+        if split_as is not None:
+            split.setdefault(split_as.value, []).append(n)
+    split_files = {n for numbers in split.values() for n in numbers}
+    whole = [(n, path) for n, path in whole if n not in split_files]
+    if whole:
+        content = spark.read.format("binaryFile").load([path for _, path in whole])
+        tasks = (
+            content.join(files, "path")
+            .select("file", "path", "content")
+            .repartition(max(1, len(whole)), "file")
+        )
+        parts.append(
+            tasks.mapInArrow(
+                partial(stage_batches, fmt=fmt.value if fmt else None, provider=provider),
+                from_arrow_schema(RECORDS),
+            )
+        )
+    for fmt_value, numbers in split.items():
+        lines = [
+            spark.read.option("lineSep", "\n")
+            .text(found[n][0])
+            .select(
+                F.lit(n).cast("bigint").alias("file"),
+                F.expr("input_file_block_start()").alias("block"),
+                F.col("value").cast("binary").alias("value"),
+            )
+            for n in numbers
+        ]
+        blocks = reduce(DataFrame.unionByName, lines)
+        names = {n: local_path(found[n][0]) for n in numbers}
+        parts.append(
+            blocks.mapInArrow(
+                partial(stage_blocks, names=names, fmt=fmt_value, provider=provider),
+                from_arrow_schema(RECORDS),
+            )
+        )
+    return files.drop("path"), reduce(DataFrame.unionByName, parts)
+
+
+def _numbered(records: DataFrame) -> DataFrame:
+    """The staged records with the line numbers of their files: a block's records are
+    numbered from the block's first line, so the lines of the file's earlier blocks are
+    added (a whole file is one block, at 0)."""
+    blocks = records.where("kind = 'file'").select("file", "block", "lines")
+    earlier = Window.partitionBy("file").orderBy("block")
+    offsets = blocks.select(
+        "file",
+        "block",
+        (F.sum(F.coalesce("lines", F.lit(0))).over(earlier) - F.coalesce("lines", F.lit(0)))
+        .cast("bigint")
+        .alias("offset"),
     )
-    staged = tasks.mapInArrow(
-        partial(stage_batches, fmt=fmt.value if fmt else None, provider=provider),
-        from_arrow_schema(RECORDS),
+    return (
+        records.join(F.broadcast(offsets), ["file", "block"], "left")
+        .withColumn(
+            "source_line",
+            F.when(F.col("kind") == "record", F.col("source_line") + F.col("offset")).otherwise(
+                F.col("source_line")
+            ),
+        )
+        .drop("offset")
     )
-    return files.drop("path"), staged
 
 
 def ingest(
@@ -108,7 +199,7 @@ def ingest(
         numbered, staged = _staged_records(spark, uris, fmt, provider)
         # the tasks' work, done once: the verdicts and the writes below read it several times
         staged.write.parquet(f"{staging}/records")
-        records = spark.read.parquet(f"{staging}/records")
+        records = _numbered(spark.read.parquet(f"{staging}/records"))
         errors = records.where("kind = 'file' AND error IS NOT NULL").select("error").collect()
         if errors:
             raise RatecardError(str(errors[0].error))
@@ -166,7 +257,10 @@ def _judge_and_write(
     )
     counts = (
         records.where("kind = 'file'")
-        .select("file", "format", "problem")
+        .groupBy("file")
+        # a split file's blocks share its format; a problem (a truncated .gz) is only ever
+        # a whole file's
+        .agg(F.first("format", ignorenulls=True).alias("format"), F.max("problem").alias("problem"))
         .join(numbered, "file")
         .join(
             records.where("kind = 'record'")

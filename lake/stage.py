@@ -1,6 +1,7 @@
 """A lake task's work: the embedded ingest's own DuckDB staging over its share of the files.
 
-Spark hands each task some usage files as rows of its binary-file source (path, content);
+Spark hands each task some usage files as rows of its binary-file source (path, content),
+or blocks of a big file's lines from its text source (:func:`stage_blocks`);
 the task writes each to a private folder under its own name (the format is told from the
 name and first lines, as for ``ratecard ingest usage``), stages it with
 :func:`ingest.usage.staged_file` in a throwaway warehouse, and returns every staged record
@@ -11,8 +12,10 @@ rows go back through ``mapInArrow`` (lake/ingest.py), which also decides what is
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
+from itertools import groupby
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -56,9 +59,14 @@ RECORDS = pa.schema(
         ("record_hash", pa.string()),
         ("content_raw", pa.string()),
         ("content_hash", pa.string()),
+        ("block", pa.int64()),
+        ("lines", pa.int64()),
     ]
 )
-"""The rows a task returns (lake/sql/records.sql, and one ``file`` row per file)."""
+"""The rows a task returns (lake/sql/records.sql, and one ``file`` row per file or block).
+``block`` is where a block of a split file starts (its byte offset; 0 for a whole file), and
+``lines``, on a block's ``file`` row, how many lines it holds: a block's records are numbered
+from its own first line, and the driver adds the lines of the file's earlier blocks."""
 
 
 def local_path(uri: str) -> str:
@@ -68,9 +76,24 @@ def local_path(uri: str) -> str:
     return unquote(parsed.path) if parsed.scheme in ("", "file") else uri
 
 
-def _file_row(file: int, fmt: str | None, problem: str | None, error: str | None) -> pa.Table:
+def _file_row(
+    file: int,
+    fmt: str | None,
+    problem: str | None,
+    error: str | None,
+    block: int = 0,
+    lines: int | None = None,
+) -> pa.Table:
     row: dict[str, list[object]] = {name: [None] for name in RECORDS.names}
-    row.update(kind=["file"], file=[file], format=[fmt], problem=[problem], error=[error])
+    row.update(
+        kind=["file"],
+        file=[file],
+        format=[fmt],
+        problem=[problem],
+        error=[error],
+        block=[block],
+        lines=[lines],
+    )
     return pa.Table.from_pydict(row, schema=RECORDS)
 
 
@@ -86,22 +109,75 @@ def stage_one(
     path = folder / str(file) / Path(name).name
     path.parent.mkdir()
     path.write_bytes(content)
-    con = connect(folder / str(file) / "task.duckdb")
+    yield from _staged_rows(path, file, name, fmt, provider)
+
+
+def _staged_rows(
+    path: Path,
+    file: int,
+    name: str,
+    fmt: UsageFormat | None,
+    provider: str | None,
+    block: int = 0,
+    lines: int | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The rows of the file (or block of a file) written at ``path``, which is deleted
+    afterwards; ``name`` is the file the user named, for messages."""
+    con = connect(path.parent / "task.duckdb")
     try:
         with staged_file(con, path, fmt=fmt, provider=provider) as staged:
             query = sql_file("lake", "records").replace("__CALL_CONTENT__", CALL_CONTENT)
-            reader = con.sql(query, params={"file": file}).to_arrow_reader(65536)
+            reader = con.sql(query, params={"file": file, "block": block}).to_arrow_reader(65536)
             for batch in reader:
                 yield batch.cast(RECORDS)
-            yield from _file_row(file, staged.format.value, staged.problem, None).to_batches()
+            yield from _file_row(
+                file, staged.format.value, staged.problem, None, block, lines
+            ).to_batches()
     except RatecardError as exc:
         # the driver stops the ingest with this before anything is written: the file named
         # by the user's path, not the task's copy
         message = str(exc).replace(str(path), name)
-        yield from _file_row(file, None, None, message).to_batches()
+        yield from _file_row(file, None, None, message, block, lines).to_batches()
     finally:
         con.close()
         path.unlink()
+
+
+def stage_blocks(
+    batches: Iterator[pa.RecordBatch],
+    names: dict[int, str],
+    fmt: str,
+    provider: str | None,
+) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function for split files: rows (file, block, value), one per line of a
+    block of a file, in file order (Spark's text source splits a file at line ends: a
+    partition holds one or more blocks, and its batches may cut a block). Each block's lines
+    are written back as they were, LF-terminated, and staged like a whole file of the
+    driver's format ``fmt``; its records are numbered from the block's first line."""
+    rows = (
+        (int(file), int(block), bytes(value))
+        for batch in batches
+        for file, block, value in zip(
+            batch.column("file").to_pylist(),
+            batch.column("block").to_pylist(),
+            batch.column("value").to_pylist(),
+            strict=True,
+        )
+    )
+    with tempfile.TemporaryDirectory(prefix="ratecard-lake-") as tmp:
+        for (file, block), lines in groupby(rows, key=lambda row: (row[0], row[1])):
+            path = Path(tmp) / f"{file}-{block}" / Path(names[file]).name
+            path.parent.mkdir()
+            count = 0
+            with path.open("wb") as out:
+                for *_, value in lines:
+                    out.write(value)
+                    out.write(b"\n")
+                    count += 1
+            yield from _staged_rows(
+                path, file, names[file], UsageFormat(fmt), provider, block, count
+            )
+            shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def stage_batches(

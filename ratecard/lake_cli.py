@@ -60,17 +60,19 @@ SPARK_MEMORY = "RATECARD_SPARK_MEMORY"
 
 @contextmanager
 def out_of_memory() -> Iterator[None]:
-    """Spark's OutOfMemoryError said as what to do: a usage file is one task, read whole
-    into the JVM's memory (docs/spark.md)."""
+    """Spark's OutOfMemoryError said as what to do: a usage file that is not split (a .gz,
+    a CSV) is one task, read whole into the JVM's memory (docs/spark.md, "Big files")."""
     try:
         yield
     except Exception as exc:
         if "java.lang.OutOfMemoryError" not in str(exc):
             raise
         raise RatecardError(
-            "Spark ran out of memory (java.lang.OutOfMemoryError): each usage file is one "
-            f"task, read whole into memory. Give Spark more ({SPARK_MEMORY}=8g in local mode, "
-            "spark.executor.memory on a cluster) or split the file; nothing was written"
+            "Spark ran out of memory (java.lang.OutOfMemoryError): a usage file that is not "
+            "split (a .gz, a CSV, one within spark.sql.files.maxPartitionBytes) is one task, "
+            f"read whole into memory. Give Spark more ({SPARK_MEMORY}=8g in local mode, "
+            "spark.executor.memory on a cluster), lower spark.sql.files.maxPartitionBytes, or "
+            "split the file; nothing was written"
         ) from None
 
 
