@@ -1,7 +1,8 @@
 -- The billed units, priced or not, as partial sums per UTC hour and attribution, from
 -- `costed` (scope.sql, grid_units.sql or hour_units.sql, and costed.sql, which the engine
--- puts in front of this query), into a temporary table from which rollup_days.sql,
--- rollup_hours.sql and rollup_reprice.sql fill daily_rollup, hourly_spend and reprice_hours.
+-- puts in front of this query), as `billed_hours`, from which rollup_days.sql,
+-- rollup_hours.sql and rollup_reprice.sql fill daily_rollup, hourly_spend and reprice_hours
+-- (a CTE of each of them on the grid, a temporary table off it; ADR 0059).
 -- Those add the rows up, so the units are not grouped here: an hour's calls of one
 -- attribution under several price points (a price change at 12:30, two tiers in one
 -- input-size band) are several rows, and grid units, already one per hour, attribution,
