@@ -16,6 +16,7 @@ place, all or nothing (lake/fs.py).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from ingest.formats import spec_of
 from ingest.usage import UsageFormat, detect_format, usage_files
 from lake import layout
 from lake.fs import LakeFiles, new_run
-from lake.stage import RECORDS, local_path, stage_batches, stage_blocks
+from lake.stage import RECORDS, listed_path, local_path, stage_batches, stage_blocks
 from warehouse.errors import RatecardError
 from warehouse.sql import sql_file
 
@@ -51,13 +52,19 @@ class FileLoad:
 
 def input_uris(sources: list[str]) -> list[str]:
     """The files to ingest, in order: a local path as ``ratecard ingest usage`` reads it
-    (a folder is its usage files), as a file: URI; any other URI as given."""
+    (a folder is its usage files), as a file: path Spark reads as that one file; any other
+    URI as given."""
     uris: list[str] = []
     for source in sources:
         if "://" in source and not source.startswith("file:"):
             uris.append(source)
         else:
-            uris += [p.resolve().as_uri() for p in usage_files([Path(local_path(source))])]
+            # a Hadoop path, not a URI (Spark does not decode a percent-encoded name), its
+            # pattern characters escaped so that it names this one file
+            found = usage_files(
+                [Path(local_path(source) if source.startswith("file:") else source)]
+            )
+            uris += [f"file:{_exact(str(p.resolve()))}" for p in found]
     return uris
 
 
@@ -69,6 +76,24 @@ def read_table(spark: SparkSession, files: LakeFiles, name: str, schema: str) ->
     return spark.createDataFrame([], schema)
 
 
+def _exact(path: str) -> str:
+    """A path Spark listed, as a path Spark reads as that one file: its pattern characters
+    escaped (a file named ``a[1].jsonl`` is not the pattern ``a1.jsonl``)."""
+    return re.sub(r"([\\{}\[\]*?])", r"\\\1", path)
+
+
+def _unescaped(uri: str) -> str:
+    """An input as given to Spark (:func:`input_uris`) as the path Spark lists it by."""
+    if "://" in uri and not uri.startswith("file:"):
+        return uri
+    return re.sub(r"\\(.)", r"\1", listed_path(uri))
+
+
+def _partition_bytes(spark: SparkSession) -> int:
+    """Spark's ``spark.sql.files.maxPartitionBytes``, in bytes."""
+    return int(spark._jsparkSession.sessionState().conf().filesMaxPartitionBytes())
+
+
 def _split_format(
     spark: SparkSession, uri: str, length: int, fmt: UsageFormat | None
 ) -> UsageFormat | None:
@@ -76,15 +101,16 @@ def _split_format(
     hand it whole to one task: a file larger than one of Spark's file partitions
     (``spark.sql.files.maxPartitionBytes``) in a line format, not compressed. Its format is
     told here, once, from its name and first lines, as ``ratecard ingest usage`` tells it."""
-    if length <= int(spark._jsparkSession.sessionState().conf().filesMaxPartitionBytes()):
+    if length <= _partition_bytes(spark):
         return None
-    name = local_path(uri)
+    name = listed_path(uri)
     if name.lower().endswith(".gz"):
         return None
     if fmt is None:
         if "://" in uri and not uri.startswith("file:"):
             head = [
-                r.value for r in spark.read.option("lineSep", "\n").text(uri).limit(20).collect()
+                r.value
+                for r in spark.read.option("lineSep", "\n").text(_exact(uri)).limit(20).collect()
             ]
             with tempfile.TemporaryDirectory(prefix="ratecard-lake-") as tmp:
                 copy = Path(tmp) / Path(name).name
@@ -100,14 +126,15 @@ def _staged_records(
 ) -> tuple[DataFrame, DataFrame]:
     """The files (number, source) and the Spark plan of their staged records: a file in one
     task, or a big line-format file in blocks of lines across tasks."""
-    listed = spark.read.format("binaryFile").load(uris).select("path", "length").collect()
-    order = {local_path(uri): n for n, uri in enumerate(uris)}
+    listing = spark.read.format("binaryFile").load(uris)
+    listed = listing.select("path", "length").collect()
+    order = {_unescaped(uri): n for n, uri in enumerate(uris)}
     found = sorted(
         ((str(r.path), int(r.length)) for r in listed),
-        key=lambda f: (order.get(local_path(f[0]), len(order)), f[0]),
+        key=lambda f: (order.get(listed_path(f[0]), len(order)), f[0]),
     )
     files = spark.createDataFrame(
-        [(n, path, local_path(path)) for n, (path, _) in enumerate(found)],
+        [(n, path, listed_path(path)) for n, (path, _) in enumerate(found)],
         "file BIGINT, path STRING, source STRING",
     )
     whole = [(n, path) for n, (path, _) in enumerate(found)]
@@ -120,7 +147,15 @@ def _staged_records(
     split_files = {n for numbers in split.values() for n in numbers}
     whole = [(n, path) for n, path in whole if n not in split_files]
     if whole:
-        content = spark.read.format("binaryFile").load([path for _, path in whole])
+        # the listing's own rows, so that a name is never read again as a pattern; the
+        # length filter is pushed into the binary-file source, which then never reads the
+        # content of a split file. A file read whole beyond that length (a .gz, a CSV) is
+        # read by its name, its pattern characters escaped
+        limit = _partition_bytes(spark)
+        content = listing.where(F.col("length") <= limit)
+        big = [_exact(path) for n, path in whole if found[n][1] > limit]
+        if big:
+            content = content.unionByName(spark.read.format("binaryFile").load(big))
         tasks = (
             content.join(files, "path")
             .select("file", "path", "content")
@@ -135,7 +170,7 @@ def _staged_records(
     for fmt_value, numbers in split.items():
         lines = [
             spark.read.option("lineSep", "\n")
-            .text(found[n][0])
+            .text(_exact(found[n][0]))
             .select(
                 F.lit(n).cast("bigint").alias("file"),
                 F.expr("input_file_block_start()").alias("block"),
@@ -144,7 +179,7 @@ def _staged_records(
             for n in numbers
         ]
         blocks = reduce(DataFrame.unionByName, lines)
-        names = {n: local_path(found[n][0]) for n in numbers}
+        names = {n: listed_path(found[n][0]) for n in numbers}
         parts.append(
             blocks.mapInArrow(
                 partial(stage_blocks, names=names, fmt=fmt_value, provider=provider),

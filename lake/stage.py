@@ -12,6 +12,7 @@ rows go back through ``mapInArrow`` (lake/ingest.py), which also decides what is
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -74,6 +75,12 @@ def local_path(uri: str) -> str:
     URI as it is."""
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme in ("", "file") else uri
+
+
+def listed_path(path: str) -> str:
+    """A path as Spark lists it (``file:/tmp/a b%41.jsonl``: not percent-encoded) as the
+    local path the embedded ingest names a source by; any other URI as it is."""
+    return re.sub(r"^file:(//)?", "", path) if path.startswith("file:") else path
 
 
 def _file_row(
@@ -195,7 +202,7 @@ def stage_batches(
                 yield from stage_one(
                     Path(tmp),
                     int(file),
-                    local_path(str(path)),
+                    listed_path(str(path)),
                     bytes(content),
                     UsageFormat(fmt) if fmt else None,
                     provider,

@@ -11,6 +11,7 @@ first records'.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,19 +71,22 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[Any, ...]]:
 def test_a_split_file_loads_as_the_warehouse_loads_it(
     spark: Any, small_partitions: None, tmp_path: Path
 ) -> None:
-    log = _big_log(tmp_path / "big.jsonl")
+    # names Spark would read as patterns or URIs: brackets, braces, a space, a percent
+    log = _big_log(tmp_path / "big [1]{a,b} %41.jsonl")
+    small = write_jsonl(tmp_path / "small[2]*.jsonl", [chat(call_id="s1", prompt=5)])
     assert log.stat().st_size > 20 * 4096
     blocks = (
         spark.read.option("lineSep", "\n")
-        .text(str(log))
+        .text(re.sub(r"([\\{}\[\]*?])", r"\\\1", str(log)))  # the name, not a pattern
         .selectExpr("input_file_block_start() AS block")
         .distinct()
         .count()
     )
     assert blocks >= 5  # the file really is split
     lake = tmp_path / "lake"
-    (load,) = ingest(spark, [str(log)], str(lake))
-    con = _warehouse(tmp_path, [log])
+    load, other = ingest(spark, [str(log), str(small)], str(lake))
+    assert (other.source, other.loaded) == (str(small.resolve()), 1)
+    con = _warehouse(tmp_path, [log, small])
     for name in ("calls", "quarantine", "batches"):
         con.execute(
             f"CREATE VIEW lake_{name} AS SELECT * FROM read_parquet("
