@@ -50,13 +50,18 @@ class FileLoad:
     problem: str | None
 
 
+def _remote(uri: str) -> bool:
+    """Whether ``uri`` names a file elsewhere than on this machine (s3a:, hdfs:, …)."""
+    return "://" in uri and not uri.startswith("file:")
+
+
 def input_uris(sources: list[str]) -> list[str]:
     """The files to ingest, in order: a local path as ``ratecard ingest usage`` reads it
     (a folder is its usage files), as a file: path Spark reads as that one file; any other
     URI as given."""
     uris: list[str] = []
     for source in sources:
-        if "://" in source and not source.startswith("file:"):
+        if _remote(source):
             uris.append(source)
         else:
             # a Hadoop path, not a URI (Spark does not decode a percent-encoded name), its
@@ -84,7 +89,7 @@ def _exact(path: str) -> str:
 
 def _unescaped(uri: str) -> str:
     """An input as given to Spark (:func:`input_uris`) as the path Spark lists it by."""
-    if "://" in uri and not uri.startswith("file:"):
+    if _remote(uri):
         return uri
     return re.sub(r"\\(.)", r"\1", listed_path(uri))
 
@@ -95,19 +100,19 @@ def _partition_bytes(spark: SparkSession) -> int:
 
 
 def _split_format(
-    spark: SparkSession, uri: str, length: int, fmt: UsageFormat | None
+    spark: SparkSession, uri: str, length: int, limit: int, fmt: UsageFormat | None
 ) -> UsageFormat | None:
     """The format of a file to split across tasks (docs/spark.md, "Big files"), or None to
     hand it whole to one task: a file larger than one of Spark's file partitions
-    (``spark.sql.files.maxPartitionBytes``) in a line format, not compressed. Its format is
+    (``limit``, :func:`_partition_bytes`) in a line format, not compressed. Its format is
     told here, once, from its name and first lines, as ``ratecard ingest usage`` tells it."""
-    if length <= _partition_bytes(spark):
+    if length <= limit:
         return None
     name = listed_path(uri)
     if name.lower().endswith(".gz"):
         return None
     if fmt is None:
-        if "://" in uri and not uri.startswith("file:"):
+        if _remote(uri):
             head = [
                 r.value
                 for r in spark.read.option("lineSep", "\n").text(_exact(uri)).limit(20).collect()
@@ -137,21 +142,20 @@ def _staged_records(
         [(n, path, listed_path(path)) for n, (path, _) in enumerate(found)],
         "file BIGINT, path STRING, source STRING",
     )
-    whole = [(n, path) for n, (path, _) in enumerate(found)]
+    limit = _partition_bytes(spark)
     parts: list[DataFrame] = []
     split: dict[str, list[int]] = {}
     for n, (path, length) in enumerate(found):
-        split_as = _split_format(spark, path, length, fmt)
+        split_as = _split_format(spark, path, length, limit, fmt)
         if split_as is not None:
             split.setdefault(split_as.value, []).append(n)
     split_files = {n for numbers in split.values() for n in numbers}
-    whole = [(n, path) for n, path in whole if n not in split_files]
+    whole = [(n, path) for n, (path, _) in enumerate(found) if n not in split_files]
     if whole:
         # the listing's own rows, so that a name is never read again as a pattern; the
         # length filter is pushed into the binary-file source, which then never reads the
         # content of a split file. A file read whole beyond that length (a .gz, a CSV) is
         # read by its name, its pattern characters escaped
-        limit = _partition_bytes(spark)
         content = listing.where(F.col("length") <= limit)
         big = [_exact(path) for n, path in whole if found[n][1] > limit]
         if big:
