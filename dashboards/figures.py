@@ -1,23 +1,25 @@
-"""Plotly figures from query results: plain functions, no Streamlit.
+"""Vega-Lite charts from query results (built with Altair): plain functions, no Streamlit.
 
 Bar heights are floats (a pixel position, not an amount); every number a person reads, in
-hover text and labels, is the exact decimal formatted by :mod:`reports.money`.
+tooltips and labels, is the exact decimal formatted by :mod:`reports.money`. Each chart's
+rows are its own small frame of plain columns (ISO days, floats, text), never a query's
+Decimals.
 """
 
 from __future__ import annotations
 
+import calendar
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+import altair as alt
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
 
 from dashboards.display import money as money  # re-exported: the pages call figures.money
 from reports.budgets import BudgetStatus
@@ -26,15 +28,9 @@ from reports.money import minor_digits, plain, round_money
 from reports.period import midnight
 from reports.spreadsheet import neutral
 
-TEMPLATE = "plotly_white"
-"""The look of every figure. Set as plotly's default, which plotly applies to each new
-figure without validating the template again; naming it in each figure's layout had plotly
-copy and validate the whole template every time, the largest cost of building a small
-figure (ADR 0074)."""
-pio.templates.default = TEMPLATE
-
-DAY_MS = 86_400_000
-"""A day on a Plotly date axis, in milliseconds."""
+alt.data_transformers.disable_max_rows()
+"""A chart holds a page's rows (a bar per team or key, however many): Altair's default
+refuses more than 5,000, which the pages' small frames never reach by design, not by limit."""
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
 
@@ -221,169 +217,288 @@ def examples(reasons: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _layout(figure: go.Figure, title: str, y_title: str, height: int = 420) -> go.Figure:
-    figure.update_layout(
-        title=title,
-        yaxis_title=y_title,
-        legend={"orientation": "h", "y": -0.2},
-        margin={"l": 40, "r": 20, "t": 50, "b": 40},
-        height=height,
-    )
-    return figure
+Chart = alt.Chart | alt.LayerChart
+"""What every figure function returns: a Vega-Lite chart, which the pages hand to
+``st.altair_chart`` and Streamlit draws with the Vega-Lite it ships (ADR 0075)."""
+
+HEIGHT = 420
+"""A chart's height in pixels, unless its bars need less."""
+
+TIP = "Exact amounts are in the tooltips and the CSV download."
 
 
 def _bars_height(rows: int) -> int:
     """A horizontal bar chart's height for ``rows`` bars: one bar is not a wall of colour."""
-    return min(420, 150 + 45 * rows)
+    return min(HEIGHT, 150 + 45 * rows)
+
+
+def _legend(**kwargs: object) -> alt.Legend:
+    return alt.Legend(orient="bottom", title=None, labelLimit=400, **kwargs)
+
+
+def _colours(names: Sequence[str], start: int = 0) -> alt.Scale:
+    """A colour per name, in order, from :data:`PALETTE`."""
+    return alt.Scale(
+        domain=list(names), range=[PALETTE[(start + i) % len(PALETTE)] for i in range(len(names))]
+    )
+
+
+def _top(highest: float) -> list[float]:
+    """A money axis from 0 to a tenth above the highest value (0 to 1 when all are 0: an
+    axis from 0, never -1..1)."""
+    return [0.0, highest * 1.1 if highest > 0 else 1.0]
 
 
 def spend_over_time(
     daily: pd.DataFrame,
     currency: str = "USD",
     period: tuple[date, date] | None = None,
-) -> go.Figure:
-    """Daily spend stacked by the ``series`` column (provider or variant), over the whole
-    ``period`` (first and last day) when given, one bar per day, never below zero."""
-    figure = go.Figure()
-    for index, (series, rows) in enumerate(daily.groupby("series", sort=True)):
-        figure.add_bar(
-            x=rows["day"],
-            y=[float(v) for v in rows["cost"]],
-            name=str(series),
-            width=DAY_MS * 0.8,  # a day's bar: alone on its axis, Plotly would draw it a hairline
-            marker_color=PALETTE[index % len(PALETTE)],
-            customdata=[
-                [plain(v), f"{c:,}"] for v, c in zip(rows["cost"], rows["calls"], strict=True)
-            ],
-            hovertemplate=f"%{{x|%Y-%m-%d}} · {series}<br>{currency} %{{customdata[0]}}"
-            "<br>%{customdata[1]} calls<extra></extra>",
-        )
-    figure.update_layout(barmode="stack", showlegend=True)  # name a lone provider too
+) -> alt.Chart:
+    """Daily spend stacked by the ``series`` column (provider or variant), one bar per day
+    of the whole ``period`` (first and last day) when given, else of the days in ``daily``,
+    never below zero. Days are ISO dates on a band axis, so a day without spend keeps its
+    place and a single day is a bar, never a hairline."""
+    days = sorted({d.isoformat() for d in daily["day"]})
     if period is not None:
         first, last = period
-        days = (last - first).days + 1
-        figure.update_xaxes(
-            range=[
-                datetime.combine(first, time()) - timedelta(hours=12),
-                datetime.combine(last, time()) + timedelta(hours=12),
-            ],
-            # days, never hours: a tick a day on short periods, Plotly's choice of days beyond
-            dtick=DAY_MS if days <= 14 else None,
-            tickformat="%b %-d",
-        )
+        days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    series = sorted({str(s) for s in daily["series"]})
+    frame = pd.DataFrame(
+        {
+            "day": [d.isoformat() for d in daily["day"]],
+            "series": [str(s) for s in daily["series"]],
+            "height": [float(v) for v in daily["cost"]],
+            "amount": [f"{plain(v)} {currency}" for v in daily["cost"]],
+            "calls": [f"{c:,}" for c in daily["calls"]],
+        }
+    )
     top = max((float(v) for v in daily.groupby("day")["cost"].sum()), default=0.0)
-    figure.update_yaxes(range=[0, top * 1.1 if top > 0 else 1])
-    return _layout(figure, "Spend per day (UTC)", currency)
+    return (
+        alt.Chart(frame, title="Spend per day (UTC)", height=HEIGHT)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "day:O",
+                scale=alt.Scale(domain=days),
+                # days, never hours; UTC, whatever the browser's zone
+                axis=alt.Axis(
+                    title=None,
+                    labelAngle=0,
+                    labelOverlap="greedy",
+                    labelExpr="utcFormat(toDate(datum.value), '%b %-d')",
+                ),
+            ),
+            y=alt.Y("height:Q", stack="zero", scale=alt.Scale(domain=_top(top)), title=currency),
+            color=alt.Color("series:N", scale=_colours(series), legend=_legend()),
+            tooltip=[
+                alt.Tooltip("day:N", title="Day (UTC)"),
+                alt.Tooltip("series:N", title="Of"),
+                alt.Tooltip("amount:N", title="Spend"),
+                alt.Tooltip("calls:N", title="Calls"),
+            ],
+        )
+    )
 
 
-def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> go.Figure:
+def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> alt.LayerChart:
     """One variant's calls at each provider: a bar per variant they are priced at (their own,
-    and standard for the what-if), the cheapest labelled, a provider that cannot price every
-    call hatched; what the calls cost where they ran as a line. One axis is one currency:
-    only the quotes in ``currency`` (that the calls were billed in) are drawn, those in
-    another are in the table beside it, never on the same scale."""
-    figure = go.Figure()
+    and standard for the what-if), the cheapest labelled, the bar of a provider that cannot
+    price every call pale with a dashed edge; what the calls cost where they ran as a dashed
+    line. One axis is one currency: only the quotes in ``currency`` (that the calls were
+    billed in) are drawn, those in another are in the table beside it, never on the same
+    scale."""
     providers = sorted(
         {q.provider for c in compared for q in c.quotes if q.currency in (None, currency)}
     )
-    for index, each in enumerate(compared):
-        by_provider = {q.provider: q for q in each.quotes}
-        shown = [by_provider.get(p) for p in providers]
-        figure.add_bar(
-            x=providers,
-            y=[None if q is None else float(q.repriced_cost) for q in shown],
-            name=f"at {each.target_variant}" + (" (what if)" if each.what_if else ""),
-            marker_color=PALETTE[index % len(PALETTE)],
-            marker_pattern_shape=["" if q is None or q.complete else "/" for q in shown],
-            text=["cheapest" if q is not None and q.cheapest else "" for q in shown],
-            textposition="outside",
-            customdata=[
-                ["", ""]
-                if q is None
-                else [money(q.repriced_cost, q.currency), f"{q.unpriced_calls:,}"]
-                for q in shown
+    names = [f"at {c.target_variant}" + (" (what if)" if c.what_if else "") for c in compared]
+    rows = [
+        {
+            "provider": q.provider,
+            "series": name,
+            "height": float(q.repriced_cost),
+            "complete": q.complete,
+            "label": "cheapest" if q.cheapest else "",
+            "amount": money(q.repriced_cost, q.currency),
+            "unpriced": f"{q.unpriced_calls:,}",
+        }
+        for each, name in zip(compared, names, strict=True)
+        for q in each.quotes
+        if q.provider in providers
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["provider", "series", "height", "complete", "label", "amount", "unpriced"]
+    )
+    x = alt.X(
+        "provider:N", scale=alt.Scale(domain=providers), axis=alt.Axis(labelAngle=0, title=None)
+    )
+    offset = alt.XOffset("series:N", scale=alt.Scale(domain=names))
+    y = alt.Y("height:Q", title=currency or "", scale=alt.Scale(zero=True))
+    complete = alt.datum.complete
+    bars = (
+        alt.Chart()
+        .mark_bar(strokeWidth=1.5)
+        .encode(
+            x=x,
+            xOffset=offset,
+            y=y,
+            color=alt.Color("series:N", scale=_colours(names), legend=_legend()),
+            stroke=alt.Stroke("series:N", scale=_colours(names)),  # one legend with the fill
+            fillOpacity=alt.condition(complete, alt.value(1.0), alt.value(0.35)),
+            strokeDash=alt.condition(complete, alt.value([1, 0]), alt.value([4, 3])),
+            tooltip=[
+                alt.Tooltip("provider:N", title="Provider"),
+                alt.Tooltip("series:N", title="Priced"),
+                alt.Tooltip("amount:N", title="Cost"),
+                alt.Tooltip("unpriced:N", title="Calls without a price"),
             ],
-            hovertemplate=f"%{{x}} at {each.target_variant}<br>%{{customdata[0]}}"
-            "<br>%{customdata[1]} calls without a price<extra></extra>",
         )
+    )
+    labels = (
+        alt.Chart()
+        .mark_text(baseline="bottom", dy=-4)
+        .encode(x=x, xOffset=offset, y=y, text="label:N")
+    )
+    layers: list[alt.Chart] = [bars, labels]
     if compared:
         actual = compared[0].actual_cost
-        figure.add_hline(
-            y=float(actual),
-            line_dash="dash",
-            line_color="#ef4444",
-            annotation_text=f"where they ran {money(actual, currency)}",
+        ran = alt.Chart(
+            pd.DataFrame(
+                {"height": [float(actual)], "label": [f"where they ran {money(actual, currency)}"]}
+            )
         )
-    figure.update_layout(barmode="group")
+        layers += [
+            ran.mark_rule(color=PALETTE[3], strokeDash=[6, 4], strokeWidth=1.5).encode(
+                y="height:Q"
+            ),
+            ran.mark_text(align="right", baseline="bottom", dy=-4, color=PALETTE[3]).encode(
+                y="height:Q", x=alt.value("width"), text="label:N"
+            ),
+        ]
     title = f"{compared[0].variant.capitalize()} calls at each provider" if compared else ""
-    return _layout(figure, title, currency or "")
+    return alt.layer(*layers, data=frame, title=title, height=HEIGHT)
 
 
 def bars(
     table: pd.DataFrame, label: str, value: str, title: str, currency: str = "USD"
-) -> go.Figure:
-    """A horizontal bar per row of ``table``: ``label`` against the amount in ``value``."""
-    figure = go.Figure()
-    figure.add_bar(
-        y=table[label].astype(str),
-        x=[float(v) for v in table[value]],
-        orientation="h",
-        marker_color=PALETTE[0],
-        customdata=[[plain(v)] for v in table[value]],
-        hovertemplate="%{y}<br>" + currency + " %{customdata[0]}<extra></extra>",
+) -> alt.Chart:
+    """A horizontal bar per row of ``table``, in its order: ``label`` against the amount in
+    ``value``."""
+    frame = pd.DataFrame(
+        {
+            "label": table[label].astype(str).tolist(),
+            "height": [float(v) for v in table[value]],
+            "amount": [f"{plain(v)} {currency}" for v in table[value]],
+        }
     )
-    figure.update_yaxes(autorange="reversed")
-    figure = _layout(figure, title, "", _bars_height(len(table)))
-    figure.update_layout(xaxis_title=currency)
-    return figure
-
-
-def counts(table: pd.DataFrame, label: str, value: str, title: str) -> go.Figure:
-    """A horizontal bar per row for counts (records, calls)."""
-    figure = go.Figure()
-    figure.add_bar(
-        y=table[label].astype(str), x=table[value], orientation="h", marker_color=PALETTE[3]
+    return (
+        alt.Chart(frame, title=title, height=_bars_height(len(frame)))
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
+            x=alt.X("height:Q", title=currency),
+            tooltip=[alt.Tooltip("label:N", title="Of"), alt.Tooltip("amount:N", title="Spend")],
+        )
     )
-    figure.update_yaxes(autorange="reversed")
-    return _layout(figure, title, "", _bars_height(len(table)))
 
 
-def ingest_outcomes(runs: pd.DataFrame) -> go.Figure:
+def counts(table: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart:
+    """A horizontal bar per row for counts (records, calls), in the table's order."""
+    frame = pd.DataFrame(
+        {"label": table[label].astype(str).tolist(), "count": [int(v) for v in table[value]]}
+    )
+    return (
+        alt.Chart(frame, title=title, height=_bars_height(len(frame)))
+        .mark_bar(color=PALETTE[3])
+        .encode(
+            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
+            x=alt.X("count:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
+            tooltip=[alt.Tooltip("label:N", title="Of"), alt.Tooltip("count:Q", format=",d")],
+        )
+    )
+
+
+OUTCOMES = ("loaded", "duplicates", "quarantined")
+"""What became of an ingest's records, in the order the bars stack them."""
+
+
+def ingest_outcomes(runs: pd.DataFrame) -> alt.Chart:
     """Each source's latest ingest: records loaded, duplicates and quarantined, stacked."""
-    figure = go.Figure()
     names = short_sources(runs["source"]).names
-    for column, colour in (
-        ("loaded", PALETTE[2]),
-        ("duplicates", PALETTE[1]),
-        ("quarantined", PALETTE[3]),
-    ):
-        figure.add_bar(y=names, x=runs[column], name=column, orientation="h", marker_color=colour)
-    figure.update_layout(barmode="stack")
-    figure.update_yaxes(autorange="reversed")
-    return _layout(
-        figure,
-        "Latest ingest of each source: every record accounted for",
-        "",
-        _bars_height(len(runs)) + 40,  # and the legend
+    frame = pd.DataFrame(
+        [
+            {"source": name, "outcome": outcome, "order": i, "records": int(records)}
+            for name, (_, run) in zip(names, runs.iterrows(), strict=True)
+            for i, outcome in enumerate(OUTCOMES)
+            for records in [run[outcome]]
+        ],
+        columns=["source", "outcome", "order", "records"],
+    )
+    colours = alt.Scale(domain=list(OUTCOMES), range=[PALETTE[2], PALETTE[1], PALETTE[3]])
+    return (
+        alt.Chart(
+            frame,
+            title="Latest ingest of each source: every record accounted for",
+            height=_bars_height(len(names)),
+        )
+        .mark_bar()
+        .encode(
+            y=alt.Y("source:N", sort=names, title=None, axis=alt.Axis(labelLimit=300)),
+            x=alt.X(
+                "records:Q", stack="zero", title=None, axis=alt.Axis(format=",d", tickMinStep=1)
+            ),
+            color=alt.Color("outcome:N", scale=colours, legend=_legend()),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("source:N", title="Source"),
+                alt.Tooltip("outcome:N", title="Records"),
+                alt.Tooltip("records:Q", title="Count", format=",d"),
+            ],
+        )
     )
 
 
-PERIOD_AXES = {
-    # period: (step between the spend line's points, tick spacing in ms, tick label format)
-    "daily": (timedelta(hours=1), 3 * 3_600_000, "%H:%M"),
-    "weekly": (timedelta(days=1), DAY_MS, "%a %b %-d"),
+PERIOD_AXES: dict[str, tuple[timedelta, timedelta | None, str]] = {
+    # period: (step between the spend line's points, between ticks (None: Vega's choice),
+    # tick label format)
+    "daily": (timedelta(hours=1), timedelta(hours=3), "%H:%M"),
+    "weekly": (timedelta(days=1), timedelta(days=1), "%a %b %-d"),
     "monthly": (timedelta(days=1), None, "%b %-d"),
 }
 
 
-def burn_down(status: BudgetStatus) -> go.Figure:
+def wall_ms(moment: datetime) -> float:
+    """A naive wall-clock time as milliseconds on the charts' UTC time scale: the time a
+    person reads is the wall-clock time itself, whatever the browser's zone. A float, as
+    Vega takes a time: an integer column reaches the browser as a 64-bit integer, which
+    Vega cannot read as a date."""
+    return float(calendar.timegm(moment.timetuple()) * 1000 + moment.microsecond // 1000)
+
+
+def wall_instant(moment: datetime) -> alt.DateTime:
+    """A naive wall-clock time as a scale's domain or an axis's tick takes it on the UTC
+    time scale (:func:`wall_ms`): Streamlit's Vega-Lite draws nothing on a time scale whose
+    domain is given in milliseconds."""
+    return alt.DateTime(
+        year=moment.year,
+        month=moment.month,
+        date=moment.day,
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+        milliseconds=moment.microsecond // 1000,
+        utc=True,
+    )
+
+
+def burn_down(status: BudgetStatus) -> alt.LayerChart:
     """A budget's spend accumulated over its period (by the hour for a daily budget, by the
     day otherwise), the forecast from the instant judged at to the period's end, and the
     amount; the axes span the whole period and reach above the highest of the three.
 
-    Times are drawn as wall-clock times in the budget's zone (Plotly has no zones)."""
+    Times are drawn as wall-clock times in the budget's zone, on a UTC scale (Vega-Lite
+    knows only UTC and the browser's zone)."""
     budget, zone = status.budget, ZoneInfo(status.budget.timezone)
-    step, dtick, tick_format = PERIOD_AXES[budget.period]
+    step, tick_step, tick_format = PERIOD_AXES[budget.period]
 
     def local(moment: datetime) -> datetime:
         return moment.astimezone(zone).replace(tzinfo=None)
@@ -409,46 +524,66 @@ def burn_down(status: BudgetStatus) -> go.Figure:
     moments = [start, *boundaries, as_of]
     totals = [Decimal(0), *(before(m) for m in boundaries), status.spend]
     currency = budget.currency
-    figure = go.Figure()
-    figure.add_scatter(
-        x=[local(m) for m in moments],
-        y=[float(v) for v in totals],
-        mode="lines+markers",
-        name="spend",
-        line_color=PALETTE[0],
-        marker_size=5,
-        customdata=[[plain(v)] for v in totals],
-        hovertemplate="%{x|%Y-%m-%d %H:%M}<br>" + currency + " %{customdata[0]} spent"
-        "<extra></extra>",
+    amount = f"budget {money(budget.amount, currency)}"
+
+    def points(series: str, at: Sequence[datetime], values: Sequence[Decimal], what: str):
+        return [
+            {
+                "series": series,
+                "moment": wall_ms(local(m)),
+                "height": float(v),
+                "time": f"{local(m):%Y-%m-%d %H:%M}",
+                "amount": f"{plain(v)} {currency} {what}",
+            }
+            for m, v in zip(at, values, strict=True)
+        ]
+
+    frame = pd.DataFrame(
+        [
+            *points("spend", moments, totals, "spent"),
+            *points("forecast", [as_of, end], [status.spend, status.forecast], "forecast"),
+            *points(amount, [start, end], [budget.amount] * 2, ""),
+        ]
     )
-    figure.add_scatter(
-        x=[local(as_of), local(end)],
-        y=[float(status.spend), float(status.forecast)],
-        mode="lines+markers",
-        name="forecast",
-        line={"dash": "dot", "color": PALETTE[1]},
-        marker_size=5,
-        customdata=[[plain(status.spend)], [plain(status.forecast)]],
-        hovertemplate="%{x|%Y-%m-%d %H:%M}<br>" + currency + " %{customdata[0]} forecast"
-        "<extra></extra>",
-    )
-    figure.add_scatter(
-        x=[local(start), local(end)],
-        y=[float(budget.amount)] * 2,
-        mode="lines",
-        name=f"budget {money(budget.amount, currency)}",
-        line={"dash": "dash", "color": PALETTE[3]},
-        hoverinfo="skip",
-    )
+    names = ["spend", "forecast", amount]
     top = max(budget.amount, status.forecast, status.spend)
-    figure.update_xaxes(
-        range=[local(start), local(end)], dtick=dtick, tickformat=tick_format, showgrid=True
+    left, right = local(start), local(end)
+    # wall-clock ticks: every 3 hours of a day, every day of a week, from the period's start
+    ticks = (
+        alt.Undefined
+        if tick_step is None
+        else [
+            wall_instant(left + tick_step * n) for n in range(int((right - left) / tick_step) + 1)
+        ]
     )
-    figure.update_yaxes(range=[0, float(top) * 1.1], rangemode="tozero")
+    x = alt.X(
+        "moment:T",
+        scale=alt.Scale(type="utc", domain=[wall_instant(left), wall_instant(right)]),
+        axis=alt.Axis(title=None, format=tick_format, grid=True, values=ticks),
+    )
+    y = alt.Y("height:Q", title=currency, scale=alt.Scale(domain=_top(float(top))))
+    colour = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=names, range=[PALETTE[0], PALETTE[1], PALETTE[3]]),
+        legend=_legend(symbolType="stroke"),
+    )
+    dashes = alt.StrokeDash(
+        "series:N", scale=alt.Scale(domain=names, range=[[1, 0], [2, 2], [6, 4]])
+    )
+    tooltip = [alt.Tooltip("time:N", title="Time"), alt.Tooltip("amount:N", title="Amount")]
+    base = alt.Chart().encode(x=x, y=y, color=colour, strokeDash=dashes, detail="series:N")
+    lines = (
+        base.mark_line(point={"size": 30})
+        .encode(tooltip=tooltip)
+        .transform_filter(alt.datum.series != amount)
+    )
+    line = base.mark_line().transform_filter(alt.datum.series == amount)
     when = {"daily": f"{first}", "weekly": f"week of {first}", "monthly": f"{first:%B %Y}"}
-    return _layout(
-        figure,
-        f"{budget.name}: {budget.scope.label()}, {budget.period}, "
+    return alt.layer(
+        lines,
+        line,
+        data=frame,
+        title=f"{budget.name}: {budget.scope.label()}, {budget.period}, "
         f"{when[budget.period]} ({budget.timezone})",
-        currency,
+        height=HEIGHT,
     )

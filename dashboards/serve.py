@@ -2,8 +2,8 @@
 ``python -m dashboards.serve run APP ARGS…``, which ``ratecard dashboard`` runs.
 
 Streamlit imports what a page script imports when the first browser session runs it, so
-without this the first visitor waits while pandas, DuckDB, plotly and ratecard's own modules
-load and plotly builds its first figure. Here they load before the server listens, once per
+without this the first visitor waits while pandas, DuckDB, Altair and ratecard's own modules
+load and Altair loads the Vega-Lite schema it checks every chart against. Here they load before the server listens, once per
 server: its health check answers only when they are ready, and every session after that,
 the first included, finds them in ``sys.modules``. Nothing is read from the warehouse here.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-import plotly.graph_objects as go
+import altair as alt
 from streamlit.web.cli import main
 
 # what the app and its pages import (dashboards/app.py, dashboards/views/*.py)
@@ -20,20 +20,15 @@ from dashboards import comparison, figures, queries, ui  # noqa: F401
 from reports import compare, forecast  # noqa: F401
 
 
-def warm_plotly() -> None:
-    """Build and serialise one figure with every kind of trace and shape the pages draw
-    (dashboards/figures.py), so that plotly's validators for them are loaded."""
-    figure = go.Figure()
-    figure.add_bar(x=["a"], y=[1])
-    figure.add_scatter(x=["a"], y=[1])
-    figure.add_hline(y=1)
-    figure.update_layout(barmode="stack")
-    figure.update_xaxes(type="category")
-    figure.update_yaxes(range=[0, 1])
-    figure.to_json()
+def warm_altair() -> None:
+    """Build and check one chart with every kind of mark and layer the pages draw
+    (dashboards/figures.py), so that Altair's schema and validators are loaded."""
+    rows = alt.Data(values=[{"x": "a", "y": 1}])
+    bar = alt.Chart(rows).mark_bar().encode(x="x:N", y="y:Q", xOffset="x:N")
+    alt.layer(bar, bar.mark_text(), bar.mark_rule(), bar.mark_line(point=True)).to_dict()
 
 
 if __name__ == "__main__":
-    warm_plotly()
+    warm_altair()
     # the same program name as ``python -m streamlit``, so Streamlit sees its own command line
     sys.exit(main(prog_name="streamlit"))

@@ -45,12 +45,14 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 # Streamlit has finished the script run (the state its own end-to-end tests wait for) and
-# drawn every element (no skeleton, nothing stale from the run before, every chart's SVG)
+# drawn every element (no skeleton, nothing stale from the run before, every Vega-Lite chart
+# rendered: vega-embed's canvas in place)
 SETTLED = """() => document.querySelector('[data-testid="stApp"]')
         ?.dataset.testScriptState === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]')
     && !document.querySelector('[data-stale="true"]')
-    && [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))"""
+    && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .every(chart => chart.querySelector('canvas, svg.marks'))"""
 
 
 def free_port() -> int:

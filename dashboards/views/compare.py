@@ -113,7 +113,7 @@ for (variant, currency), group in comparison.by_variant(compared).items():
                     "time or size): its amounts cover only the rest, so it is not ranked.",
                     icon=":material/warning:",
                 )
-    st.plotly_chart(
+    st.altair_chart(
         figures.comparison(group, currency),
         width="stretch",
         key=f"compare_chart_{variant}_{currency}",

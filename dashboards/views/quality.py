@@ -24,7 +24,7 @@ reasons = queries.quarantine_reasons(db)
 if reasons.empty:
     st.success("No record has been quarantined.", icon=":material/check_circle:")
 else:
-    st.plotly_chart(
+    st.altair_chart(
         figures.counts(reasons, "reason", "records", "Quarantined records by reason"),
         width="stretch",
     )
@@ -34,7 +34,7 @@ st.subheader("Ingests: the latest run of each source")
 runs = queries.ingests(db)
 usage = runs[runs["kind"] == "usage"]
 if not usage.empty:
-    st.plotly_chart(figures.ingest_outcomes(usage), width="stretch")
+    st.altair_chart(figures.ingest_outcomes(usage), width="stretch")
 sources = figures.short_sources(runs["source"])
 st.caption(
     "Read = loaded + duplicates + quarantined, for every run."
