@@ -57,11 +57,10 @@ DRAWN = f"""left => {{
 drawn: its heading shown, the script run over, nothing stale left and every chart's SVG in
 place (the browser test's SETTLED)."""
 
-POINTS = """() => [...document.querySelectorAll('.js-plotly-plot')].reduce((total, plot) =>
-    total + (plot._fullData || plot.data || []).reduce((n, trace) => n + Math.max(0,
-        ...['x', 'y', 'values', 'labels'].map(k => Number(trace[k]?.length) || 0)), 0), 0)"""
-"""The points the page's plotly figures hold (each trace's longest data array)."""
-CHARTS = "() => document.querySelectorAll('.js-plotly-plot').length"
+POINTS = """() => document.querySelectorAll(
+    '[data-testid="stVegaLiteChart"] :is(.mark-rect, .mark-symbol).role-mark > path').length"""
+"""The marks the page's charts draw: a bar or a point each (legends not counted)."""
+CHARTS = """() => document.querySelectorAll('[data-testid="stVegaLiteChart"]').length"""
 
 
 class Received:

@@ -232,8 +232,11 @@ def _bars_height(rows: int) -> int:
     return min(HEIGHT, 150 + 45 * rows)
 
 
-def _legend(**kwargs: object) -> alt.Legend:
-    return alt.Legend(orient="bottom", title=None, labelLimit=400, **kwargs)
+def _legend(lines: bool = False) -> alt.Legend:
+    """The legend under a chart; a line's dash for a line chart."""
+    return alt.Legend(
+        orient="bottom", title=None, labelLimit=400, symbolType="stroke" if lines else alt.Undefined
+    )
 
 
 def _colours(names: Sequence[str], start: int = 0) -> alt.Scale:
@@ -273,7 +276,7 @@ def spend_over_time(
         }
     )
     top = max((float(v) for v in daily.groupby("day")["cost"].sum()), default=0.0)
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title="Spend per day (UTC)", height=HEIGHT)
         .mark_bar()
         .encode(
@@ -298,6 +301,7 @@ def spend_over_time(
             ],
         )
     )
+    return chart
 
 
 def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> alt.LayerChart:
@@ -375,7 +379,7 @@ def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> 
             ),
         ]
     title = f"{compared[0].variant.capitalize()} calls at each provider" if compared else ""
-    return alt.layer(*layers, data=frame, title=title, height=HEIGHT)
+    return alt.LayerChart(layer=layers, data=frame, title=title, height=HEIGHT)
 
 
 def bars(
@@ -390,7 +394,7 @@ def bars(
             "amount": [f"{plain(v)} {currency}" for v in table[value]],
         }
     )
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title=title, height=_bars_height(len(frame)))
         .mark_bar(color=PALETTE[0])
         .encode(
@@ -399,6 +403,7 @@ def bars(
             tooltip=[alt.Tooltip("label:N", title="Of"), alt.Tooltip("amount:N", title="Spend")],
         )
     )
+    return chart
 
 
 def counts(table: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart:
@@ -406,7 +411,7 @@ def counts(table: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart
     frame = pd.DataFrame(
         {"label": table[label].astype(str).tolist(), "count": [int(v) for v in table[value]]}
     )
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title=title, height=_bars_height(len(frame)))
         .mark_bar(color=PALETTE[3])
         .encode(
@@ -415,6 +420,7 @@ def counts(table: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart
             tooltip=[alt.Tooltip("label:N", title="Of"), alt.Tooltip("count:Q", format=",d")],
         )
     )
+    return chart
 
 
 OUTCOMES = ("loaded", "duplicates", "quarantined")
@@ -434,7 +440,7 @@ def ingest_outcomes(runs: pd.DataFrame) -> alt.Chart:
         columns=["source", "outcome", "order", "records"],
     )
     colours = alt.Scale(domain=list(OUTCOMES), range=[PALETTE[2], PALETTE[1], PALETTE[3]])
-    return (
+    chart: alt.Chart = (
         alt.Chart(
             frame,
             title="Latest ingest of each source: every record accounted for",
@@ -455,6 +461,7 @@ def ingest_outcomes(runs: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 PERIOD_AXES: dict[str, tuple[timedelta, timedelta | None, str]] = {
@@ -526,10 +533,13 @@ def burn_down(status: BudgetStatus) -> alt.LayerChart:
     currency = budget.currency
     amount = f"budget {money(budget.amount, currency)}"
 
-    def points(series: str, at: Sequence[datetime], values: Sequence[Decimal], what: str):
+    def points(
+        series: str, at: Sequence[datetime], values: Sequence[Decimal], what: str
+    ) -> list[dict[str, object]]:
         return [
             {
                 "series": series,
+                "marked": what != "",  # the amount's line has no points and no tooltip
                 "moment": wall_ms(local(m)),
                 "height": float(v),
                 "time": f"{local(m):%Y-%m-%d %H:%M}",
@@ -565,7 +575,7 @@ def burn_down(status: BudgetStatus) -> alt.LayerChart:
     colour = alt.Color(
         "series:N",
         scale=alt.Scale(domain=names, range=[PALETTE[0], PALETTE[1], PALETTE[3]]),
-        legend=_legend(symbolType="stroke"),
+        legend=_legend(lines=True),
     )
     dashes = alt.StrokeDash(
         "series:N", scale=alt.Scale(domain=names, range=[[1, 0], [2, 2], [6, 4]])
@@ -575,13 +585,12 @@ def burn_down(status: BudgetStatus) -> alt.LayerChart:
     lines = (
         base.mark_line(point={"size": 30})
         .encode(tooltip=tooltip)
-        .transform_filter(alt.datum.series != amount)
+        .transform_filter(alt.datum.marked)
     )
-    line = base.mark_line().transform_filter(alt.datum.series == amount)
+    line = base.mark_line().transform_filter(~alt.datum.marked)
     when = {"daily": f"{first}", "weekly": f"week of {first}", "monthly": f"{first:%B %Y}"}
-    return alt.layer(
-        lines,
-        line,
+    return alt.LayerChart(
+        layer=[lines, line],
         data=frame,
         title=f"{budget.name}: {budget.scope.label()}, {budget.period}, "
         f"{when[budget.period]} ({budget.timezone})",

@@ -46,13 +46,13 @@ CHROMIUM_ARGS = [
 ]
 # Streamlit has finished the script run (the state its own end-to-end tests wait for) and
 # drawn every element (no skeleton, nothing stale from the run before, every Vega-Lite chart
-# rendered: vega-embed's canvas in place)
+# drawn: Vega's SVG in place)
 SETTLED = """() => document.querySelector('[data-testid="stApp"]')
         ?.dataset.testScriptState === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]')
     && !document.querySelector('[data-stale="true"]')
     && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
-        .every(chart => chart.querySelector('canvas, svg.marks'))"""
+        .every(chart => chart.querySelector('svg.marks'))"""
 
 
 def free_port() -> int:

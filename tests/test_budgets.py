@@ -602,7 +602,7 @@ def test_budgets_page(
     assert shown["Spent this period"] == "$29.00"
     assert shown["Budget"] == "$40.00"
     assert any("Forecast to exceed" in w.value for w in app.warning)
-    assert app.get("plotly_chart")
+    assert app.get("vega_lite_chart")
     budgets.write_text("budgets: [oops", encoding="utf-8")
     app.run()
     assert any("not valid YAML" in i.value for i in app.info)

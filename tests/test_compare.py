@@ -805,9 +805,9 @@ def test_compare_and_variants_in_chromium(highspeed_only: str, tmp_path: Path) -
                 tab = browser.new_page(viewport={"width": 1400, "height": 2200})
                 tab.goto(f"{url}/{name}")
                 # drawn: the chart is there and the script has finished (a first run on a
-                # busy machine imports pandas and plotly, hence the generous bound)
+                # busy machine imports pandas and Altair, hence the generous bound)
                 tab.wait_for_selector(
-                    ".js-plotly-plot .main-svg", timeout=120_000, state="attached"
+                    '[data-testid="stVegaLiteChart"] svg.marks', timeout=120_000, state="attached"
                 )
                 tab.wait_for_function(
                     "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000

@@ -92,7 +92,7 @@ def test_overview(db: str) -> None:
     assert "Exact: 9.01831333333" in shown["Forecast to period end"][1]
     assert shown["Input tokens"][0] == "300,100"  # a, b and c 100,000 each, e 100
     assert any("1 call in this selection has no price" in w.value for w in test.warning)
-    assert test.get("plotly_chart")
+    assert test.get("vega_lite_chart")
 
 
 def test_filters_change_the_numbers_and_stay_across_pages(db: str) -> None:
@@ -489,7 +489,7 @@ def test_two_currencies_are_totalled_and_forecast_apart_on_every_page(
     assert "0.13 EUR so far" in shown["Forecast to period end, EUR"][1]
     assert "$1.00 so far" in shown["Forecast to period end, USD"][1]
     assert shown["Calls"][0] == "2"
-    assert len(test.get("plotly_chart")) == 2  # a chart per currency
+    assert len(test.get("vega_lite_chart")) == 2  # a chart per currency
     assert not any("1.125" in value or "1.13" in value for value, _ in shown.values())
 
     test.switch_page("views/teams.py").run()

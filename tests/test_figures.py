@@ -3,8 +3,9 @@ formatter, without Streamlit."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,10 +16,14 @@ import pytest
 from conftest import D
 from dashboards.comparison import variant_move
 from dashboards.figures import (
+    Chart,
+    bars,
     burn_down,
     by_currency,
     comparison,
+    counts,
     csv_bytes,
+    ingest_outcomes,
     money,
     number_format,
     short_sources,
@@ -76,6 +81,24 @@ def test_money_rounds_half_up_and_keeps_the_sign_outside() -> None:
     assert money(None, "USD") == "—"
 
 
+def spec(chart: Chart) -> dict[str, Any]:
+    """The chart as Streamlit sends it to the browser: Vega-Lite JSON, checked by Altair
+    against Vega-Lite's schema on the way."""
+    result: dict[str, Any] = json.loads(json.dumps(chart.to_dict()))
+    return result
+
+
+def rows(chart: Chart) -> list[dict[str, Any]]:
+    """The rows the chart draws (those of its top level, which its layers share)."""
+    whole = spec(chart)
+    return list(whole["datasets"][whole["data"]["name"]])
+
+
+def layers(chart: Chart) -> list[dict[str, Any]]:
+    whole = spec(chart)
+    return list(whole.get("layer", [whole]))
+
+
 def test_spend_over_time_hover_shows_exact_amounts() -> None:
     daily = pd.DataFrame(
         {
@@ -85,11 +108,19 @@ def test_spend_over_time_hover_shows_exact_amounts() -> None:
             "cost": [D("0.000300000000000"), D("1.5"), D("0.0042")],
         }
     )
-    figure = spend_over_time(daily)
-    traces = {trace.name: trace for trace in figure.data}
-    assert set(traces) == {"reapi", "runapi"}
-    assert [c[0] for c in traces["reapi"].customdata] == ["0.0003", "0.0042"]
-    assert figure.layout.barmode == "stack"
+    chart = spend_over_time(daily)
+    drawn = rows(chart)
+    assert {r["series"] for r in drawn} == {"reapi", "runapi"}
+    reapi = [r for r in drawn if r["series"] == "reapi"]
+    assert [r["amount"] for r in reapi] == ["0.0003 USD", "0.0042 USD"]  # exact, never 3e-4
+    assert [r["height"] for r in reapi] == [0.0003, 0.0042]
+    assert [r["day"] for r in reapi] == ["2026-10-01", "2026-10-02"]
+    encoding = spec(chart)["encoding"]
+    assert encoding["y"]["stack"] == "zero"
+    assert {t["field"] for t in encoding["tooltip"]} == {"day", "series", "amount", "calls"}
+    # no period: the days that have spend, and the axis a tenth above the highest day (1.5003)
+    assert encoding["x"]["scale"]["domain"] == ["2026-10-01", "2026-10-02"]
+    assert encoding["y"]["scale"]["domain"] == [0, pytest.approx(1.65033)]
 
 
 def test_comparison_groups_a_variant_and_its_what_if() -> None:
@@ -99,7 +130,7 @@ def test_comparison_groups_a_variant_and_its_what_if() -> None:
         "highspeed",
         (RanOn("reapi", 3, D("1.5")),),
         (
-            Quote("reapi", "USD", 3, 0, D("1.5"), D("1.5"), 3, D("1.5")),
+            Quote("reapi", "USD", 3, 0, D("1.5"), D("1.5"), 3, D("1.5"), cheapest=True),
             Quote("runapi", "USD", 3, 0, D("1.5"), D("2.6"), cheapest=False),
         ),
     )
@@ -110,20 +141,108 @@ def test_comparison_groups_a_variant_and_its_what_if() -> None:
         own.ran_on,
         (Quote("runapi", "USD", 3, 1, D("1.0"), D("0.4"), cheapest=False),),
     )
-    figure = comparison([own, what_if])
-    bars = {bar.name: bar for bar in figure.data}
-    assert list(bars) == ["at highspeed", "at standard (what if)"]
-    assert list(bars["at highspeed"].x) == ["reapi", "runapi"]
-    # reapi sells no standard: no bar; runapi prices 2 of 3 calls: hatched
-    assert list(bars["at standard (what if)"].y) == [None, 0.4]
-    assert list(bars["at standard (what if)"].marker.pattern.shape) == ["", "/"]
-    assert figure.layout.shapes[0].y0 == 1.5  # what the calls cost where they ran
+    chart = comparison([own, what_if])
+    bars_layer, labels, rule, note = layers(chart)
+    assert labels["encoding"]["text"]["field"] == "label"
+    assert bars_layer["encoding"]["x"]["scale"]["domain"] == ["reapi", "runapi"]
+    assert bars_layer["encoding"]["xOffset"]["scale"]["domain"] == [
+        "at highspeed",
+        "at standard (what if)",
+    ]
+    drawn = {(r["provider"], r["series"]): r for r in rows(chart)}
+    # reapi sells no standard: no bar; runapi prices 2 of 3 calls: a pale bar, not ranked
+    assert set(drawn) == {
+        ("reapi", "at highspeed"),
+        ("runapi", "at highspeed"),
+        ("runapi", "at standard (what if)"),
+    }
+    pale = drawn[("runapi", "at standard (what if)")]
+    assert (pale["height"], pale["complete"], pale["unpriced"]) == (0.4, False, "1")
+    assert drawn[("reapi", "at highspeed")]["label"] == "cheapest"
+    assert drawn[("runapi", "at highspeed")]["amount"] == "$2.60"
+    assert bars_layer["encoding"]["fillOpacity"]["condition"]["value"] == 1.0
+    # what the calls cost where they ran: a dashed line at 1.5, labelled with the amount
+    assert rule["mark"]["type"] == "rule" and note["mark"]["type"] == "text"
+    assert spec(chart)["datasets"][rule["data"]["name"]] == [
+        {"height": 1.5, "label": "where they ran $1.50"}
+    ]
 
 
-def wall(year: int, month: int, day: int, hour: int = 0, *rest: int) -> datetime:
-    """A wall-clock time as the budget charts draw it (Plotly has no zones)."""
+def test_horizontal_bars_keep_the_tables_order_and_exact_amounts() -> None:
+    spend = pd.DataFrame(
+        {"label": ['=HYPERLINK("x")', "search"], "cost": [D("7.000000001"), D("1.18")]}
+    )
+    chart = bars(spend, "label", "cost", "Spend by team")
+    assert [(r["label"], r["height"], r["amount"]) for r in rows(chart)] == [
+        ('=HYPERLINK("x")', 7.000000001, "7.000000001 USD"),
+        ("search", 1.18, "1.18 USD"),
+    ]
+    whole = spec(chart)
+    assert whole["encoding"]["y"]["sort"] is None  # the query's order, top first
+    assert whole["height"] == 150 + 45 * 2
+    reasons = pd.DataFrame({"reason": ["not valid JSON"], "records": [3]})
+    counted = counts(reasons, "reason", "records", "Quarantined records by reason")
+    assert rows(counted) == [{"label": "not valid JSON", "count": 3}]
+    assert spec(counted)["encoding"]["x"]["axis"]["tickMinStep"] == 1  # no tick at 0.5 records
+
+
+def test_ingest_outcomes_stack_every_record_of_each_source() -> None:
+    runs = pd.DataFrame(
+        {
+            "source": ["/logs/a.jsonl", "/logs/b.jsonl"],
+            "loaded": [7, 0],
+            "duplicates": [1, 9],
+            "quarantined": [2, 0],
+        }
+    )
+    chart = ingest_outcomes(runs)
+    drawn = [(r["source"], r["outcome"], r["records"]) for r in rows(chart)]
+    assert drawn == [
+        ("a.jsonl", "loaded", 7),
+        ("a.jsonl", "duplicates", 1),
+        ("a.jsonl", "quarantined", 2),
+        ("b.jsonl", "loaded", 0),
+        ("b.jsonl", "duplicates", 9),
+        ("b.jsonl", "quarantined", 0),
+    ]
+    assert spec(chart)["encoding"]["y"]["sort"] == ["a.jsonl", "b.jsonl"]
+
+
+def wall(year: int, month: int, day: int, hour: int = 0, *rest: int) -> float:
+    """A wall-clock time as the budget charts draw it: its digits read as UTC, in ms."""
     minute, second, micro = (*rest, 0, 0, 0)[:3]
-    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC).replace(tzinfo=None)
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC).timestamp() * 1000
+
+
+def instant(moment: dict[str, Any]) -> float:
+    """A Vega-Lite DateTime of the charts' UTC time scale, in ms."""
+    assert moment["utc"] is True
+    return wall(
+        moment["year"],
+        moment["month"],
+        moment["date"],
+        moment["hours"],
+        moment["minutes"],
+        moment["seconds"],
+        moment["milliseconds"] * 1000,
+    )
+
+
+def series(chart: Chart) -> dict[str, list[dict[str, Any]]]:
+    """The burn-down's points by line: spend, forecast, then the budget's amount."""
+    drawn: dict[str, list[dict[str, Any]]] = {}
+    for point in rows(chart):
+        drawn.setdefault(point["series"], []).append(point)
+    return drawn
+
+
+def x_axis(chart: Chart) -> tuple[list[float], list[float] | None, str]:
+    """The time axis of a burn-down: its domain, its tick values (None: Vega's) and format."""
+    x = layers(chart)[0]["encoding"]["x"]
+    assert x["scale"]["type"] == "utc"
+    ticks = x["axis"].get("values")
+    domain = [instant(m) for m in x["scale"]["domain"]]
+    return domain, None if ticks is None else [instant(t) for t in ticks], x["axis"]["format"]
 
 
 def status(period: str, as_of: datetime, zone: str = "UTC", **numbers: Any) -> BudgetStatus:
@@ -151,59 +270,65 @@ def test_a_daily_budget_is_drawn_by_the_hour_over_its_whole_day() -> None:
         (date(2026, 11, 18), datetime(2026, 11, 18, 9, tzinfo=UTC)): D("1.5"),
         (date(2026, 11, 18), datetime(2026, 11, 18, 15, tzinfo=UTC)): D("2"),
     }
-    figure = burn_down(status("daily", as_of, spend=D("3.5"), forecast=D("4.25"), hourly=hourly))
-    spend, forecast, amount = figure.data
+    chart = burn_down(status("daily", as_of, spend=D("3.5"), forecast=D("4.25"), hourly=hourly))
+    spend, forecast, amount = series(chart).values()
     # a point at every hour from midnight to the instant judged at, then that instant
-    assert list(spend.x)[:2] == [wall(2026, 11, 18, 0), wall(2026, 11, 18, 1)]
-    assert len(spend.x) == 17 and spend.x[-1] == wall(2026, 11, 18, 15, 0, 0, 1)
-    assert list(spend.y)[9:11] == [0.0, 1.5]  # nothing before 09:00, 1.5 by 10:00
-    assert spend.y[-1] == 3.5 and [c[0] for c in spend.customdata][-1] == "3.5"
+    assert [p["moment"] for p in spend][:2] == [wall(2026, 11, 18, 0), wall(2026, 11, 18, 1)]
+    assert len(spend) == 17 and spend[-1]["moment"] == wall(2026, 11, 18, 15)  # to the ms
+    assert [p["height"] for p in spend][9:11] == [0.0, 1.5]  # nothing before 09:00, 1.5 by 10:00
+    assert spend[-1]["height"] == 3.5 and spend[-1]["amount"] == "3.5 USD spent"
+    assert spend[-1]["time"] == "2026-11-18 15:00"
     # the forecast from then to the end of the day, and the amount across the whole day
-    assert list(forecast.x) == [wall(2026, 11, 18, 15, 0, 0, 1), wall(2026, 11, 19)]
-    assert list(forecast.y) == [3.5, 4.25]
-    assert list(amount.y) == [6.0, 6.0]
-    axis = figure.layout.xaxis
-    assert tuple(axis.range) == (wall(2026, 11, 18), wall(2026, 11, 19))
-    assert axis.tickformat == "%H:%M" and axis.dtick == 3 * 3_600_000  # hours, never 23:59:59.5
-    assert figure.layout.yaxis.range == (
-        0,
-        pytest.approx(6.6),
-    )  # above the amount, the highest of the three
-    assert "daily, 2026-11-18 (UTC)" in figure.layout.title.text
+    assert [p["moment"] for p in forecast] == [wall(2026, 11, 18, 15), wall(2026, 11, 19)]
+    assert [p["height"] for p in forecast] == [3.5, 4.25]
+    assert [p["height"] for p in amount] == [6.0, 6.0]
+    assert amount[0]["series"] == "budget $6.00" and not amount[0]["marked"]
+    domain, ticks, tick_format = x_axis(chart)
+    assert domain == [wall(2026, 11, 18), wall(2026, 11, 19)]
+    # hours, never 23:59:59.5: a tick every 3 hours from midnight to midnight
+    assert tick_format == "%H:%M"
+    assert ticks == [wall(2026, 11, 18) + n * 3 * 3_600_000 for n in range(9)]
+    # above the amount, the highest of the three
+    assert layers(chart)[0]["encoding"]["y"]["scale"]["domain"] == [0, pytest.approx(6.6)]
+    assert "daily, 2026-11-18 (UTC)" in spec(chart)["title"]
 
 
 def test_a_weekly_budget_spans_its_week_in_its_zone_with_the_forecast_inside() -> None:
     # Wednesday Nov 18, 16:00 in Paris (15:00 UTC); the week runs Mon Nov 16 - Sun Nov 22
     as_of = datetime(2026, 11, 18, 15, tzinfo=UTC)
     daily = {date(2026, 11, 16): D("1"), date(2026, 11, 17): D("2"), date(2026, 11, 18): D("4")}
-    figure = burn_down(
+    chart = burn_down(
         status("weekly", as_of, "Europe/Paris", spend=D("7"), forecast=D("12"), daily=daily)
     )
-    spend, forecast, _ = figure.data
+    spend, forecast, _ = series(chart).values()
     # midnights in Paris: 0 at the week's start, 1 by Tuesday, 3 by Wednesday, then 7 now
-    assert list(spend.x) == [
+    assert [p["moment"] for p in spend] == [
         wall(2026, 11, 16),
         wall(2026, 11, 17),
         wall(2026, 11, 18),
         wall(2026, 11, 18, 16),
     ]
-    assert list(spend.y) == [0.0, 1.0, 3.0, 7.0]
-    start, end = figure.layout.xaxis.range
+    assert [p["height"] for p in spend] == [0.0, 1.0, 3.0, 7.0]
+    (start, end), ticks, tick_format = x_axis(chart)
     assert (start, end) == (wall(2026, 11, 16), wall(2026, 11, 23))
-    assert all(start <= x <= end for x in forecast.x)
-    assert forecast.x[-1] == end
-    assert figure.layout.yaxis.range[1] >= 12 > 6  # the forecast, above the amount, is shown
-    assert figure.layout.xaxis.dtick == 86_400_000
+    assert all(start <= p["moment"] <= end for p in forecast)
+    assert forecast[-1]["moment"] == end
+    y = layers(chart)[0]["encoding"]["y"]["scale"]["domain"]
+    assert y[1] >= 12 > 6  # the forecast, above the amount, is shown
+    assert ticks == [wall(2026, 11, 16 + n) for n in range(7)] + [wall(2026, 11, 23)]
+    assert tick_format == "%a %b %-d"
 
 
 def test_a_monthly_budget_spans_its_month() -> None:
     as_of = datetime(2026, 2, 10, 12, tzinfo=UTC)
-    figure = burn_down(status("monthly", as_of, daily={date(2026, 2, 3): D("2")}, spend=D("2")))
-    spend, forecast, _ = figure.data
-    assert tuple(figure.layout.xaxis.range) == (wall(2026, 2, 1), wall(2026, 3, 1))
-    assert len(spend.x) == 11  # Feb 1, the midnights of Feb 2-10, and the instant
-    assert spend.y[3] == 2.0 and spend.y[2] == 0.0  # by Feb 4 00:00, not yet by Feb 3
-    assert forecast.x[-1] == wall(2026, 3, 1)
+    chart = burn_down(status("monthly", as_of, daily={date(2026, 2, 3): D("2")}, spend=D("2")))
+    spend, forecast, _ = series(chart).values()
+    domain, ticks, _ = x_axis(chart)
+    assert domain == [wall(2026, 2, 1), wall(2026, 3, 1)]
+    assert ticks is None  # Vega's choice of days over a month
+    assert len(spend) == 11  # Feb 1, the midnights of Feb 2-10, and the instant
+    assert spend[3]["height"] == 2.0 and spend[2]["height"] == 0.0  # by Feb 4, not by Feb 3
+    assert forecast[-1]["moment"] == wall(2026, 3, 1)
 
 
 def test_tables_label_columns_and_round_money_to_the_cent() -> None:
@@ -265,16 +390,19 @@ def test_spend_over_time_spans_the_period_in_days_and_never_goes_below_zero() ->
     failed_only = pd.DataFrame(
         {"day": [date(2026, 11, 3)], "series": ["reapi"], "calls": [2], "cost": [D("0")]}
     )
-    figure = spend_over_time(failed_only, "USD", (date(2026, 11, 1), date(2026, 11, 30)))
-    assert tuple(figure.layout.xaxis.range) == (wall(2026, 10, 31, 12), wall(2026, 11, 30, 12))
-    assert figure.layout.xaxis.tickformat == "%b %-d"  # days, not the hours of a short span
-    assert tuple(figure.layout.yaxis.range) == (0, 1)  # all zero: an axis from 0, not -1..1
+    chart = spend_over_time(failed_only, "USD", (date(2026, 11, 1), date(2026, 11, 30)))
+    x = spec(chart)["encoding"]["x"]
+    november = [(date(2026, 11, 1) + timedelta(days=n)).isoformat() for n in range(30)]
+    assert x["type"] == "ordinal" and x["scale"]["domain"] == november  # every day, spend or not
+    assert "utcFormat(" in x["axis"]["labelExpr"] and "'%b %-d'" in x["axis"]["labelExpr"]
+    # all zero: an axis from 0, not -1..1
+    assert spec(chart)["encoding"]["y"]["scale"]["domain"] == [0, 1]
     week = spend_over_time(failed_only, "USD", (date(2026, 11, 2), date(2026, 11, 8)))
-    assert week.layout.xaxis.dtick == 86_400_000
+    assert len(spec(week)["encoding"]["x"]["scale"]["domain"]) == 7
 
 
 def test_a_single_day_of_spend_is_drawn_as_a_days_bar() -> None:
-    # alone on a date axis, a bar without a width is drawn a hairline wide
+    # one day on a band axis: a bar the width of the chart's band, never a hairline
     one_day = pd.DataFrame(
         {
             "day": [date(2026, 11, 3)] * 2,
@@ -283,8 +411,10 @@ def test_a_single_day_of_spend_is_drawn_as_a_days_bar() -> None:
             "cost": [D("0.5"), D("1.25")],
         }
     )
-    figure = spend_over_time(one_day, "USD", (date(2026, 11, 3), date(2026, 11, 3)))
-    assert [bar.width for bar in figure.data] == [0.8 * 86_400_000] * 2
+    chart = spend_over_time(one_day, "USD", (date(2026, 11, 3), date(2026, 11, 3)))
+    x = spec(chart)["encoding"]["x"]
+    assert (x["type"], x["scale"]["domain"]) == ("ordinal", ["2026-11-03"])
+    assert [(r["series"], r["height"]) for r in rows(chart)] == [("reapi", 0.5), ("runapi", 1.25)]
 
 
 def test_a_variant_move_never_saves_across_two_currencies() -> None:
@@ -315,21 +445,45 @@ def test_rows_by_currency_keep_each_currency_apart() -> None:
     assert only[0] == "USD" and list(only[1]["team"]) == ["a", "b", "c"]
 
 
-def test_every_figure_wears_the_white_template_without_naming_it() -> None:
-    """The figures take plotly_white as plotly's default template (dashboards/figures.py,
-    ADR 0074): the JSON the browser gets holds the same template as a figure that names it
-    in its layout, and not plotly's own default look."""
-    import json
+def expressions(node: object) -> list[str]:
+    """Every Vega expression in a spec (filters, label expressions)."""
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k in ("filter", "labelExpr", "expr", "calculate")]
+        return [str(v) for v in found] + [e for v in node.values() for e in expressions(v)]
+    if isinstance(node, list):
+        return [e for v in node for e in expressions(v)]
+    return []
 
-    import plotly.graph_objects as go
-    import plotly.io as pio
 
-    named = go.Figure(layout={"template": pio.templates["plotly_white"]})
-    white = json.loads(named.to_json())["layout"]["template"]
-    plain_look = json.loads(go.Figure(layout={"template": pio.templates["plotly"]}).to_json())
-    assert white != plain_look["layout"]["template"]
-    rows = pd.DataFrame(
-        {"day": [date(2026, 11, 2)], "series": ["reapi"], "calls": [3], "cost": [D("1.5")]}
+HOSTILE = ['=HYPERLINK("http://x")', "<script>alert(1)</script>", 'it\'s \\ "quoted"', "ünï 🚀"]
+
+
+def test_every_chart_is_valid_vega_lite_over_hostile_names() -> None:
+    """Altair checks each chart against Vega-Lite's schema as it serialises it (a wrong
+    property fails here, not as a blank chart in the browser); names reach the chart as
+    data, never as part of an expression."""
+    daily = pd.DataFrame(
+        {
+            "day": [date(2026, 11, 2)] * 4,
+            "series": HOSTILE,
+            "calls": [1, 2, 3, 4],
+            "cost": [D("1.5"), D("0"), D("0.000000000000001"), D("12345678.123456789012345")],
+        }
     )
-    figure = spend_over_time(rows, "USD", (date(2026, 11, 1), date(2026, 11, 30)))
-    assert json.loads(figure.to_json())["layout"]["template"] == white
+    spend = daily.rename(columns={"series": "label"})
+    runs = pd.DataFrame(
+        {"source": HOSTILE, "loaded": [1] * 4, "duplicates": [0] * 4, "quarantined": [2] * 4}
+    )
+    charts: list[Chart] = [
+        spend_over_time(daily, "USD", (date(2026, 11, 1), date(2026, 11, 30))),
+        bars(spend, "label", "cost", "Spend by team", "JPY"),
+        counts(spend, "label", "calls", "Calls"),
+        ingest_outcomes(runs),
+        burn_down(status("daily", datetime(2026, 11, 18, 15, tzinfo=UTC))),
+        burn_down(status("monthly", datetime(2026, 2, 10, 12, tzinfo=UTC), "Asia/Tokyo")),
+    ]
+    for chart in charts:
+        for expression in expressions(spec(chart)):
+            assert not any(name in expression for name in HOSTILE)
+    assert {r["label"] for r in rows(charts[1])} == set(HOSTILE)
+    assert [r["amount"] for r in rows(charts[1])][3] == "12345678.123456789012345 JPY"
