@@ -76,6 +76,38 @@ def out_of_memory() -> Iterator[None]:
         ) from None
 
 
+PACKAGES = ("ratecard", "warehouse", "pricing", "ingest", "reports", "lake", "dashboards")
+"""ratecard's own top-level packages, as the wheel holds them (pyproject.toml)."""
+
+
+@contextmanager
+def workers_import() -> Iterator[None]:
+    """A module Spark's Python workers cannot import, said as what to do: ratecard's own
+    code (spark-submit ships a ``--py-files`` .whl to the driver's path only, never the
+    executors'; a .zip, .egg or .py reaches both) or one of its dependencies (the nodes need
+    them installed). Any other failure passes through."""
+    try:
+        yield
+    except Exception as exc:
+        found = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", str(exc))
+        if isinstance(exc, ImportError) or found is None:
+            raise
+        module = found.group(1)
+        if module.split(".")[0] in PACKAGES:
+            raise RatecardError(
+                f"Spark's Python workers cannot import {module}, ratecard's own code: install "
+                "'ratecard[spark]' on every node, or ship the wheel with spark-submit "
+                "--py-files as a .zip (cp dist/ratecard-*.whl ratecard.zip; Spark puts a "
+                ".zip, .egg or .py on the executors' path, never a .whl; docs/spark.md, "
+                '"On a cluster")'
+            ) from None
+        raise RatecardError(
+            f"Spark's Python workers cannot import {module}, which ratecard needs: install "
+            "'ratecard[spark]' on every node (or ship a virtualenv with --archives and point "
+            'PYSPARK_PYTHON at it; docs/spark.md, "On a cluster")'
+        ) from None
+
+
 @contextmanager
 def _locked(
     spark: SparkSession, lake: str, command: str, *, unlock: bool = False
@@ -131,7 +163,7 @@ def lake_ingest(
 
     with _locked(spark, lake, "ratecard lake ingest"):
         render.note("staging and judging the files …")
-        with out_of_memory():
+        with out_of_memory(), workers_import():
             loads = ingest(spark, paths, lake, fmt=fmt, provider=provider)
     quarantined = 0
     for load in loads:
@@ -187,7 +219,7 @@ def lake_bill(
                 highlight=False,
             )
         render.note("billing …")
-        with out_of_memory():
+        with out_of_memory(), workers_import():
             result = bill(spark, lake, rebill=rebill)
     out.print(
         f"{'re-' if rebill else ''}billed {result.calls:,} calls in {result.partitions:,} "

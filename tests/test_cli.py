@@ -433,3 +433,34 @@ def test_sparks_out_of_memory_error_says_what_to_do() -> None:
     assert "nothing was written" in str(caught.value)
     with pytest.raises(RuntimeError, match="another failure"), out_of_memory():
         raise RuntimeError("another failure")
+
+
+def test_a_module_sparks_workers_cannot_import_says_what_to_do() -> None:
+    """spark-submit --py-files puts a .whl on the driver's path only: the executors' Python
+    workers fail with ModuleNotFoundError (seen running docs/spark.md's command as it was);
+    the command says to ship a .zip or install ratecard on the nodes, not a Java trace."""
+    from ratecard.lake_cli import workers_import
+    from warehouse.errors import RatecardError
+
+    worker = (
+        "An exception was thrown from the Python worker. Please see the stack trace below.\n"
+        'Traceback (most recent call last):\n  File "pyspark/serializers.py", line 483, in '
+        "loads\n    return cloudpickle.loads(obj, encoding=encoding)\nModuleNotFoundError: "
+        "No module named '{}'\n"
+    )
+    with pytest.raises(RatecardError) as caught, workers_import():
+        raise RuntimeError(worker.format("lake"))
+    assert str(caught.value).startswith(
+        "Spark's Python workers cannot import lake, ratecard's own code:"
+    )
+    assert "cp dist/ratecard-*.whl ratecard.zip" in str(caught.value)
+    with pytest.raises(RatecardError) as caught, workers_import():
+        raise RuntimeError(worker.format("duckdb"))
+    assert str(caught.value).startswith(
+        "Spark's Python workers cannot import duckdb, which ratecard needs:"
+    )
+    # the driver's own import errors and any other failure pass through
+    with pytest.raises(ModuleNotFoundError), workers_import():
+        raise ModuleNotFoundError("No module named 'lake'")
+    with pytest.raises(RuntimeError, match="another failure"), workers_import():
+        raise RuntimeError("another failure")

@@ -6,12 +6,12 @@ file, line numbers and reasons included.
 
 The partition size is set to 4 KB here so that a file of a few hundred lines splits into
 many blocks, with the bad lines, a duplicate and a conflict in blocks other than their
-first records'.
+first records'. The blocks counted are those the tasks staged (the ``file`` rows of the
+staged records, lake/stage.py), not Spark's partitions of a separate read of the file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from conftest import embedded_warehouse as _warehouse
 
 pyspark = pytest.importorskip("pyspark")
 
+from lake import ingest as lake_ingest  # noqa: E402
 from lake.ingest import ingest  # noqa: E402
 from lake.stage import stage_blocks  # noqa: E402
 
@@ -69,23 +70,42 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[Any, ...]]:
 
 
 def test_a_split_file_loads_as_the_warehouse_loads_it(
-    spark: Any, small_partitions: None, tmp_path: Path
+    spark: Any, small_partitions: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # names Spark would read as patterns or URIs: brackets, braces, a space, a percent
     log = _big_log(tmp_path / "big [1]{a,b} %41.jsonl")
     small = write_jsonl(tmp_path / "small[2]*.jsonl", [chat(call_id="s1", prompt=5)])
-    assert log.stat().st_size > 20 * 4096
-    blocks = (
-        spark.read.option("lineSep", "\n")
-        .text(re.sub(r"([\\{}\[\]*?])", r"\\\1", str(log)))  # the name, not a pattern
-        .selectExpr("input_file_block_start() AS block")
-        .distinct()
-        .count()
-    )
-    assert blocks >= 5  # the file really is split
+    # the blocks the tasks staged: the file rows of the staged records, as the ingest reads
+    # them back from its staging folder (one per block of a split file, with its start and
+    # its count of lines; one per whole file)
+    staged: list[tuple[int, int, int | None]] = []
+    numbered = lake_ingest._numbered
+
+    def spy(records: Any) -> Any:
+        rows = records.where("kind = 'file'").select("file", "block", "lines").collect()
+        staged.extend((r.file, r.block, r.lines) for r in rows)
+        return numbered(records)
+
+    monkeypatch.setattr(lake_ingest, "_numbered", spy)
     lake = tmp_path / "lake"
     load, other = ingest(spark, [str(log), str(small)], str(lake))
     assert (other.source, other.loaded) == (str(small.resolve()), 1)
+    # by hand: 102,928 bytes in blocks of 4,096 bytes are 26 blocks, 25 whole and one of
+    # 528 bytes, each staged once, starting at a multiple of 4,096; the small file is one
+    # task, read whole (no count of lines)
+    data = log.read_bytes()
+    assert len(data) == 102_928 == 25 * 4096 + 528
+    blocks = sorted((block, lines) for file, block, lines in staged if file == 0)
+    assert [block for block, _ in blocks] == [n * 4096 for n in range(26)]
+    assert [(file, block, lines) for file, block, lines in staged if file != 0] == [(1, 0, None)]
+    # each block staged the lines that start in it (no line starts at a block's first byte
+    # but the first, so the line crossing a block's end is its block's), 300 in all
+    starts = [0] + [n + 1 for n, byte in enumerate(data[:-1]) if byte == ord("\n")]
+    assert len(starts) == 300
+    assert not [start for start in starts if start and start % 4096 == 0]
+    assert blocks == [
+        (n * 4096, sum(1 for start in starts if start // 4096 == n)) for n in range(26)
+    ]
     con = _warehouse(tmp_path, [log, small])
     for name in ("calls", "quarantine", "batches"):
         con.execute(
