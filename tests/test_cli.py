@@ -464,3 +464,16 @@ def test_a_module_sparks_workers_cannot_import_says_what_to_do() -> None:
         raise ModuleNotFoundError("No module named 'lake'")
     with pytest.raises(RuntimeError, match="another failure"), workers_import():
         raise RuntimeError("another failure")
+
+
+def test_the_lake_knows_ratecards_own_packages_as_the_wheel_holds_them() -> None:
+    """workers_import tells ratecard's own code from a dependency by its top-level package:
+    the list must be the wheel's (pyproject.toml), or a new package's import error would be
+    blamed on the nodes' dependencies."""
+    import tomllib
+
+    from ratecard.lake_cli import PACKAGES
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert sorted(PACKAGES) == sorted(wheel)
