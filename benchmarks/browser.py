@@ -14,7 +14,6 @@ page's figures hold. Prints one JSON line; benchmarks/run.py runs it as a step
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,7 @@ from test_browser import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     SETTLED,
-    free_port,
-    wait_served,
+    dashboard,
 )
 
 LINKS = {
@@ -100,22 +98,12 @@ def visit(page: Page, received: Received, name: str) -> dict[str, Any]:
 
 def measure(db: str, budgets: str) -> dict[str, Any]:
     """First load and every page's click-to-chart, cold and warm, over warehouse ``db``."""
-    port = free_port()
-    folder = Path(db).resolve().parent
-    log_path = folder / f"dashboard-{port}.log"
-    command = [sys.executable, "-m", "ratecard", "dashboard", "--db", db, "--budgets", budgets]
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_served(url, server, log_path)
+    log_path = Path(db).resolve().parent / f"dashboard-{time.monotonic_ns()}.log"
+    try:
+        with dashboard(["--db", db, "--budgets", budgets], log_path) as (url, _):
             return drive(url)
-        finally:
-            server.terminate()  # `ratecard dashboard` stops its Streamlit server with it
-            server.wait(timeout=30)
-            log_path.unlink(missing_ok=True)
+    finally:
+        log_path.unlink(missing_ok=True)
 
 
 def drive(url: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,31 @@ def wait_served(url: str, server: subprocess.Popen[bytes], log_path: Path) -> No
         time.sleep(0.3)
 
 
+@contextmanager
+def dashboard(
+    args: Sequence[str], log_path: Path, cwd: Path = ROOT
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``ratecard dashboard ARGS`` on a free 127.0.0.1 port, its output in ``log_path``:
+    (its URL, its process) once it answers Streamlit's health check, stopped on leaving
+    (also used by tools/screenshots.py and benchmarks/browser.py)."""
+    port = free_port()
+    command = [sys.executable, "-m", "ratecard", "dashboard", *args, "--port", str(port)]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_served(url, server, log_path)
+            yield url, server
+        finally:
+            if server.poll() is None:
+                server.terminate()  # `ratecard dashboard` stops its Streamlit server with it
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
 @pytest.fixture(scope="module", params=list(MATRIX))
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -86,24 +112,11 @@ def served(
     name: str = request.param
     folder = tmp_path_factory.mktemp(f"browser-{name}")
     db, budgets = make(name, folder)
-    port = free_port()
-    log_path = folder / "server.log"
-    log = log_path.open("w")
-    command = [sys.executable, "-m", "ratecard", "dashboard", "--db", str(db)]
-    server = subprocess.Popen(
-        [*command, "--budgets", str(budgets), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_served(url, server, log_path)
+    with dashboard(["--db", str(db), "--budgets", str(budgets)], folder / "server.log") as (
+        url,
+        _,
+    ):
         yield name, url
-    finally:
-        server.terminate()  # `ratecard dashboard` stops its Streamlit server with it
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -30,6 +26,7 @@ from dashboard_data import (
     make,
 )
 from streamlit.testing.v1 import AppTest
+from test_browser import dashboard
 from typer.testing import CliRunner
 
 from conftest import TEST_SHEETS, file_of, ingest_records
@@ -564,12 +561,6 @@ def test_the_period_follows_a_new_ingest(
 # `ratecard dashboard`, the process
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -603,43 +594,19 @@ def test_the_dashboard_stops_with_its_streamlit_server(
     warehouses: dict[str, tuple[Path, Path]], stop: signal.Signals, tmp_path: Path
 ) -> None:
     db, _ = warehouses["mid_month"]
-    port = free_port()
     log = tmp_path / "dashboard.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ratecard", "dashboard", "--db", str(db), "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/_stcore/health", timeout=2
-                    ) as answer:
-                        if answer.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.3)
-            streamlit = children(server.pid)
-            assert len(streamlit) == 1
-            # before any browser came, the server has loaded what the pages import
-            # (dashboards/serve.py, ADR 0074): DuckDB's library is mapped, which Streamlit
-            # itself never imports
-            maps = Path(f"/proc/{streamlit[0]}/maps").read_text()
-            assert "_duckdb" in maps, "the pages' modules load only when a visitor comes"
-            server.send_signal(stop)
-            assert server.wait(timeout=60) == 0, log.read_text()
-            assert not alive(streamlit[0]), "the Streamlit child outlived `ratecard dashboard`"
-            assert port_free(port)
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
+    with dashboard(["--db", str(db)], log) as (url, server):
+        streamlit = children(server.pid)
+        assert len(streamlit) == 1
+        # before any browser came, the server has loaded what the pages import
+        # (dashboards/serve.py, ADR 0074): DuckDB's library is mapped, which Streamlit
+        # itself never imports
+        maps = Path(f"/proc/{streamlit[0]}/maps").read_text()
+        assert "_duckdb" in maps, "the pages' modules load only when a visitor comes"
+        server.send_signal(stop)
+        assert server.wait(timeout=60) == 0, log.read_text()
+        assert not alive(streamlit[0]), "the Streamlit child outlived `ratecard dashboard`"
+        assert port_free(int(url.rsplit(":", 1)[1]))
 
 
 def test_a_port_in_use_is_refused_with_what_to_do(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -234,47 +232,31 @@ def test_the_dashboard_over_a_lake_renders_every_page_in_chromium(
         PAGES,
         ROOT,
         SHOTS,
-        free_port,
+        dashboard,
         screenshot,
         settle,
-        wait_served,
     )
 
     lake, _ = parity
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: `make browser` (apt-get install chromium)")
-    port = free_port()
-    log_path = tmp_path / "server.log"
     budgets = ROOT / "data" / "budgets.yml"
-    command = [sys.executable, "-m", "ratecard", "dashboard", "--lake", str(lake)]
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [*command, "--budgets", str(budgets), "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
+    args = ["--lake", str(lake), "--budgets", str(budgets)]
+    with dashboard(args, tmp_path / "server.log") as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_served(url, server, log_path)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-                )
-                texts = {}
-                for name, path in PAGES.items():
-                    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                    page.goto(f"{url}/{path}")
-                    settle(page)
-                    screenshot(page, SHOTS / "lake" / f"{name}.png")
-                    assert page.locator('[data-testid="stException"]').count() == 0, name
-                    texts[name] = page.inner_text("body")
-                    assert "Traceback" not in page.content(), name
-                    page.close()
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        texts = {}
+        for name, path in PAGES.items():
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(f"{url}/{path}")
+            settle(page)
+            screenshot(page, SHOTS / "lake" / f"{name}.png")
+            assert page.locator('[data-testid="stException"]').count() == 0, name
+            texts[name] = page.inner_text("body")
+            assert "Traceback" not in page.content(), name
+            page.close()
+        browser.close()
     # the lake's numbers, on the pages that read them (the sidebar's default period is the
     # month of the latest call, December: h5 alone, 10 input and 10 output tokens at reapi)
     assert "Spend overview" in texts["overview"]

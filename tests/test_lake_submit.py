@@ -64,23 +64,14 @@ def _log(folder: Path) -> Path:
     a call in December, at reapi's prices from 2026-10-15 (0.27 input, 0.054 cached, 1.10
     output, per 1M tokens)."""
     folder.mkdir(parents=True)
+    h1 = chat(
+        call_id="h1", ts="2026-11-03T10:00:00Z", prompt=500_000, cached=100_000, completion=50_000
+    )
     return write_jsonl(
         folder / "gateway.jsonl",
         [
-            chat(
-                call_id="h1",
-                ts="2026-11-03T10:00:00Z",
-                prompt=500_000,
-                cached=100_000,
-                completion=50_000,
-            ),
-            chat(
-                call_id="h1",
-                ts="2026-11-03T10:00:00Z",
-                prompt=500_000,
-                cached=100_000,
-                completion=50_000,
-            ),  # a duplicate
+            h1,
+            h1,  # a duplicate
             chat(call_id="h2", ts="2026-11-30T23:59:59Z", prompt=7, completion=10),
             "not json at all",
             error(500, ts="2026-11-05T00:00:00Z"),

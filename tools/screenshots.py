@@ -28,9 +28,8 @@ from test_browser import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGES,
-    free_port,
+    dashboard,
     settle,
-    wait_served,
 )
 
 IMAGES = ROOT / "docs" / "images"
@@ -52,18 +51,9 @@ def main() -> None:
         db = Path("data") / "warehouse" / "ratecard.duckdb"
         demo = [sys.executable, "-m", "ratecard", "demo", "--no-dashboard", "--db", str(db)]
         subprocess.run(demo, cwd=folder, check=True, stdout=subprocess.DEVNULL)
-        port = free_port()
-        serve = [sys.executable, "-m", "ratecard", "dashboard", "--db", str(db)]
-        serve += ["--budgets", "data/budgets.yml", "--port", str(port)]
-        with (folder / "server.log").open("w") as log:
-            server = subprocess.Popen(serve, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                wait_served(url, server, folder / "server.log")
-                shoot(url)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+        args = ["--db", str(db), "--budgets", "data/budgets.yml"]
+        with dashboard(args, folder / "server.log", cwd=folder) as (url, _):
+            shoot(url)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
