@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -31,6 +31,12 @@ from reports.spreadsheet import neutral
 alt.data_transformers.disable_max_rows()
 """A chart holds a page's rows (a bar per team or key, however many): Altair's default
 refuses more than 5,000, which the pages' small frames never reach by design, not by limit."""
+alt.utils.schemapi.disable_debug_mode()
+"""Altair checks each piece of a chart against Vega-Lite's schema as it is built; the pages
+skip that, and the check of the whole spec too (:func:`vega_lite`)."""
+alt.theme.enable("none")
+"""No Altair theme: its default adds a 300 x 300 view size, which Streamlit drops too (the
+pages draw every chart at the container's width, at the height the figure sets)."""
 
 PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#84cc16", "#f97316"]
 
@@ -220,6 +226,16 @@ def examples(reasons: pd.DataFrame) -> pd.DataFrame:
 Chart = alt.Chart | alt.LayerChart
 """What every figure function returns: a Vega-Lite chart, which the pages hand to
 ``st.altair_chart`` and Streamlit draws with the Vega-Lite it ships (ADR 0075)."""
+
+
+def vega_lite(chart: Chart) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, its rows inline, as ``st.vega_lite_chart`` takes it,
+    without checking it against Vega-Lite's schema: the checks, as each piece is built and
+    of the whole, were three quarters of a chart's cost on every rerun (ADR 0075), and
+    tests/test_figures.py checks every figure's whole spec, each of its branches."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    return spec
+
 
 HEIGHT = 420
 """A chart's height in pixels, unless its bars need less."""

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards import queries
-from dashboards.figures import Table, money, number_format
+from dashboards.figures import Chart, Table, money, number_format, vega_lite
 from reports.money import plain
 from warehouse import RatecardError
 
@@ -99,6 +99,12 @@ def metric(label: str, amount: Decimal, currency: str | None, note: str = "") ->
 def count(label: str, value: int, note: str | None = None) -> None:
     """A count with thousands separators."""
     st.metric(label, f"{value:,}", help=note)
+
+
+def chart(figure: Chart, *, key: str | None = None) -> None:
+    """A figure of dashboards/figures.py at the page's width (its spec unchecked here: the
+    tests check every figure's, :func:`figures.vega_lite`)."""
+    st.vega_lite_chart(spec=vega_lite(figure), width="stretch", key=key)
 
 
 def table(shown: Table, *, key: str | None = None, wrap: bool | None = None) -> None:

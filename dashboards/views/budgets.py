@@ -61,4 +61,4 @@ for status in view.statuses:
         st.metric("Budget", amount)
         st.caption(f"State: **{status.state}** — {status.percent:.1f}% spent")
     ui.unpriced_warning(status.unpriced_calls, "in this budget's scope this period")
-    st.altair_chart(figures.burn_down(status), width="stretch", key=f"burn_{budget.name}")
+    ui.chart(figures.burn_down(status), key=f"burn_{budget.name}")

@@ -113,9 +113,5 @@ for (variant, currency), group in comparison.by_variant(compared).items():
                     "time or size): its amounts cover only the rest, so it is not ranked.",
                     icon=":material/warning:",
                 )
-    st.altair_chart(
-        figures.comparison(group, currency),
-        width="stretch",
-        key=f"compare_chart_{variant}_{currency}",
-    )
+    ui.chart(figures.comparison(group, currency), key=f"compare_chart_{variant}_{currency}")
 st.caption(compare.QUOTE_NOTE + " Amounts rounded half-up to their currency's minor unit.")

@@ -67,9 +67,8 @@ assert filters.start is not None and filters.end is not None  # the sidebar sets
 for each in spent:  # one chart per currency: a bar never stacks yen on dollars
     rows = daily if not several else daily[daily["currency"] == each.currency]
     rows = rows.groupby(["day", "series"], as_index=False)[["calls", "cost"]].sum()
-    st.altair_chart(
+    ui.chart(
         figures.spend_over_time(rows, each.currency, (filters.start, filters.end)),
-        width="stretch",
         key=f"overview_daily_{each.currency}",
     )
 tokens = st.columns(4)

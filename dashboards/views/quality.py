@@ -24,17 +24,14 @@ reasons = queries.quarantine_reasons(db)
 if reasons.empty:
     st.success("No record has been quarantined.", icon=":material/check_circle:")
 else:
-    st.altair_chart(
-        figures.counts(reasons, "reason", "records", "Quarantined records by reason"),
-        width="stretch",
-    )
+    ui.chart(figures.counts(reasons, "reason", "records", "Quarantined records by reason"))
     ui.table(figures.table(figures.examples(reasons), ["reason", "records", "example"]), wrap=True)
 
 st.subheader("Ingests: the latest run of each source")
 runs = queries.ingests(db)
 usage = runs[runs["kind"] == "usage"]
 if not usage.empty:
-    st.altair_chart(figures.ingest_outcomes(usage), width="stretch")
+    ui.chart(figures.ingest_outcomes(usage))
 sources = figures.short_sources(runs["source"])
 st.caption(
     "Read = loaded + duplicates + quarantined, for every run."

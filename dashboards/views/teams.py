@@ -52,9 +52,8 @@ for currency, rows in figures.by_currency(labelled, currencies):
     if len(currencies) > 1:
         st.subheader(f"Billed in {currency}" if currency else "No price, so no currency")
     if currency is not None:
-        st.altair_chart(
+        ui.chart(
             figures.bars(rows, "label", "cost", f"Spend by {TITLES[level]}", currency),
-            width="stretch",
             key=f"teams_chart_{currency}",
         )
     ui.table(

@@ -33,10 +33,8 @@ for currency, shown_rows in figures.by_currency(spend, currencies):
         continue  # a variant is known only from a price: every row here has a currency
     # each currency its own chart, table and total: amounts in two are never added
     title = f"Spend by model variant, {currency}" if several else "Spend by model variant"
-    st.altair_chart(
-        figures.bars(shown_rows, "label", "cost", title, currency),
-        width="stretch",
-        key=f"variants_chart_{currency}",
+    ui.chart(
+        figures.bars(shown_rows, "label", "cost", title, currency), key=f"variants_chart_{currency}"
     )
     st.dataframe(
         comparison.variant_spend_table(shown_rows, currency),
