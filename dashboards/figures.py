@@ -24,6 +24,7 @@ import pandas as pd
 from dashboards.display import money as money  # re-exported: the pages call figures.money
 from reports.budgets import BudgetStatus
 from reports.compare import Comparison
+from reports.dimensions import label
 from reports.money import minor_digits, plain, round_money
 from reports.period import midnight
 from reports.spreadsheet import neutral
@@ -164,6 +165,8 @@ def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD
             values = values.astype("Int64")
         elif column.kind == "percent":
             values = values.astype("Float64")
+        elif column.kind == "text":  # a group without a value, as the command line writes it
+            values = values.map(lambda v: v if isinstance(v, str) else label(v))
         shown[column.label] = values
         columns[column.label] = column
     return Table(shown.reset_index(drop=True), columns, currency)
@@ -338,7 +341,7 @@ def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> 
             "height": float(q.repriced_cost),
             "complete": q.complete,
             "label": "cheapest" if q.cheapest else "",
-            "amount": money(q.repriced_cost, q.currency),
+            "amount": f"{plain(q.repriced_cost)} {q.currency or currency or ''}".strip(),
             "unpriced": f"{q.unpriced_calls:,}",
         }
         for each, name in zip(compared, names, strict=True)
@@ -352,7 +355,8 @@ def comparison(compared: Sequence[Comparison], currency: str | None = "USD") -> 
         "provider:N", scale=alt.Scale(domain=providers), axis=alt.Axis(labelAngle=0, title=None)
     )
     offset = alt.XOffset("series:N", scale=alt.Scale(domain=names))
-    y = alt.Y("height:Q", title=currency or "", scale=alt.Scale(zero=True))
+    highest = max([*frame["height"], *(float(c.actual_cost) for c in compared[:1])], default=0.0)
+    y = alt.Y("height:Q", title=currency or "", scale=alt.Scale(domain=_top(highest)))
     complete = alt.datum.complete
     bars = (
         alt.Chart()
@@ -415,7 +419,12 @@ def bars(
         .mark_bar(color=PALETTE[0])
         .encode(
             y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
-            x=alt.X("height:Q", title=currency),
+            # from 0, a tenth past the longest bar: all-zero bars keep an axis from 0 to 1
+            x=alt.X(
+                "height:Q",
+                title=currency,
+                scale=alt.Scale(domain=_top(max(frame["height"], default=0.0))),
+            ),
             tooltip=[alt.Tooltip("label:N", title="Of"), alt.Tooltip("amount:N", title="Spend")],
         )
     )
@@ -559,7 +568,10 @@ def burn_down(status: BudgetStatus) -> alt.LayerChart:
                 "moment": wall_ms(local(m)),
                 "height": float(v),
                 "time": f"{local(m):%Y-%m-%d %H:%M}",
-                "amount": f"{plain(v)} {currency} {what}",
+                # a forecast is an estimate: to the minor unit, not its quotient's 28 digits
+                "amount": f"{money(v, currency)} forecast"
+                if what == "forecast"
+                else f"{plain(v)} {currency} {what}".strip(),
             }
             for m, v in zip(at, values, strict=True)
         ]

@@ -90,8 +90,15 @@ def current() -> tuple[str, queries.Filters]:
     return st.session_state["db"], st.session_state["filters"]
 
 
-def metric(label: str, amount: Decimal, currency: str | None, note: str = "") -> None:
-    """An amount rounded for display, its exact value in the help tooltip."""
+UNKNOWN = "No call in this selection has a price: the amount is unknown, never $0."
+
+
+def metric(label: str, amount: Decimal | None, currency: str | None, note: str = "") -> None:
+    """An amount rounded for display, its exact value in the help tooltip; None (no call
+    priced) as "—", said to be unknown."""
+    if amount is None:
+        st.metric(label, money(None, currency), help=UNKNOWN)
+        return
     exact = f"Exact: {plain(amount)} {currency or ''}".rstrip() + "."
     st.metric(label, money(amount, currency), help=f"{exact} {note}".rstrip())
 

@@ -34,6 +34,7 @@ from reports.compare import (
     without_usage_note,
 )
 from reports.delivery import Delivery
+from reports.dimensions import NONE
 from reports.finance import Report
 from reports.money import (
     CENT,
@@ -178,7 +179,7 @@ def print_summary(result: Summary, *, exact: bool = False) -> None:
     for index, row in enumerate(result.rows):
         shown = "—" if row.cost is None else (plain(row.cost) if exact else f"{rounded[index]:,}")
         table.add_row(
-            *(cell(value) if value is not None else "(none)" for value in row.group),
+            *(cell(value) if value is not None else NONE for value in row.group),
             *_counts(row),
             shown,
         )

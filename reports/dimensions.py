@@ -24,6 +24,18 @@ DIMENSIONS: dict[str, str] = {
 }
 """What ``--by`` accepts everywhere, and the column each name reads."""
 
+NONE = "(none)"
+"""How a group without a value (a call logged with no team, say) is written for a person,
+in the command line's tables, the finance documents and the dashboard alike."""
+
+
+def label(value: object) -> str:
+    """A dimension's value for a person: :data:`NONE` for a missing one (None, or the NaN
+    pandas makes of it), else its text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return NONE
+    return str(value)
+
 
 def parse_by(text: str, dimensions: Mapping[str, str] = DIMENSIONS) -> tuple[str, ...]:
     """The names of a ``--by`` value (``team,provider``), each one of ``dimensions`` and

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from reports.charts import day_columns, group_bars
+from reports.dimensions import label
 from reports.files import write_atomically
 from reports.finance import AMOUNTS, COUNTS, Report, Row, Table, movers, presented, share
 from reports.money import WIDEST_MINOR_DIGITS, minor_digits, minor_unit, money_text
@@ -216,7 +217,7 @@ def _money(amount: Decimal, currency: str) -> str:
 
 
 def _label(group: Sequence[str | None]) -> str:
-    return " / ".join(v if v is not None else "(none)" for v in group)
+    return " / ".join(label(v) for v in group)
 
 
 def _change(now: Decimal, before: Decimal, currency: str) -> str:

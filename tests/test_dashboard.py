@@ -30,7 +30,7 @@ from test_browser import dashboard
 from typer.testing import CliRunner
 
 from conftest import TEST_SHEETS, file_of, ingest_records
-from dashboards import queries
+from dashboards import queries, ui
 from ratecard import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -249,6 +249,15 @@ def test_mid_month_overview(
     assert shown["of which reasoning"][0] == "20,000"
     warnings = [w.value.split("**")[1] for w in test.warning]
     assert warnings == ["1 call in this selection has no price"]
+
+
+def test_a_selection_of_only_unpriced_calls_shows_its_spend_unknown_not_zero(
+    warehouses: dict[str, tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_warehouse(warehouses, "only_unpriced", monkeypatch)
+    shown = metrics(app())
+    for label in ("Spend in period", "Forecast to period end", "Cache savings"):
+        assert shown[label] == ("—", ui.UNKNOWN), label
 
 
 def test_mid_month_teams(

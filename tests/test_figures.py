@@ -159,7 +159,9 @@ def test_comparison_groups_a_variant_and_its_what_if() -> None:
     pale = drawn[("runapi", "at standard (what if)")]
     assert (pale["height"], pale["complete"], pale["unpriced"]) == (0.4, False, "1")
     assert drawn[("reapi", "at highspeed")]["label"] == "cheapest"
-    assert drawn[("runapi", "at highspeed")]["amount"] == "$2.60"
+    assert drawn[("runapi", "at highspeed")]["amount"] == "2.6 USD"  # exact, as every tooltip
+    # headroom above the highest bar (2.6), not the plot's edge
+    assert bars_layer["encoding"]["y"]["scale"]["domain"] == [0, pytest.approx(2.86)]
     assert bars_layer["encoding"]["fillOpacity"]["condition"]["value"] == 1.0
     # what the calls cost where they ran: a dashed line at 1.5, labelled with the amount
     assert rule["mark"]["type"] == "rule" and note["mark"]["type"] == "text"
@@ -179,6 +181,11 @@ def test_horizontal_bars_keep_the_tables_order_and_exact_amounts() -> None:
     ]
     whole = spec(chart)
     assert whole["encoding"]["y"]["sort"] is None  # the query's order, top first
+    assert whole["encoding"]["x"]["scale"]["domain"] == [0, pytest.approx(7.7000000011)]
+    # only failed calls: an axis from 0 to 1, not one tick in the middle of the plot
+    zero = pd.DataFrame({"label": ["a", "b"], "cost": [D("0"), D("0")]})
+    free = bars(zero, "label", "cost", "Spend by team")
+    assert spec(free)["encoding"]["x"]["scale"]["domain"] == [0, 1]
     assert whole["height"] == 150 + 45 * 2
     reasons = pd.DataFrame({"reason": ["not valid JSON"], "records": [3]})
     counted = counts(reasons, "reason", "records", "Quarantined records by reason")
@@ -281,6 +288,8 @@ def test_a_daily_budget_is_drawn_by_the_hour_over_its_whole_day() -> None:
     # the forecast from then to the end of the day, and the amount across the whole day
     assert [p["moment"] for p in forecast] == [wall(2026, 11, 18, 15), wall(2026, 11, 19)]
     assert [p["height"] for p in forecast] == [3.5, 4.25]
+    # a forecast is an estimate: its tooltip to the cent, never a quotient's 28 digits
+    assert [p["amount"] for p in forecast] == ["$3.50 forecast", "$4.25 forecast"]
     assert [p["height"] for p in amount] == [6.0, 6.0]
     assert amount[0]["series"] == "budget $6.00" and not amount[0]["marked"]
     domain, ticks, tick_format = x_axis(chart)
@@ -352,6 +361,10 @@ def test_tables_label_columns_and_round_money_to_the_cent() -> None:
         "Cost": "%,.2f EUR",
     }
     assert number_format("money", "USD") == "$%,.2f"
+    # a call logged without a team: "(none)", as `ratecard summary` writes it, whether the
+    # query gave None or pandas made it NaN
+    teamless = table(pd.DataFrame({"team": [None, float("nan"), "x"]}), ["team"])
+    assert list(teamless.frame["Team"]) == ["(none)", "(none)", "x"]
 
 
 def test_csv_downloads_are_exact_and_never_run_as_formulas() -> None:

@@ -28,17 +28,19 @@ if several:
         + ": each currency's spend, forecast and savings are shown apart, never added.",
         icon=":material/currency_exchange:",
     )
+# every call unpriced: the spend is unknown, not $0 (the warning above says why)
+unknown = int(totals["unpriced_calls"]) == int(totals["calls"])
 for each in spent:
     currency = each.currency
     outlook = queries.period_forecast(db, filters, instant.at, currency)
     suffix = f", {currency}" if several else ""
     first, second, third = st.columns(3)
     with first:
-        ui.metric(f"Spend in period{suffix}", each.cost, currency)
+        ui.metric(f"Spend in period{suffix}", None if unknown else each.cost, currency)
     with second:
         ui.metric(
             f"Forecast to period end{suffix}",
-            outlook.at_period_end,
+            None if unknown else outlook.at_period_end,
             currency,
             f"The weekday-average forecast, the rule budgets use: {RULE} Judged at "
             f"{instant.label()}, as the Budgets page and `ratecard budgets check` are, on "
@@ -48,7 +50,7 @@ for each in spent:
     with third:
         ui.metric(
             f"Cache savings{suffix}",
-            each.cache_savings,
+            None if unknown else each.cache_savings,
             currency,
             "What cached input would have cost at the input rate, minus what it cost.",
         )

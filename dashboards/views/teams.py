@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import figures, queries, ui
+from reports.dimensions import label as group_label
 
 LEVELS = {
     "Team": ("team",),
@@ -34,7 +35,7 @@ currencies = queries.currencies(db, filters)
 
 def joined(columns: tuple[str, ...]) -> list[str]:
     return [
-        " · ".join("(none)" if v is None else str(v) for v in row)
+        " · ".join(group_label(v) for v in row)
         for row in zip(*(table[c] for c in columns), strict=True)
     ]
 
