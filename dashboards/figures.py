@@ -442,7 +442,10 @@ def counts(table: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart
         .encode(
             y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
             x=alt.X("count:Q", title=None, axis=alt.Axis(format=",d", tickMinStep=1)),
-            tooltip=[alt.Tooltip("label:N", title="Of"), alt.Tooltip("count:Q", format=",d")],
+            tooltip=[
+                alt.Tooltip("label:N", title="Of"),
+                alt.Tooltip("count:Q", title=value.replace("_", " ").capitalize(), format=",d"),
+            ],
         )
     )
     return chart
@@ -620,7 +623,12 @@ def burn_down(status: BudgetStatus) -> alt.LayerChart:
     return alt.LayerChart(
         layer=[lines, line],
         data=frame,
-        title=f"{budget.name}: {budget.scope.label()}, {budget.period}, "
-        f"{when[budget.period]} ({budget.timezone})",
+        # two lines: a long name or scope cut short never takes the period and zone with it
+        title=alt.Title(
+            [
+                f"{budget.name}: {budget.scope.label()}",
+                f"{budget.period}, {when[budget.period]} ({budget.timezone})",
+            ]
+        ),
         height=HEIGHT,
     )

@@ -190,6 +190,7 @@ def test_horizontal_bars_keep_the_tables_order_and_exact_amounts() -> None:
     reasons = pd.DataFrame({"reason": ["not valid JSON"], "records": [3]})
     counted = counts(reasons, "reason", "records", "Quarantined records by reason")
     assert rows(counted) == [{"label": "not valid JSON", "count": 3}]
+    assert spec(counted)["encoding"]["tooltip"][1]["title"] == "Records"
     assert spec(counted)["encoding"]["x"]["axis"]["tickMinStep"] == 1  # no tick at 0.5 records
 
 
@@ -299,7 +300,7 @@ def test_a_daily_budget_is_drawn_by_the_hour_over_its_whole_day() -> None:
     assert ticks == [wall(2026, 11, 18) + n * 3 * 3_600_000 for n in range(9)]
     # above the amount, the highest of the three
     assert layers(chart)[0]["encoding"]["y"]["scale"]["domain"] == [0, pytest.approx(6.6)]
-    assert "daily, 2026-11-18 (UTC)" in spec(chart)["title"]
+    assert spec(chart)["title"]["text"] == ["b: all traffic", "daily, 2026-11-18 (UTC)"]
 
 
 def test_a_weekly_budget_spans_its_week_in_its_zone_with_the_forecast_inside() -> None:
