@@ -24,7 +24,7 @@ import pandas as pd
 from dashboards.display import money as money  # re-exported: the pages call figures.money
 from reports.budgets import BudgetStatus
 from reports.compare import Comparison
-from reports.dimensions import label
+from reports.dimensions import label as group_label
 from reports.money import minor_digits, plain, round_money
 from reports.period import midnight
 from reports.spreadsheet import neutral
@@ -166,7 +166,7 @@ def table(frame: pd.DataFrame, names: Sequence[str], currency: str | None = "USD
         elif column.kind == "percent":
             values = values.astype("Float64")
         elif column.kind == "text":  # a group without a value, as the command line writes it
-            values = values.map(lambda v: v if isinstance(v, str) else label(v))
+            values = values.map(lambda v: v if isinstance(v, str) else group_label(v))
         shown[column.label] = values
         columns[column.label] = column
     return Table(shown.reset_index(drop=True), columns, currency)
